@@ -1,0 +1,38 @@
+# make demo: set up .venv and run the lab demo.  make test: set up .venv and run every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo demo-headless test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@command -v kubectl >/dev/null || (apt-get update -qq && apt-get install -y -qq kubectl) || true
+	@command -v tmux >/dev/null || (apt-get install -y -qq tmux) || true
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/skynet demo
+
+demo-headless: $(STAMP)
+	$(BIN)/skynet demo --headless
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest -n 2
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

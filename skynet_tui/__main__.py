@@ -1,0 +1,70 @@
+"""Command line: `skynet [--config F] [--workspace D]` opens the TUI; subcommands run headless."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# Heavy modules (pydantic, textual, kubernetes) are imported only inside the command that needs them,
+# so `skynet --help` stays fast (bench/cli_startup.py).
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skynet",
+        description="From bare-metal machines in Talos maintenance mode to a GitOps-managed Kubernetes platform.",
+        epilog="Without a command, skynet opens the terminal UI (the wizard prefilled when --config is given).",
+    )
+    parser.add_argument("--config", metavar="FILE", help="answers file (cluster.yaml) to open in the wizard")
+    parser.add_argument("--workspace", metavar="DIR", help="workspace folder (default ./<cluster name>)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gen = sub.add_parser("generate", help="validate cluster.yaml and write the workspace (Talos config, GitOps)")
+    gen.add_argument("--config", required=True, metavar="FILE")
+    gen.add_argument("--workspace", metavar="DIR")
+    gen.add_argument("--patches-only", action="store_true", help="write patches and gitops/ only; no talosctl")
+    gen.add_argument("--push", action="store_true", help="push the workspace to gitops.repoURL")
+
+    plan = sub.add_parser("plan", help="print the install plan for cluster.yaml, and what a re-run would skip")
+    plan.add_argument("--config", required=True, metavar="FILE")
+    plan.add_argument("--workspace", metavar="DIR")
+
+    install = sub.add_parser("install", help="bootstrap the cluster headless, with live logs (resumable)")
+    install.add_argument("--config", required=True, metavar="FILE")
+    install.add_argument("--workspace", metavar="DIR")
+    install.add_argument("--yes", action="store_true", help="do not ask before writing to the machines")
+
+    demo = sub.add_parser("demo", help="run the whole arc against a SIMULATED lab cluster")
+    demo.add_argument("--headless", action="store_true", help="print to the terminal instead of the TUI")
+    demo.add_argument("--workspace", metavar="DIR", help="where the workspace and lab state go (default: temp)")
+    demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
+
+    sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "tui"
+    module = importlib.import_module(f"skynet_tui.commands.{command}")
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place an unexpected error becomes a one-line message
+        if args.debug or os.environ.get("SKYNET_DEBUG"):
+            raise
+        from skynet_tui.redact import Redactor
+
+        print(f"skynet: {Redactor()(str(exc))} (run with --debug for details)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

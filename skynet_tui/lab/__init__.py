@@ -1,0 +1,1 @@
+"""The simulated lab: fake talosctl/kubectl/helm on PATH, simulated nodes and a mock Kubernetes API."""

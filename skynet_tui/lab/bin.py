@@ -1,0 +1,32 @@
+"""Writes the lab's fake executables (talosctl, kubectl, helm) into a folder to put first on PATH."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+FAKES = {
+    "talosctl": "skynet_tui.lab.fake_talosctl",
+    "kubectl": "skynet_tui.lab.fake_kubectl",
+    "helm": "skynet_tui.lab.fake_helm",
+}
+
+
+def install_fakes(folder: Path) -> Path:
+    """Write one wrapper script per fake tool, run by this interpreter; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, module in FAKES.items():
+        script = folder / name
+        script.write_text(
+            f"#!{sys.executable} -u\n"
+            f"# Skynet lab: a SIMULATED {name}. It talks to simulated machines only.\n"
+            f"import sys\nfrom {module} import main\nsys.exit(main(sys.argv[1:]))\n"
+        )
+        os.chmod(script, 0o755)
+    return folder
+
+
+def lab_path(folder: Path, base_path: str | None = None) -> str:
+    """PATH with the fakes first."""
+    return f"{folder}{os.pathsep}{base_path if base_path is not None else os.environ.get('PATH', '')}"

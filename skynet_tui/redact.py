@@ -1,0 +1,87 @@
+"""Secret redaction: every line that leaves the launcher passes through a Redactor."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+
+MASK = "«redacted»"
+
+_PATTERNS = [
+    # PEM blocks that fit on one line, and the base64 body lines of multi-line ones.
+    re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(-----END [A-Z0-9 ]+-----|$)"),
+    # kubeadm-style tokens (bootstrap, trustd).
+    re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b"),
+    # Bearer and basic credentials in headers or URLs.
+    re.compile(r"(?i)(bearer|authorization:?)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
+    # key: value lines whose key names a secret.
+    re.compile(r"(?i)((?:password|passwd|secret|token|api[_-]?key|private[_-]?key)\w*[\"']?\s*[:=]\s*)[^\s,}\"']+"),
+    # Long base64 runs (keys, certificates, encryption secrets).
+    re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}"),
+]
+
+
+def _secret_values(data: object) -> Iterable[str]:
+    if isinstance(data, dict):
+        for value in data.values():
+            yield from _secret_values(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _secret_values(value)
+    elif isinstance(data, str) and len(data) >= 8:
+        yield data
+        try:
+            decoded = base64.b64decode(data, validate=True).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            return
+        for line in decoded.splitlines():
+            if len(line.strip()) >= 16 and "-----" not in line:
+                yield line.strip()
+
+
+class Redactor:
+    """Masks known secret values (from files in `secrets/`, env tokens) and anything shaped like a secret."""
+
+    def __init__(self, values: Iterable[str] = ()):
+        self._values: set[str] = {v for v in values if v and len(v) >= 6}
+        self._compiled: re.Pattern[str] | None = None
+
+    def add(self, *values: str) -> None:
+        self._values.update(v for v in values if v and len(v) >= 6)
+        self._compiled = None
+
+    def add_file(self, path: Path) -> None:
+        """Learn every value of a YAML/JSON secrets file (and the base64-decoded PEM lines inside)."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return
+        try:
+            for doc in yaml.safe_load_all(text):
+                self.add(*_secret_values(doc))
+        except yaml.YAMLError:
+            self.add(*(line.strip() for line in text.splitlines() if len(line.strip()) >= 16))
+
+    def add_dir(self, folder: Path) -> None:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    self.add_file(path)
+
+    def __call__(self, line: str) -> str:
+        if self._values:
+            if self._compiled is None:
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._compiled = re.compile("|".join(re.escape(v) for v in ordered))
+            line = self._compiled.sub(MASK, line)
+        for pattern in _PATTERNS:
+            if pattern.groups and pattern.pattern.startswith("(?i)(("):
+                line = pattern.sub(lambda m: m.group(1) + MASK, line)
+            else:
+                line = pattern.sub(MASK, line)
+        return line
