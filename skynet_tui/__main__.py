@@ -24,13 +24,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gen = sub.add_parser("generate", help="validate cluster.yaml and write the workspace (Talos config, GitOps)")
+    gen = sub.add_parser(
+        "generate", help="validate cluster.yaml and write the workspace (Talos config, GitOps)"
+    )
     gen.add_argument("--config", required=True, metavar="FILE")
     gen.add_argument("--workspace", metavar="DIR")
-    gen.add_argument("--patches-only", action="store_true", help="write patches and gitops/ only; no talosctl")
+    gen.add_argument(
+        "--patches-only", action="store_true", help="write patches and gitops/ only; no talosctl"
+    )
     gen.add_argument("--push", action="store_true", help="push the workspace to gitops.repoURL")
 
-    plan = sub.add_parser("plan", help="print the install plan for cluster.yaml, and what a re-run would skip")
+    plan = sub.add_parser(
+        "plan", help="print the install plan for cluster.yaml, and what a re-run would skip"
+    )
     plan.add_argument("--config", required=True, metavar="FILE")
     plan.add_argument("--workspace", metavar="DIR")
 
@@ -41,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the whole arc against a SIMULATED lab cluster")
     demo.add_argument("--headless", action="store_true", help="print to the terminal instead of the TUI")
-    demo.add_argument("--workspace", metavar="DIR", help="where the workspace and lab state go (default: temp)")
+    demo.add_argument(
+        "--workspace", metavar="DIR", help="where the workspace and lab state go (default: temp)"
+    )
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
 
     sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
@@ -57,13 +65,31 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130
-    except Exception as exc:  # the one place an unexpected error becomes a one-line message
-        if args.debug or os.environ.get("SKYNET_DEBUG"):
-            raise
-        from skynet_tui.redact import Redactor
+    except Exception as exc:  # the one place an error becomes a message and an exit code
+        return _report(exc, debug=args.debug or bool(os.environ.get("SKYNET_DEBUG")))
 
-        print(f"skynet: {Redactor()(str(exc))} (run with --debug for details)", file=sys.stderr)
-        return EXIT_FAILED
+
+def _report(exc: Exception, *, debug: bool) -> int:
+    """Bad input exits 2 with every field path; a failed operation exits 1 with one line."""
+    from skynet_tui.launcher import ToolNotFound
+    from skynet_tui.redact import Redactor
+    from skynet_tui.spec import SpecError
+    from skynet_tui.workspace import WorkspaceLocked
+
+    redact = Redactor()
+    if isinstance(exc, SpecError):
+        print(f"skynet: the answers file is invalid ({len(exc.issues)} problem(s)):", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {redact(str(issue))}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(exc, WorkspaceLocked):
+        print(f"skynet: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if debug:
+        raise exc
+    hint = "" if isinstance(exc, ToolNotFound) else " (run with --debug for details)"
+    print(f"skynet: {redact(str(exc))}{hint}", file=sys.stderr)
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":

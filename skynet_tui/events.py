@@ -74,4 +74,13 @@ class PlanFinished:
     cancelled: bool = False
 
 
-Event = PlanStarted | StepStarted | StepLine | StepRetrying | StepFinished | StepSkipped | StepFailed | PlanFinished
+Event = (
+    PlanStarted
+    | StepStarted
+    | StepLine
+    | StepRetrying
+    | StepFinished
+    | StepSkipped
+    | StepFailed
+    | PlanFinished
+)

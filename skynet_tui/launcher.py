@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -154,10 +155,8 @@ class Process:
             if not self._proc.process.is_alive()[0]:
                 break
             time.sleep(0.05)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def wait(self) -> Result:
         import sh
@@ -173,10 +172,8 @@ class Process:
             if self._timer is not None:
                 self._timer.cancel()
         # Anything left in the group after the leader exits is an orphan: end it too.
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         with self._lock:
             lines = list(self._lines)
         return Result(

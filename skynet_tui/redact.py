@@ -20,7 +20,9 @@ _PATTERNS = [
     re.compile(r"(?i)(bearer|authorization:?)\s+[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
     # key: value lines whose key names a secret.
-    re.compile(r"(?i)((?:password|passwd|secret|token|api[_-]?key|private[_-]?key)\w*[\"']?\s*[:=]\s*)[^\s,}\"']+"),
+    re.compile(
+        r"(?i)((?:password|passwd|secret|token|api[_-]?key|private[_-]?key)\w*[\"']?\s*[:=]\s*)[^\s,}\"']+"
+    ),
     # Long base64 runs (keys, certificates, encryption secrets).
     re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}"),
 ]

@@ -8,10 +8,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from skynet_tui import versions
@@ -20,7 +28,9 @@ API_VERSION = "skynet.dev/v1alpha1"
 KIND = "Cluster"
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$")
+_DNS_NAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
+)
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 _SCP_URL = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$")
@@ -123,6 +133,14 @@ def pool_bounds(entry: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Addres
     return net.network_address, net.broadcast_address
 
 
+# One constrained type per kind of field: the model and the wizard share them.
+IPv4 = Annotated[str, AfterValidator(check_ip)]
+CIDR = Annotated[str, AfterValidator(check_cidr)]
+Host = Annotated[str, AfterValidator(check_host)]
+Label = Annotated[str, AfterValidator(check_label)]
+PoolEntry = Annotated[str, AfterValidator(check_pool_entry)]
+EnvName = Annotated[str, AfterValidator(check_env_name)]
+
 # ---------------------------------------------------------------- model
 
 
@@ -165,8 +183,8 @@ class Talos(_Model):
 
 class Kubernetes(_Model):
     version: str = versions.DEFAULT_KUBERNETES
-    pod_subnet: str = "10.244.0.0/16"
-    service_subnet: str = "10.96.0.0/12"
+    pod_subnet: CIDR = "10.244.0.0/16"
+    service_subnet: CIDR = "10.96.0.0/12"
     cni: Literal["flannel", "none"] = "flannel"
 
     @field_validator("version")
@@ -176,34 +194,17 @@ class Kubernetes(_Model):
             raise ValueError(f"{value!r} is not a Kubernetes version (e.g. {versions.DEFAULT_KUBERNETES})")
         return value
 
-    _cidrs = field_validator("pod_subnet", "service_subnet")(classmethod(lambda cls, v: check_cidr(v)))
-
 
 class Network(_Model):
-    subnet: str
-    gateway: str
-    nameservers: list[str] = Field(default_factory=lambda: ["1.1.1.1", "9.9.9.9"], min_length=1)
-    ntp: list[str] = Field(default_factory=lambda: ["time.cloudflare.com"], min_length=1)
-
-    _subnet = field_validator("subnet")(classmethod(lambda cls, v: check_cidr(v)))
-    _gateway = field_validator("gateway")(classmethod(lambda cls, v: check_ip(v)))
-
-    @field_validator("nameservers")
-    @classmethod
-    def _nameservers(cls, value: list[str]) -> list[str]:
-        return [check_ip(v) for v in value]
-
-    @field_validator("ntp")
-    @classmethod
-    def _ntp(cls, value: list[str]) -> list[str]:
-        return [check_host(v) for v in value]
+    subnet: CIDR
+    gateway: IPv4
+    nameservers: list[IPv4] = Field(default_factory=lambda: ["1.1.1.1", "9.9.9.9"], min_length=1)
+    ntp: list[Host] = Field(default_factory=lambda: ["time.cloudflare.com"], min_length=1)
 
 
 class ControlPlane(_Model):
-    endpoint: str
+    endpoint: Host
     vip: bool = True
-
-    _endpoint = field_validator("endpoint")(classmethod(lambda cls, v: check_host(v)))
 
     @property
     def endpoint_is_ip(self) -> bool:
@@ -230,21 +231,20 @@ class DiskSelector(_Model):
 
 
 class Node(_Model):
-    hostname: str
-    ip: str
+    hostname: Label
+    ip: IPv4
     role: Literal["controlplane", "worker"]
     install_disk: str | DiskSelector = "/dev/sda"
     interface: str | None = None
     mac: str | None = None
 
-    _hostname = field_validator("hostname")(classmethod(lambda cls, v: check_label(v)))
-    _ip = field_validator("ip")(classmethod(lambda cls, v: check_ip(v)))
-
     @field_validator("install_disk")
     @classmethod
     def _disk(cls, value: str | DiskSelector) -> str | DiskSelector:
         if isinstance(value, str) and not re.fullmatch(r"/dev/[A-Za-z0-9/_.:-]+", value):
-            raise ValueError(f"{value!r} is not a device path (e.g. /dev/sda) nor {{serial: …}} / {{wwid: …}}")
+            raise ValueError(
+                f"{value!r} is not a device path (e.g. /dev/sda) nor {{serial: …}} / {{wwid: …}}"
+            )
         return value
 
     @field_validator("interface")
@@ -271,19 +271,12 @@ class Node(_Model):
 
 
 class LoadBalancer(_Model):
-    addresses: list[str] = Field(min_length=1)
-
-    @field_validator("addresses")
-    @classmethod
-    def _addresses(cls, value: list[str]) -> list[str]:
-        return [check_pool_entry(v) for v in value]
+    addresses: list[PoolEntry] = Field(min_length=1)
 
 
 class Dns01(_Model):
     provider: Literal["cloudflare", "route53", "digitalocean", "rfc2136"] | None = None
-    token_env: str | None = None
-
-    _env = field_validator("token_env")(classmethod(lambda cls, v: check_env_name(v)))
+    token_env: EnvName | None = None
 
 
 class Acme(_Model):
@@ -301,17 +294,13 @@ class Acme(_Model):
 
 
 class Ingress(_Model):
-    domain: str
+    domain: Annotated[str, AfterValidator(check_dns_name)]
     acme: Acme
-
-    _domain = field_validator("domain")(classmethod(lambda cls, v: check_dns_name(v)))
 
 
 class GitCredentials(_Model):
     ssh_key_file: str | None = None
-    token_env: str | None = None
-
-    _env = field_validator("token_env")(classmethod(lambda cls, v: check_env_name(v)))
+    token_env: EnvName | None = None
 
     @model_validator(mode="after")
     def _one(self) -> GitCredentials:
@@ -427,6 +416,15 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
+def _nearest(key: str, valid: list[str]) -> list[str]:
+    """The valid key a typo most likely meant: a close spelling, else one that starts the same way."""
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    if close:
+        return close
+    lowered = key.lower()
+    return [v for v in valid if lowered.startswith(v.lower()) or v.lower().startswith(lowered)][:1]
+
+
 def _issue_from_error(err: dict[str, Any]) -> Issue:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in {"str", "DiskSelector"}))
     # pydantic appends the union member tried ("str", "function-after[...]"); keep the field path only.
@@ -436,7 +434,7 @@ def _issue_from_error(err: dict[str, Any]) -> Issue:
     if kind == "extra_forbidden":
         model = _model_at(loc)
         valid = [f.alias or n for n, f in model.model_fields.items()] if model else []
-        near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+        near = _nearest(str(loc[-1]), valid)
         hint = f"; did you mean {near[0]!r}?" if near else f"; valid keys: {', '.join(valid)}"
         return Issue(path, f"unknown key{hint}")
     if kind == "missing":
@@ -448,13 +446,22 @@ def _issue_from_error(err: dict[str, Any]) -> Issue:
     return Issue(path, message)
 
 
+_TYPE_MISMATCH = {"string_type", "model_type", "dict_type", "model_attributes_type"}
+
+
 def _pydantic_issues(exc: ValidationError) -> list[Issue]:
-    seen: dict[str, Issue] = {}
-    for err in exc.errors():
+    # A union field (installDisk) reports one error per member: the member of the wrong type says only
+    # "should be a valid string/dict"; keep the error of the member the input was meant for.
+    errors = exc.errors()
+    by_path: dict[str, list[tuple[dict[str, Any], Issue]]] = {}
+    for err in errors:
         issue = _issue_from_error(err)
-        # A union field (installDisk) reports one error per member; keep the most specific, first one.
-        seen.setdefault(issue.path, issue)
-    return list(seen.values())
+        by_path.setdefault(issue.path, []).append((err, issue))
+    out = []
+    for found in by_path.values():
+        specific = [issue for err, issue in found if err["type"] not in _TYPE_MISMATCH]
+        out.append((specific or [found[0][1]])[0])
+    return out
 
 
 # ---------------------------------------------------------------- cross-field rules
@@ -479,17 +486,24 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
     for i, node in enumerate(spec.nodes):
         if node.hostname in hostnames:
             issues.append(
-                Issue(f"spec.nodes[{i}].hostname", f"{node.hostname} is already used by spec.nodes[{hostnames[node.hostname]}]")
+                Issue(
+                    f"spec.nodes[{i}].hostname",
+                    f"{node.hostname} is already used by spec.nodes[{hostnames[node.hostname]}]",
+                )
             )
         hostnames.setdefault(node.hostname, i)
         if node.ip in ips:
-            issues.append(Issue(f"spec.nodes[{i}].ip", f"{node.ip} is already used by spec.nodes[{ips[node.ip]}]"))
+            issues.append(
+                Issue(f"spec.nodes[{i}].ip", f"{node.ip} is already used by spec.nodes[{ips[node.ip]}]")
+            )
         ips.setdefault(node.ip, i)
         address = _ip(node.ip)
         if outside(address):
             issues.append(Issue(f"spec.nodes[{i}].ip", f"{node.ip} is outside network.subnet {subnet}"))
         elif address in (subnet.network_address, subnet.broadcast_address):
-            issues.append(Issue(f"spec.nodes[{i}].ip", f"{node.ip} is the network or broadcast address of {subnet}"))
+            issues.append(
+                Issue(f"spec.nodes[{i}].ip", f"{node.ip} is the network or broadcast address of {subnet}")
+            )
 
     if not cluster.control_planes:
         issues.append(Issue("spec.nodes", "no node has role controlplane; at least one is required"))
@@ -498,17 +512,23 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
     if outside(gateway):
         issues.append(Issue("spec.network.gateway", f"{gateway} is outside network.subnet {subnet}"))
     if gateway in node_ips:
-        issues.append(Issue("spec.network.gateway", f"{gateway} is also the IP of spec.nodes[{node_ips[gateway]}]"))
+        issues.append(
+            Issue("spec.network.gateway", f"{gateway} is also the IP of spec.nodes[{node_ips[gateway]}]")
+        )
 
     cp = spec.control_plane
     endpoint_ip = _ip(cp.endpoint) if cp.endpoint_is_ip else None
     if cp.vip and endpoint_ip is None:
         issues.append(
-            Issue("spec.controlPlane.vip", f"vip: true needs an IP endpoint, not the DNS name {cp.endpoint!r}")
+            Issue(
+                "spec.controlPlane.vip", f"vip: true needs an IP endpoint, not the DNS name {cp.endpoint!r}"
+            )
         )
     if endpoint_ip is not None:
         if outside(endpoint_ip):
-            issues.append(Issue("spec.controlPlane.endpoint", f"{endpoint_ip} is outside network.subnet {subnet}"))
+            issues.append(
+                Issue("spec.controlPlane.endpoint", f"{endpoint_ip} is outside network.subnet {subnet}")
+            )
         if cp.vip and endpoint_ip in node_ips:
             issues.append(
                 Issue(
@@ -543,7 +563,9 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
     k8s = spec.kubernetes
     pods, services = ipaddress.IPv4Network(k8s.pod_subnet), ipaddress.IPv4Network(k8s.service_subnet)
     if pods.overlaps(services):
-        issues.append(Issue("spec.kubernetes.serviceSubnet", f"{services} overlaps kubernetes.podSubnet {pods}"))
+        issues.append(
+            Issue("spec.kubernetes.serviceSubnet", f"{services} overlaps kubernetes.podSubnet {pods}")
+        )
     if pods.overlaps(subnet):
         issues.append(Issue("spec.kubernetes.podSubnet", f"{pods} overlaps network.subnet {subnet}"))
     if services.overlaps(subnet):
@@ -564,7 +586,10 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
             issues.append(Issue("spec.ingress.acme.dns01.provider", "challenge dns01 needs a DNS provider"))
         if acme.dns01 is None or acme.dns01.token_env is None:
             issues.append(
-                Issue("spec.ingress.acme.dns01.tokenEnv", "challenge dns01 needs the environment variable holding the token")
+                Issue(
+                    "spec.ingress.acme.dns01.tokenEnv",
+                    "challenge dns01 needs the environment variable holding the token",
+                )
             )
     return issues
 
@@ -577,7 +602,9 @@ def warnings(cluster: Cluster, first_install: bool = True) -> list[Issue]:
         out.append(Issue("spec.nodes", "a single control plane: the cluster API goes down with that machine"))
     elif count and count % 2 == 0:
         out.append(
-            Issue("spec.nodes", f"{count} control planes: etcd tolerates no more failures than with {count - 1}")
+            Issue(
+                "spec.nodes", f"{count} control planes: etcd tolerates no more failures than with {count - 1}"
+            )
         )
     if first_install and cluster.spec.ingress.acme.server == "production":
         out.append(
@@ -604,7 +631,9 @@ def check(data: Any) -> list[Issue]:
 def parse(data: Any) -> Cluster:
     """Validate raw answers and return the model; SpecError lists every problem with its path."""
     if not isinstance(data, dict):
-        raise SpecError([Issue("(file)", "the answers file must be a YAML mapping (apiVersion, kind, metadata, spec)")])
+        raise SpecError(
+            [Issue("(file)", "the answers file must be a YAML mapping (apiVersion, kind, metadata, spec)")]
+        )
     try:
         cluster = Cluster.model_validate(data)
     except ValidationError as exc:
@@ -641,7 +670,9 @@ def to_data(cluster: Cluster) -> dict[str, Any]:
 
 def dump(cluster: Cluster) -> str:
     """The canonical YAML text of the answers: every default written out, stable key order."""
-    return yaml.safe_dump(to_data(cluster), sort_keys=False, default_flow_style=False, allow_unicode=True, width=120)
+    return yaml.safe_dump(
+        to_data(cluster), sort_keys=False, default_flow_style=False, allow_unicode=True, width=120
+    )
 
 
 def json_schema() -> dict[str, Any]:

@@ -37,7 +37,9 @@ class WorkspaceError(RuntimeError):
 class WorkspaceLocked(WorkspaceError):
     def __init__(self, path: Path, pid: int):
         self.pid = pid
-        super().__init__(f"workspace {path.parent} is in use by another skynet (PID {pid}); wait for it or stop it")
+        super().__init__(
+            f"workspace {path.parent} is in use by another skynet (PID {pid}); wait for it or stop it"
+        )
 
 
 def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> bool:

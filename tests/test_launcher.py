@@ -1,0 +1,76 @@
+"""The one process launcher: streaming, redaction, timeouts, cancel without orphans."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from skynet_tui import launcher
+from skynet_tui.redact import MASK, Redactor
+
+PY = sys.executable
+
+
+def test_lines_stream_as_printed_from_both_streams() -> None:
+    seen: list[tuple[float, str, str]] = []
+    started = time.monotonic()
+    code = "import sys,time\nfor i in range(3):\n    print(i, flush=True); time.sleep(0.2)\nprint('e', file=sys.stderr)"
+    result = launcher.run(
+        [PY, "-c", code], on_line=lambda stream, line: seen.append((time.monotonic() - started, stream, line))
+    )
+    assert [(stream, line) for _, stream, line in seen] == [("out", "0"), ("out", "1"), ("out", "2"), ("err", "e")]
+    assert seen[1][0] < seen[2][0] - 0.1, "lines arrive while the child runs, not at its exit"
+    assert result.ok and result.stdout == "0\n1\n2\n"
+
+
+def test_exit_code_and_redaction() -> None:
+    redactor = Redactor(["hunter2hunter2"])
+    code = "print('pw hunter2hunter2'); print('token abcdef.0123456789abcdef'); raise SystemExit(3)"
+    result = launcher.run([PY, "-c", code], redactor=redactor)
+    assert result.returncode == 3 and not result.ok
+    assert result.text() == f"pw {MASK}\ntoken {MASK}"
+
+
+def test_missing_tool_names_the_install_hint() -> None:
+    with pytest.raises(launcher.ToolNotFound, match="talosctl is not on PATH; install"):
+        launcher.run(["talosctl", "version"], env={"PATH": "/nonexistent"})
+
+
+def test_timeout_kills_the_child() -> None:
+    result = launcher.run([PY, "-c", "import time; time.sleep(30)"], timeout=0.3)
+    assert result.timed_out and not result.ok and result.duration < 5
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pid:  # session id == our child's pid: its whole process group
+                found.add(int(entry.name))
+    return found
+
+
+def test_cancel_ends_the_whole_process_group() -> None:
+    code = "import subprocess,sys,time\nsubprocess.Popen([sys.executable,'-c','import time; time.sleep(60)'])\nprint('up', flush=True)\ntime.sleep(60)"
+    ready = threading.Event()
+    proc = launcher.start([PY, "-c", code], on_line=lambda stream, line: ready.set())
+    assert ready.wait(10)
+    assert len(_children_of(proc.pid)) >= 2
+    proc.cancel()
+    result = proc.wait()
+    assert result.cancelled
+    deadline = time.monotonic() + 5
+    while _children_of(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _children_of(proc.pid) == set(), "no process of the cancelled group survives"
+    assert os.getpid() != proc.pid

@@ -1,0 +1,216 @@
+"""The answers-file model: every rule, its path, warnings, round-trip, examples in the docs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from skynet_tui import spec
+
+from .conftest import EXAMPLE, REPO, SHARED
+
+
+def _yaml_blocks(markdown: Path) -> list[str]:
+    text = markdown.read_text()
+    return [b for b in re.findall(r"```yaml\n(.*?)```", text, flags=re.S) if "kind: Cluster" in b]
+
+
+def test_example_loads_and_round_trips_byte_stable() -> None:
+    cluster = spec.load(EXAMPLE)
+    text = spec.dump(cluster)
+    again = spec.loads(text)
+    assert again == cluster
+    assert spec.dump(again) == text
+
+
+@pytest.mark.parametrize("doc", [SHARED / "DESIGN.md", REPO / "README.md"], ids=lambda p: p.name)
+def test_every_example_in_the_docs_loads(doc: Path) -> None:
+    blocks = _yaml_blocks(doc)
+    if doc.name == "DESIGN.md":
+        assert blocks, "DESIGN.md holds the answers-file contract"
+    for block in blocks:
+        cluster = spec.loads(block)
+        assert spec.loads(spec.dump(cluster)) == cluster
+
+
+def test_defaults_are_applied_when_keys_are_absent(example_data: dict) -> None:
+    del example_data["spec"]["talos"]
+    del example_data["spec"]["kubernetes"]
+    example_data["spec"]["network"].pop("nameservers")
+    cluster = spec.parse(example_data)
+    assert cluster.spec.talos.version == "v1.13.9"
+    assert cluster.spec.kubernetes.pod_subnet == "10.244.0.0/16"
+    assert cluster.spec.network.nameservers == ["1.1.1.1", "9.9.9.9"]
+    assert cluster.spec.components.image_security is False
+    assert cluster.spec.control_plane.vip is True
+
+
+def _set(data: dict, path: str, value: object) -> None:
+    keys = re.findall(r"[^.\[\]]+", path)
+    target = data
+    for key in keys[:-1]:
+        target = target[int(key)] if key.isdigit() else target.setdefault(key, {})
+    last = keys[-1]
+    if value is _DELETE:
+        del target[last]
+    elif last.isdigit():
+        target[int(last)] = value
+    else:
+        target[last] = value
+
+
+_DELETE = object()
+
+# (mutations, expected path, a word the message must contain)
+INVALID = [
+    ({"metadata.name": "Home_Lab"}, "metadata.name", "DNS-1123"),
+    ({"metadata.name": "a" * 41}, "metadata.name", "40"),
+    ({"spec.talos.version": "v1.12.6"}, "spec.talos.version", "not supported"),
+    ({"spec.talos.version": "1.13.9"}, "spec.talos.version", "not a Talos version"),
+    ({"spec.talos.schematic": "xyz"}, "spec.talos.schematic", "64"),
+    ({"spec.kubernetes.version": "1.30.4"}, "spec.kubernetes.version", "support range"),
+    ({"spec.kubernetes.version": "1.37.0"}, "spec.kubernetes.version", "support range"),
+    ({"spec.kubernetes.version": "latest"}, "spec.kubernetes.version", "not a Kubernetes version"),
+    ({"spec.kubernetes.podSubnet": "10.244.0.1/16"}, "spec.kubernetes.podSubnet", "host bits"),
+    ({"spec.kubernetes.serviceSubnet": "10.244.0.0/20"}, "spec.kubernetes.serviceSubnet", "overlaps"),
+    ({"spec.kubernetes.podSubnet": "192.168.0.0/16"}, "spec.kubernetes.podSubnet", "overlaps network.subnet"),
+    ({"spec.kubernetes.cni": "cilium"}, "spec.kubernetes.cni", "not allowed"),
+    ({"spec.network.subnet": "192.168.10.0/33"}, "spec.network.subnet", "CIDR"),
+    ({"spec.network.gateway": "192.168.11.1"}, "spec.network.gateway", "outside network.subnet"),
+    ({"spec.network.gateway": "192.168.10.11"}, "spec.network.gateway", "spec.nodes[0]"),
+    ({"spec.network.gateway": "gateway"}, "spec.network.gateway", "IPv4"),
+    ({"spec.network.nameservers": ["1.1.1.1", "dns.google"]}, "spec.network.nameservers[1]", "IPv4"),
+    ({"spec.network.ntp": ["not a host!"]}, "spec.network.ntp[0]", "DNS name"),
+    ({"spec.controlPlane.endpoint": "192.168.20.10"}, "spec.controlPlane.endpoint", "outside"),
+    ({"spec.controlPlane.endpoint": "api.example.com"}, "spec.controlPlane.vip", "DNS name"),
+    ({"spec.controlPlane.endpoint": "192.168.10.12"}, "spec.controlPlane.endpoint", "spec.nodes[1]"),
+    ({"spec.controlPlane.endpoint": "192.168.10.1"}, "spec.controlPlane.endpoint", "gateway"),
+    ({"spec.controlPlane.endpoint": "192.168.10.205"}, "spec.loadBalancer.addresses[0]", "VIP"),
+    ({"spec.nodes[2].ip": "192.168.11.5"}, "spec.nodes[2].ip", "outside network.subnet 192.168.10.0/24"),
+    ({"spec.nodes[1].ip": "192.168.10.11"}, "spec.nodes[1].ip", "already used"),
+    ({"spec.nodes[1].hostname": "cp-1"}, "spec.nodes[1].hostname", "already used"),
+    ({"spec.nodes[0].hostname": "CP_1"}, "spec.nodes[0].hostname", "DNS-1123"),
+    ({"spec.nodes[0].ip": "192.168.10.0"}, "spec.nodes[0].ip", "network or broadcast"),
+    ({"spec.nodes[0].ip": "300.1.1.1"}, "spec.nodes[0].ip", "IPv4"),
+    ({"spec.nodes[0].role": "master"}, "spec.nodes[0].role", "not allowed"),
+    ({"spec.nodes[0].installDisk": "sda"}, "spec.nodes[0].installDisk", "device path"),
+    ({"spec.nodes[0].installDisk": {"serial": "a", "wwid": "b"}}, "spec.nodes[0].installDisk", "exactly one"),
+    ({"spec.nodes[3].mac": "aa:bb:cc:dd:ee"}, "spec.nodes[3].mac", "MAC"),
+    ({"spec.nodes[0].mac": "aa:bb:cc:dd:ee:ff"}, "spec.nodes[0]", "not both"),
+    ({"spec.nodes[0].interface": "eth 0"}, "spec.nodes[0].interface", "link name"),
+    ({"spec.nodes[0].ipaddress": "1.2.3.4"}, "spec.nodes[0].ipaddress", "did you mean 'ip'"),
+    ({"spec.nodes": []}, "spec.nodes", "at least 1"),
+    (
+        {"spec.loadBalancer.addresses": ["192.168.10.220-192.168.10.200"]},
+        "spec.loadBalancer.addresses[0]",
+        "reversed",
+    ),
+    (
+        {"spec.loadBalancer.addresses": ["192.168.10.200-192.168.10.220", "192.168.10.210/31"]},
+        "spec.loadBalancer.addresses[1]",
+        "overlaps",
+    ),
+    (
+        {"spec.loadBalancer.addresses": ["192.168.10.5-192.168.10.15"]},
+        "spec.loadBalancer.addresses[0]",
+        "spec.nodes[0]",
+    ),
+    ({"spec.loadBalancer.addresses": ["10.0.0.1-10.0.0.9"]}, "spec.loadBalancer.addresses[0]", "outside"),
+    (
+        {"spec.loadBalancer.addresses": ["192.168.10.1-192.168.10.3"]},
+        "spec.loadBalancer.addresses[0]",
+        "gateway",
+    ),
+    ({"spec.loadBalancer.addresses": ["pool"]}, "spec.loadBalancer.addresses[0]", "range"),
+    ({"spec.ingress.domain": "localhost"}, "spec.ingress.domain", "domain"),
+    ({"spec.ingress.acme.email": "ops.example.com"}, "spec.ingress.acme.email", "e-mail"),
+    ({"spec.ingress.acme.server": "prod"}, "spec.ingress.acme.server", "not allowed"),
+    ({"spec.ingress.acme.challenge": "dns01"}, "spec.ingress.acme.dns01.provider", "DNS provider"),
+    (
+        {"spec.ingress.acme.challenge": "dns01", "spec.ingress.acme.dns01": {"provider": "cloudflare"}},
+        "spec.ingress.acme.dns01.tokenEnv",
+        "environment variable",
+    ),
+    (
+        {"spec.ingress.acme.dns01": {"provider": "cloudflare", "tokenEnv": "CF-TOKEN"}},
+        "spec.ingress.acme.dns01.tokenEnv",
+        "environment variable",
+    ),
+    ({"spec.gitops.repoURL": "github.com/example/homelab"}, "spec.gitops.repoURL", "Git URL"),
+    ({"spec.gitops.branch": "-main"}, "spec.gitops.branch", "branch"),
+    ({"spec.gitops.path": "../gitops"}, "spec.gitops.path", "relative"),
+    (
+        {"spec.gitops.credentials": {"sshKeyFile": "~/.ssh/k", "tokenEnv": "T"}},
+        "spec.gitops.credentials",
+        "exactly one",
+    ),
+    ({"spec.components.grafana": True}, "spec.components.grafana", "unknown key"),
+    ({"spec.netwrk": {}}, "spec.netwrk", "did you mean 'network'"),
+    ({"apiVersion": "skynet.dev/v1"}, "apiVersion", "not allowed"),
+    ({"spec.ingress": _DELETE}, "spec.ingress", "required"),
+]
+
+
+@pytest.mark.parametrize(("mutations", "path", "word"), INVALID, ids=[i[1] + ":" + i[2] for i in INVALID])
+def test_invalid_answers_name_the_field(example_data: dict, mutations: dict, path: str, word: str) -> None:
+    for key, value in mutations.items():
+        _set(example_data, key, value)
+    issues = spec.check(example_data)
+    matching = [i for i in issues if i.path == path]
+    assert matching, f"no error at {path}; got {[str(i) for i in issues]}"
+    assert any(word in i.message for i in matching), [str(i) for i in matching]
+
+
+def test_no_controlplane_is_an_error(example_data: dict) -> None:
+    for node in example_data["spec"]["nodes"]:
+        node["role"] = "worker"
+    assert [str(i) for i in spec.check(example_data)] == [
+        "spec.nodes: no node has role controlplane; at least one is required"
+    ]
+
+
+def test_not_a_mapping_and_bad_yaml() -> None:
+    with pytest.raises(spec.SpecError, match="YAML mapping"):
+        spec.loads("- a\n- b\n")
+    with pytest.raises(spec.SpecError, match="line 2"):
+        spec.loads("a: 1\n b: [\n")
+
+
+@pytest.mark.parametrize(
+    ("cps", "acme", "expected"),
+    [
+        (1, "staging", ["a single control plane"]),
+        (2, "staging", ["2 control planes"]),
+        (3, "staging", []),
+        (3, "production", ["production on a first install"]),
+    ],
+)
+def test_warnings(example_data: dict, cps: int, acme: str, expected: list[str]) -> None:
+    nodes = example_data["spec"]["nodes"]
+    for i, node in enumerate(nodes):
+        node["role"] = "controlplane" if i < cps else "worker"
+    example_data["spec"]["ingress"]["acme"]["server"] = acme
+    found = [w.message for w in spec.warnings(spec.parse(example_data))]
+    assert len(found) == len(expected)
+    for message, word in zip(found, expected, strict=True):
+        assert word in message
+
+
+def test_production_is_no_warning_after_the_first_install(example_data: dict) -> None:
+    example_data["spec"]["ingress"]["acme"]["server"] = "production"
+    assert spec.warnings(spec.parse(example_data), first_install=False) == []
+
+
+def test_dns_endpoint_without_vip_is_valid(example_data: dict) -> None:
+    example_data["spec"]["controlPlane"] = {"endpoint": "api.example.com", "vip": False}
+    assert spec.parse(example_data).spec.control_plane.url == "https://api.example.com:6443"
+
+
+def test_json_schema_accepts_the_example() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = spec.json_schema()
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(EXAMPLE.read_text()))
+    assert schema["additionalProperties"] is False
