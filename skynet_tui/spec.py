@@ -275,7 +275,7 @@ class LoadBalancer(_Model):
 
 
 class Dns01(_Model):
-    provider: Literal["cloudflare", "route53", "digitalocean", "rfc2136"] | None = None
+    provider: Literal["cloudflare", "route53", "digitalocean"] | None = None
     token_env: EnvName | None = None
 
 

@@ -139,6 +139,14 @@ INVALID = [
         "spec.ingress.acme.dns01.tokenEnv",
         "environment variable",
     ),
+    (
+        {
+            "spec.ingress.acme.challenge": "dns01",
+            "spec.ingress.acme.dns01": {"provider": "rfc2136", "tokenEnv": "T"},
+        },
+        "spec.ingress.acme.dns01.provider",
+        "not allowed",
+    ),
     ({"spec.gitops.repoURL": "github.com/example/homelab"}, "spec.gitops.repoURL", "Git URL"),
     ({"spec.gitops.branch": "-main"}, "spec.gitops.branch", "branch"),
     ({"spec.gitops.path": "../gitops"}, "spec.gitops.path", "relative"),

@@ -1,0 +1,283 @@
+"""The one pinned table of platform components: chart source, version, namespace, sync wave, PSA level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from skynet_tui.spec import Cluster
+
+# Kinds of Argo CD Application source.
+HELM = "helm"  # a chart from a Helm repository
+GIT_CHART = "git-chart"  # a chart inside a git repository (no Helm repository published)
+CONFIG = "config"  # plain manifests from config/<config_dir>/ in the GitOps repository
+
+MONITORING_GROUP = "monitoring.coreos.com"
+
+
+@dataclass(frozen=True)
+class App:
+    """One Argo CD Application of the platform."""
+
+    name: str  # Application name; also values/<name>.yaml
+    kind: Literal["helm", "git-chart", "config"]
+    namespace: str
+    wave: int
+    enabled_by: str | None = None  # attribute of spec.components; None = always installed
+    repo_url: str = ""  # Helm repository or git repository of the chart
+    chart: str = ""  # chart name (HELM)
+    path: str = ""  # chart folder inside repo_url (GIT_CHART)
+    version: str = ""  # chart version or git tag
+    release: str = ""  # Helm release name
+    config_dir: str = ""  # config/<config_dir> (CONFIG)
+    privileged: bool = False  # the namespace needs Pod Security "privileged"
+    provides: tuple[str, ...] = ()  # API groups whose CRDs this app installs
+    needs: tuple[str, ...] = ()  # API groups of custom resources this app's manifests use
+    monitors: bool = False  # its values enable ServiceMonitors when monitoring is on
+    ignore_differences: tuple[dict, ...] = field(default=())  # fields controllers rewrite
+
+    @property
+    def finalizer(self) -> bool:
+        # Argo CD itself keeps no finalizer: deleting its Application must never cascade into Argo CD.
+        return self.name != "argocd"
+
+    @property
+    def values_file(self) -> str:
+        return f"values/{self.name}.yaml"
+
+
+# caBundle fields that a controller or cainjector fills in after apply; without these, permanently OutOfSync.
+_CRD_CA_BUNDLE = {
+    "group": "apiextensions.k8s.io",
+    "kind": "CustomResourceDefinition",
+    "jsonPointers": ["/spec/conversion/webhook/clientConfig/caBundle"],
+}
+_WEBHOOK_CA_BUNDLES = tuple(
+    {
+        "group": "admissionregistration.k8s.io",
+        "kind": kind,
+        "jqPathExpressions": [".webhooks[]?.clientConfig.caBundle"],
+    }
+    for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+)
+
+# THE pinned table: the newest chart releases confirmed from each project's sources and release notes.
+# Bump versions here and only here; the values templates are written against these releases.
+# Waves: CRD providers before their consumers; Traefik (and so a LoadBalancer IP) before anything with an
+# Ingress, because Argo CD reports an Ingress Healthy only once it has an address.
+APPS: tuple[App, ...] = (
+    App(
+        "prometheus-crds",
+        HELM,
+        "monitoring",
+        -8,
+        enabled_by="monitoring",
+        repo_url="https://prometheus-community.github.io/helm-charts",
+        chart="prometheus-operator-crds",
+        version="31.0.1",
+        release="prometheus-crds",
+        privileged=True,
+        provides=(MONITORING_GROUP,),
+    ),
+    App(
+        "local-path-provisioner",
+        GIT_CHART,
+        "local-path-storage",
+        -6,
+        enabled_by="storage",
+        repo_url="https://github.com/rancher/local-path-provisioner.git",
+        path="deploy/chart/local-path-provisioner",
+        version="v0.0.37",
+        release="local-path-provisioner",
+        privileged=True,
+    ),
+    App(
+        "metallb",
+        HELM,
+        "metallb-system",
+        -5,
+        repo_url="https://metallb.github.io/metallb",
+        chart="metallb",
+        version="0.16.1",
+        release="metallb",
+        privileged=True,
+        provides=("metallb.io",),
+        ignore_differences=(_CRD_CA_BUNDLE, *_WEBHOOK_CA_BUNDLES),
+    ),
+    App(
+        "metallb-config",
+        CONFIG,
+        "metallb-system",
+        -4,
+        config_dir="metallb",
+        privileged=True,
+        needs=("metallb.io",),
+    ),
+    App(
+        "cert-manager",
+        HELM,
+        "cert-manager",
+        -4,
+        repo_url="https://charts.jetstack.io",
+        chart="cert-manager",
+        version="v1.21.1",
+        release="cert-manager",
+        provides=("cert-manager.io", "acme.cert-manager.io"),
+        monitors=True,
+    ),
+    App(
+        "cert-manager-issuers",
+        CONFIG,
+        "cert-manager",
+        -3,
+        config_dir="cert-manager",
+        needs=("cert-manager.io",),
+    ),
+    App(
+        "traefik",
+        HELM,
+        "traefik",
+        -2,
+        repo_url="https://traefik.github.io/charts",
+        chart="traefik",
+        version="41.3.0",
+        release="traefik",
+        provides=("traefik.io",),
+        monitors=True,
+    ),
+    App(
+        "traefik-config", CONFIG, "traefik", -1, config_dir="traefik", needs=("traefik.io", "cert-manager.io")
+    ),
+    # Argo CD is installed at bootstrap from the same chart and values; this Application adopts it. It sits
+    # after Traefik because its Ingress stays Progressing (and would hold every later wave) until Traefik
+    # publishes an address.
+    App(
+        "argocd",
+        HELM,
+        "argocd",
+        -1,
+        repo_url="https://argoproj.github.io/argo-helm",
+        chart="argo-cd",
+        version="10.1.1",
+        release="argocd",
+        provides=("argoproj.io",),
+    ),
+    App(
+        "kube-prometheus-stack",
+        HELM,
+        "monitoring",
+        0,
+        enabled_by="monitoring",
+        repo_url="https://prometheus-community.github.io/helm-charts",
+        chart="kube-prometheus-stack",
+        version="88.5.3",
+        release="kube-prometheus-stack",
+        privileged=True,
+        needs=(
+            MONITORING_GROUP,
+            "cert-manager.io",
+        ),  # the operator webhook certificate comes from cert-manager
+        ignore_differences=_WEBHOOK_CA_BUNDLES,
+    ),
+    App(
+        "kyverno",
+        HELM,
+        "kyverno",
+        0,
+        enabled_by="image_security",
+        repo_url="https://kyverno.github.io/kyverno/",
+        chart="kyverno",
+        version="3.8.2",
+        release="kyverno",
+        provides=("kyverno.io", "policies.kyverno.io", "reports.kyverno.io", "wgpolicyk8s.io"),
+    ),
+    App(
+        "loki",
+        HELM,
+        "logging",
+        1,
+        enabled_by="logging",
+        repo_url="https://grafana-community.github.io/helm-charts",
+        chart="loki",
+        version="18.11.0",
+        release="loki",
+    ),
+    App(
+        "alloy",
+        HELM,
+        "alloy",
+        1,
+        enabled_by="logging",
+        repo_url="https://grafana.github.io/helm-charts",
+        chart="alloy",
+        version="1.10.0",
+        release="alloy",
+        privileged=True,
+    ),
+    App(
+        "jaeger",
+        HELM,
+        "tracing",
+        1,
+        enabled_by="tracing",
+        repo_url="https://jaegertracing.github.io/helm-charts",
+        chart="jaeger",
+        version="4.11.1",
+        release="jaeger",
+    ),
+    App(
+        "vpa",
+        HELM,
+        "vpa",
+        1,
+        enabled_by="vpa",
+        repo_url="https://kubernetes.github.io/autoscaler",
+        chart="vertical-pod-autoscaler",
+        version="0.9.0",
+        release="vpa",
+        provides=("autoscaling.k8s.io",),
+    ),
+    App(
+        "trivy-operator",
+        HELM,
+        "trivy-system",
+        1,
+        enabled_by="image_security",
+        repo_url="https://aquasecurity.github.io/helm-charts/",
+        chart="trivy-operator",
+        version="0.36.0",
+        release="trivy-operator",
+        provides=("aquasecurity.github.io",),
+        monitors=True,
+    ),
+    App("platform-policies", CONFIG, "apps", 2, enabled_by="policies", config_dir="policies"),
+    App(
+        "kyverno-policies",
+        HELM,
+        "kyverno",
+        2,
+        enabled_by="image_security",
+        repo_url="https://kyverno.github.io/kyverno/",
+        chart="kyverno-policies",
+        version="3.8.1",
+        release="kyverno-policies",
+        needs=("kyverno.io",),
+    ),
+)
+
+BY_NAME: dict[str, App] = {app.name: app for app in APPS}
+
+
+def enabled_apps(cluster: Cluster) -> list[App]:
+    """The apps this cluster gets, in wave order (table order within a wave)."""
+    components = cluster.spec.components
+    chosen = [app for app in APPS if app.enabled_by is None or getattr(components, app.enabled_by)]
+    return sorted(chosen, key=lambda app: app.wave)  # sorted() is stable: table order within a wave
+
+
+def app_needs(app: App, cluster: Cluster) -> set[str]:
+    """API groups whose CRDs must exist before `app` syncs, for this cluster."""
+    needs = set(app.needs)
+    if app.monitors and cluster.spec.components.monitoring:
+        needs.add(MONITORING_GROUP)
+    return needs

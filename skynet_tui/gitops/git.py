@@ -1,0 +1,158 @@
+"""Write the GitOps tree into the workspace and push the workspace to the GitOps remote."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from skynet_tui import launcher
+from skynet_tui.gitops.checks import check_tree
+from skynet_tui.gitops.errors import GitOpsError
+from skynet_tui.gitops.render import render_tree
+from skynet_tui.spec import Cluster
+from skynet_tui.workspace import GIT_IDENTITY, Workspace
+
+REMOTE = "origin"
+# Workspace folders the GitOps folder must never be (stale-file removal would empty them).
+_RESERVED = {"talos", "secrets", "logs", ".git", "cluster.yaml"}
+
+_NON_FAST_FORWARD = ("non-fast-forward", "fetch first", "[rejected]")
+_AUTH = (
+    "authentication failed",
+    "permission denied",
+    "could not read username",
+    "could not read password",
+    "terminal prompts disabled",
+    "invalid username or password",
+    "access denied",
+    "http 401",
+    "http 403",
+    "returned error: 401",
+    "returned error: 403",
+)
+_SSH_BATCH = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new"
+
+
+def gitops_folder(ws: Workspace, cluster: Cluster) -> Path:
+    relative = cluster.spec.gitops.path
+    if relative.split("/")[0] in _RESERVED:
+        raise GitOpsError(
+            f"gitops.path {relative!r} collides with the workspace's own {relative.split('/')[0]}"
+        )
+    return ws.root / relative
+
+
+def write_tree(ws: Workspace, cluster: Cluster) -> list[str]:
+    """Render, check and write the tree into <workspace>/<gitops.path>; drop files it no longer has.
+
+    Returns the changed paths (relative to the GitOps folder), sorted. Raises GitOpsError, writing nothing,
+    when the rendered tree fails its checks.
+    """
+    base = gitops_folder(ws, cluster)
+    files = render_tree(cluster)
+    problems = check_tree(files)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise GitOpsError(f"the rendered GitOps tree failed its checks: {problems[0]}{more}")
+    prefix = cluster.spec.gitops.path
+    changed = [rel for rel, text in files.items() if ws.write(f"{prefix}/{rel}", text)]
+    if base.is_dir():
+        for path in sorted(base.rglob("*")):
+            if (path.is_file() or path.is_symlink()) and path.relative_to(base).as_posix() not in files:
+                path.unlink()
+                changed.append(path.relative_to(base).as_posix())
+        folders = sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True)
+        for folder in folders:
+            if not any(folder.iterdir()):
+                folder.rmdir()
+    return sorted(changed)
+
+
+def _credentials(cluster: Cluster, env: dict[str, str]) -> tuple[list[str], list[str]]:
+    """git -c options and extra values to redact, for the remote's credentials; env is updated in place."""
+    creds = cluster.spec.gitops.credentials
+    if creds is None:
+        # Never let ssh ask for a passphrase or a host key confirmation: there is no terminal to answer it.
+        env.setdefault("GIT_SSH_COMMAND", _SSH_BATCH)
+        return [], []
+    if creds.token_env:
+        variable = creds.token_env
+        token = env.get(variable, "")
+        if not token.strip():
+            raise GitOpsError(
+                f"the environment variable {variable} (spec.gitops.credentials.tokenEnv) is not set; "
+                "export the repository token in it and push again"
+            )
+        # The helper prints the token from the environment at the moment git asks: it never appears in a URL,
+        # an argument, a config file or the remote's settings.
+        helper = (
+            f'!f() {{ test "$1" = get || exit 0; echo username=git; echo "password=${{{variable}}}"; }}; f'
+        )
+        return ["-c", "credential.helper=", "-c", f"credential.helper={helper}"], [token.strip()]
+    key = Path(str(creds.ssh_key_file)).expanduser()
+    if not key.is_file():
+        raise GitOpsError(f"the deploy key {key} (spec.gitops.credentials.sshKeyFile) does not exist")
+    env["GIT_SSH_COMMAND"] = f"{_SSH_BATCH} -i {shlex.quote(str(key))} -o IdentitiesOnly=yes"
+    return [], []
+
+
+def _classify(url: str, branch: str, result: launcher.Result) -> GitOpsError:
+    text = result.text().lower()
+    if "[remote rejected]" in text:
+        reason = next((line for _, line in result.lines if "remote rejected" in line), "").strip()
+        return GitOpsError(
+            f"{url} refused the push to {branch}: {reason}; check the branch's protection rules"
+        )
+    if any(marker in text for marker in _NON_FAST_FORWARD):
+        return GitOpsError(
+            f"push to {url} rejected: {branch} there has commits this workspace lacks (non-fast-forward); "
+            "your local commit is kept: merge or reset the remote branch, then push again"
+        )
+    if "host key verification failed" in text:
+        return GitOpsError(
+            f"push to {url} failed: the SSH host key differs from the one in ~/.ssh/known_hosts; "
+            "check the host, then update known_hosts"
+        )
+    if any(marker in text for marker in _AUTH):
+        return GitOpsError(
+            f"push to {url} failed: authentication was refused; check gitops.credentials "
+            "(deploy key with write access, or a token with push rights)"
+        )
+    if result.timed_out:
+        return GitOpsError(f"push to {url} timed out; check the network path to the repository")
+    last = next(
+        (line for _, line in reversed(result.lines) if line.strip()), f"exit code {result.returncode}"
+    )
+    return GitOpsError(f"push to {url} failed: {last.strip()}")
+
+
+def push(
+    ws: Workspace,
+    cluster: Cluster,
+    on_line: Callable[[str, str], None] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300.0,
+) -> None:
+    """Push the workspace's committed HEAD to gitops.repoURL, branch gitops.branch (remote "origin").
+
+    `env` (default: this process's environment) holds the token of gitops.credentials.tokenEnv. Nothing local
+    changes on failure: a rejected push raises GitOpsError with a one-line reason.
+    """
+    gitops = cluster.spec.gitops
+    env = {**(env if env is not None else os.environ), **GIT_IDENTITY, "GIT_TERMINAL_PROMPT": "0"}
+    options, hidden = _credentials(cluster, env)
+    if ws.git("rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
+        raise GitOpsError("the workspace has no commit yet; run skynet generate first")
+    current = ws.git("remote", "get-url", REMOTE, check=False)
+    if not current.ok:
+        ws.git("remote", "add", REMOTE, gitops.repo_url)
+    elif current.stdout.strip() != gitops.repo_url:
+        ws.git("remote", "set-url", REMOTE, gitops.repo_url)
+    redactor = ws.redactor()
+    redactor.add(*hidden)
+    argv = ["git", *options, "push", "--porcelain", REMOTE, f"HEAD:refs/heads/{gitops.branch}"]
+    result = launcher.run(argv, cwd=ws.root, env=env, on_line=on_line, redactor=redactor, timeout=timeout)
+    if not result.ok:
+        raise _classify(gitops.repo_url, gitops.branch, result)
