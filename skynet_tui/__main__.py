@@ -78,7 +78,10 @@ def _report(exc: Exception, *, debug: bool) -> int:
 
     redact = Redactor()
     if isinstance(exc, SpecError):
-        print(f"skynet: the answers file is invalid ({len(exc.issues)} problem(s)):", file=sys.stderr)
+        print(
+            f"skynet: the answers are invalid; nothing was written ({len(exc.issues)} problem(s)):",
+            file=sys.stderr,
+        )
         for issue in exc.issues:
             print(f"  {redact(str(issue))}", file=sys.stderr)
         return EXIT_USAGE

@@ -195,3 +195,17 @@ def start(argv: Sequence[str], **kwargs: object) -> Process:
 def run(argv: Sequence[str], **kwargs: object) -> Result:
     """Run a child to its end, streaming redacted lines to `on_line` as they are printed."""
     return Process(argv, **kwargs).wait()  # type: ignore[arg-type]
+
+
+def foreground(argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> None:
+    """Run an interactive child (a pager, an editor) on the terminal and wait; the caller released the screen."""
+    import sh
+
+    argv = [str(a) for a in argv]
+    full_env = dict(env if env is not None else os.environ)
+    exe = which(argv[0], full_env) if "/" not in argv[0] else argv[0]
+    if exe is None:
+        raise ToolNotFound(argv[0])
+    # A signal death raises; there is nothing to report for an interactive viewer.
+    with contextlib.suppress(sh.ErrorReturnCode):
+        sh.Command(exe)(*argv[1:], _fg=True, _env=full_env, _ok_code=list(range(256)))

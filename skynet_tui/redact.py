@@ -23,9 +23,30 @@ _PATTERNS = [
     re.compile(
         r"(?i)((?:password|passwd|secret|token|api[_-]?key|private[_-]?key)\w*[\"']?\s*[:=]\s*)[^\s,}\"']+"
     ),
-    # Long base64 runs (keys, certificates, encryption secrets).
-    re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}"),
 ]
+# Long base64 runs (keys, certificates, encryption secrets): mixed case and digits, one alphabet.
+_BASE64_RUN = re.compile(r"(?=[\w+/-]*[A-Z])(?=[\w+/-]*[a-z])(?=[\w+/-]*[0-9])[A-Za-z0-9+/_-]{40,}={0,2}")
+
+
+def _mask_base64(match: re.Match[str]) -> str:
+    run = match.group(0)
+    # '/' belongs to standard base64, '-' and '_' to the URL-safe one: a run with both is a path, not a key.
+    if "/" in run and ("-" in run or "_" in run):
+        return run
+    return MASK
+
+
+# Values in secrets/ files that are addresses, names or versions, not secrets (IPs, URLs without credentials,
+# paths, versions, host and namespace names, kinds): learning them would mask every node IP and hostname.
+_PUBLIC = re.compile(
+    r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2}|:\d{1,5})?"
+    r"|[a-z][a-z0-9+.-]*://[^\s/@]+(/[^\s@]*)?"
+    r"|/[\w./-]*"
+    r"|v?\d+(\.\d+)+([-+][\w.]+)?"
+    r"|([a-z0-9.-]+/)?v\d+((alpha|beta)\d+)?"
+    r"|(?![a-z0-9]{6}\.[a-z0-9]{16}$)[a-z][a-z0-9]*([.-][a-z0-9]+)+"
+    r"|([A-Z][a-z]+)+"
+)
 
 
 def _secret_values(data: object) -> Iterable[str]:
@@ -35,7 +56,7 @@ def _secret_values(data: object) -> Iterable[str]:
     elif isinstance(data, list):
         for value in data:
             yield from _secret_values(value)
-    elif isinstance(data, str) and len(data) >= 8:
+    elif isinstance(data, str) and len(data) >= 8 and not _PUBLIC.fullmatch(data):
         yield data
         try:
             decoded = base64.b64decode(data, validate=True).decode("ascii")
@@ -53,6 +74,9 @@ class Redactor:
         self._values: set[str] = {v for v in values if v and len(v) >= 6}
         self._compiled: re.Pattern[str] | None = None
 
+    def copy(self) -> Redactor:
+        return Redactor(self._values)
+
     def add(self, *values: str) -> None:
         self._values.update(v for v in values if v and len(v) >= 6)
         self._compiled = None
@@ -69,10 +93,12 @@ class Redactor:
         except yaml.YAMLError:
             self.add(*(line.strip() for line in text.splitlines() if len(line.strip()) >= 16))
 
-    def add_dir(self, folder: Path) -> None:
+    def add_dir(self, folder: Path, skip: Iterable[Path] = ()) -> None:
+        """Learn every file under `folder`, except those under the folders in `skip`."""
+        skipped = tuple(skip)
         if folder.is_dir():
             for path in sorted(folder.rglob("*")):
-                if path.is_file():
+                if path.is_file() and not any(path.is_relative_to(s) for s in skipped):
                     self.add_file(path)
 
     def __call__(self, line: str) -> str:
@@ -86,4 +112,4 @@ class Redactor:
                 line = pattern.sub(lambda m: m.group(1) + MASK, line)
             else:
                 line = pattern.sub(MASK, line)
-        return line
+        return _BASE64_RUN.sub(_mask_base64, line)

@@ -69,6 +69,8 @@ def check_ip(value: str) -> str:
 
 
 def check_cidr(value: str) -> str:
+    if "/" not in value:
+        raise ValueError(f"{value!r} needs a prefix length (e.g. {value.strip()}/24)")
     try:
         return str(ipaddress.IPv4Network(value.strip(), strict=True))
     except ValueError as exc:

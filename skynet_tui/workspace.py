@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -167,10 +168,18 @@ class Workspace:
             os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
     def redactor(self) -> Redactor:
-        """A redactor that knows every value stored under secrets/."""
-        redactor = Redactor()
-        redactor.add_dir(self.secrets_dir)
-        return redactor
+        """A redactor that knows every secret stored under secrets/.
+
+        Rendered machine configs are skipped: their secrets are the bundle's, and learning them whole would
+        mask ordinary words ("controlplane") in every line. Cached until a file under secrets/ changes."""
+        skip = (self.generated_dir, self.node_configs_dir)
+        signature: list[tuple[str, int, int]] = []
+        if self.secrets_dir.is_dir():
+            for path in sorted(self.secrets_dir.rglob("*")):
+                if path.is_file() and not any(path.is_relative_to(s) for s in skip):
+                    stat = path.stat()
+                    signature.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return _redactor_for(self.secrets_dir, skip, tuple(signature)).copy()
 
     # ------------------------------------------------------------ lock
 
@@ -178,6 +187,10 @@ class Workspace:
     def lock(self) -> Iterator[None]:
         """Hold the workspace for this process; a second skynet gets WorkspaceLocked naming our PID."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if _lock_holder(self.lock_file) == os.getpid():
+            # Re-entered by this process (generate inside an install): the outer holder releases it.
+            yield
+            return
         for _ in range(2):
             try:
                 fd = os.open(self.lock_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -224,6 +237,15 @@ class Workspace:
 
     def tracked_files(self) -> list[str]:
         return self.git("ls-files").stdout.split()
+
+
+@functools.lru_cache(maxsize=8)
+def _redactor_for(
+    folder: Path, skip: tuple[Path, ...], signature: tuple[tuple[str, int, int], ...]
+) -> Redactor:
+    redactor = Redactor()
+    redactor.add_dir(folder, skip)
+    return redactor
 
 
 def _lock_holder(path: Path) -> int | None:

@@ -23,7 +23,12 @@ def test_lines_stream_as_printed_from_both_streams() -> None:
     result = launcher.run(
         [PY, "-c", code], on_line=lambda stream, line: seen.append((time.monotonic() - started, stream, line))
     )
-    assert [(stream, line) for _, stream, line in seen] == [("out", "0"), ("out", "1"), ("out", "2"), ("err", "e")]
+    assert [(stream, line) for _, stream, line in seen] == [
+        ("out", "0"),
+        ("out", "1"),
+        ("out", "2"),
+        ("err", "e"),
+    ]
     assert seen[1][0] < seen[2][0] - 0.1, "lines arrive while the child runs, not at its exit"
     assert result.ok and result.stdout == "0\n1\n2\n"
 
@@ -74,3 +79,11 @@ def test_cancel_ends_the_whole_process_group() -> None:
         time.sleep(0.05)
     assert _children_of(proc.pid) == set(), "no process of the cancelled group survives"
     assert os.getpid() != proc.pid
+
+
+def test_long_paths_are_not_mistaken_for_keys() -> None:
+    redact = Redactor()
+    path = "/tmp/pytest-of-root/pytest-12/test_install_lab_succeeds0/workspace/secrets/kubeconfig"
+    assert redact(f"wrote {path}") == f"wrote {path}"
+    key = "kVwJ8yT3q0ZlPn6uXcR2sD4fGh7jK9mN1bV5cX8zQ0w="
+    assert redact(f"secret {key}") == f"secret {MASK}"

@@ -79,6 +79,7 @@ INVALID = [
     ({"spec.kubernetes.podSubnet": "192.168.0.0/16"}, "spec.kubernetes.podSubnet", "overlaps network.subnet"),
     ({"spec.kubernetes.cni": "cilium"}, "spec.kubernetes.cni", "not allowed"),
     ({"spec.network.subnet": "192.168.10.0/33"}, "spec.network.subnet", "CIDR"),
+    ({"spec.network.subnet": "192.168.10.0"}, "spec.network.subnet", "prefix length"),
     ({"spec.network.gateway": "192.168.11.1"}, "spec.network.gateway", "outside network.subnet"),
     ({"spec.network.gateway": "192.168.10.11"}, "spec.network.gateway", "spec.nodes[0]"),
     ({"spec.network.gateway": "gateway"}, "spec.network.gateway", "IPv4"),

@@ -107,31 +107,3 @@ def test_a_second_holder_is_refused_with_the_pid(tmp_path: Path) -> None:
     with ws.lock():
         assert ws.lock_file.read_text().strip() == str(os.getpid())
     assert not ws.lock_file.exists()
-
-
-def test_cli_exits_2_when_the_workspace_is_locked(tmp_path: Path, example_data: dict) -> None:
-    import yaml
-
-    config = tmp_path / "cluster.yaml"
-    config.write_text(yaml.safe_dump(example_data))
-    ws_dir = tmp_path / "ws"
-    ws_dir.mkdir()
-    (ws_dir / ".skynet.lock").write_text(f"{os.getppid()}\n")  # a live process that is not us
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "skynet_tui",
-            "generate",
-            "--config",
-            str(config),
-            "--workspace",
-            str(ws_dir),
-            "--patches-only",
-        ],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 2, result.stderr
-    assert f"PID {os.getppid()}" in result.stderr

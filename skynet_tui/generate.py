@@ -1,0 +1,303 @@
+"""The generate pipeline shared by `skynet generate` and the wizard: answers → workspace → configs → commit.
+
+Order: the patches are rendered and checked in memory, and talosctl's presence and version, first; then
+gitops/ (rendered and checked by the gitops module before it writes), cluster.yaml and the Talos patches
+are written; then talosctl makes the secrets bundle (once, never replaced), the role configs and one config
+per node in a staging folder, validates each, and only then are they moved into secrets/ (0600,
+git-ignored). The commit holds only what git may see.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from skynet_tui import launcher, spec, versions
+from skynet_tui.redact import Redactor
+from skynet_tui.spec import Cluster
+from skynet_tui.talos import commands, parse, patches
+from skynet_tui.talos.images import installer_image
+from skynet_tui.workspace import Workspace, atomic_write
+
+LineCallback = Callable[[str, str], None]  # (stream "out" | "err" | "info", redacted line)
+TALOSCTL_TIMEOUT = 120.0
+PARALLEL = 8  # per-node talosctl calls at once
+
+
+class GenerateError(RuntimeError):
+    """Generation failed; the message says which step and why (never a secret)."""
+
+
+@dataclass
+class GenerateResult:
+    """What a generate run did."""
+
+    changed: list[str] = field(default_factory=list)  # workspace-relative paths written or removed
+    committed: bool = False
+    pushed: bool = False
+    secrets_created: bool = False
+    node_configs: dict[str, Path] = field(default_factory=dict)  # hostname → rendered machine config
+
+    @property
+    def secret_changes(self) -> list[str]:
+        return [path for path in self.changed if path.startswith("secrets/")]
+
+
+def _gitops() -> ModuleType | None:
+    try:
+        return importlib.import_module("skynet_tui.gitops")
+    except ModuleNotFoundError as exc:
+        if exc.name != "skynet_tui.gitops":
+            raise
+        return None
+
+
+def _info(on_line: LineCallback | None, text: str) -> None:
+    if on_line is not None:
+        on_line("info", text)
+
+
+# ---------------------------------------------------------------- committed files
+
+
+def _write_committed(ws: Workspace, cluster: Cluster, files: dict[str, str]) -> list[str]:
+    changed: list[str] = []
+    gitops = _gitops()
+    if gitops is not None and hasattr(gitops, "write_tree"):
+        # First: it renders and checks the whole tree and raises, writing nothing, when a check fails.
+        prefix = cluster.spec.gitops.path
+        changed += [f"{prefix}/{rel}" for rel in gitops.write_tree(ws, cluster)]
+    changed += [rel for rel, text in files.items() if ws.write(rel, text)]
+    # Patches of nodes (or role patches) that the answers no longer produce.
+    for path in sorted(ws.talos_dir.rglob("*.yaml")) if ws.talos_dir.is_dir() else []:
+        rel = path.relative_to(ws.root).as_posix()
+        if rel not in files:
+            path.unlink()
+            changed.append(rel)
+    return changed
+
+
+# ---------------------------------------------------------------- talosctl
+
+
+class _Talosctl:
+    """Runs talosctl through the launcher with the workspace's redactor; failures become GenerateError."""
+
+    def __init__(self, ws: Workspace, env: dict[str, str], on_line: LineCallback | None):
+        self.ws, self.env, self.on_line = ws, env, on_line
+        self.redactor: Redactor = ws.redactor()
+
+    def refresh_redactor(self) -> None:
+        self.redactor = self.ws.redactor()
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            "cwd": self.ws.root,
+            "env": self.env,
+            "on_line": self.on_line,
+            "redactor": self.redactor,
+            "timeout": TALOSCTL_TIMEOUT,
+        }
+
+    @staticmethod
+    def _check(argv: Sequence[str], result: launcher.Result) -> launcher.Result:
+        if not result.ok:
+            what = " ".join(argv[:3]) if argv[1] in ("gen", "machineconfig") else " ".join(argv[:2])
+            why = "timed out" if result.timed_out else (result.tail(3) or f"exit code {result.returncode}")
+            raise GenerateError(f"{what} failed: {why}")
+        return result
+
+    def run(self, argv: Sequence[str]) -> launcher.Result:
+        return self._check(argv, launcher.run(argv, **self._kwargs()))
+
+    def run_all(self, argvs: list[list[str]]) -> None:
+        """Several independent calls, a few at a time; the first failure is raised after all ended."""
+        for start in range(0, len(argvs), PARALLEL):
+            batch = argvs[start : start + PARALLEL]
+            processes = [launcher.start(argv, **self._kwargs()) for argv in batch]
+            results = [process.wait() for process in processes]
+            for argv, result in zip(batch, results, strict=True):
+                self._check(argv, result)
+
+
+def _check_client(env: dict[str, str], cluster: Cluster) -> None:
+    """The local talosctl must be at least the cluster's Talos minor (it only knows contracts up to its own)."""
+    argv = commands.version_client()
+    result = _Talosctl._check(argv, launcher.run(argv, env=env, timeout=TALOSCTL_TIMEOUT))
+    have = parse.client_version(result.stdout)
+    want = cluster.spec.talos.version
+    have_version, want_version = versions.parse_version(have or ""), versions.parse_version(want)
+    if have is None or have_version is None or want_version is None:
+        raise GenerateError("could not read the talosctl version from `talosctl version --client --short`")
+    if have_version[:2] < want_version[:2]:
+        raise GenerateError(
+            f"talosctl {have} is older than Talos {want}: install talosctl v{versions.minor_of(want)}.x "
+            "(curl -sL https://talos.dev/install | sh) so the configs match the nodes"
+        )
+
+
+def _set_endpoints(path: Path, endpoints: list[str], nodes: list[str]) -> str:
+    """The talosconfig with its current context pointed at the control-plane IPs (never the VIP)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    context = (data.get("contexts") or {}).get(data.get("context") or "")
+    if not isinstance(context, dict):
+        raise GenerateError("talosctl wrote a talosconfig without its current context")
+    context["endpoints"] = list(endpoints)
+    context["nodes"] = list(nodes)
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+
+
+def _render_configs(
+    ws: Workspace, cluster: Cluster, env: dict[str, str], on_line: LineCallback | None, result: GenerateResult
+) -> None:
+    talosctl = _Talosctl(ws, env, on_line)
+    talos, k8s = cluster.spec.talos, cluster.spec.kubernetes
+    staging = Path(tempfile.mkdtemp(prefix=".render.", dir=ws.secrets_dir))
+    try:
+        if not ws.secrets_bundle.exists():
+            _info(on_line, "creating the cluster secrets bundle (once; keep secrets/ safe)")
+            talosctl.run(commands.gen_secrets(staging / "secrets.yaml", talos.version))
+            atomic_write(ws.secrets_bundle, (staging / "secrets.yaml").read_bytes(), 0o600)
+            result.secrets_created = True
+            result.changed.append(_rel(ws, ws.secrets_bundle))
+            talosctl.refresh_redactor()
+
+        patch_files = {
+            name: ws.root / name
+            for name in (patches.COMMON_PATCH, patches.CONTROLPLANE_PATCH, patches.WORKER_PATCH)
+        }
+        present = {name: path for name, path in patch_files.items() if path.exists()}
+        base = dict(
+            secrets=ws.secrets_bundle,
+            talos_version=talos.version,
+            kubernetes_version=k8s.version,
+            install_image=installer_image(talos.schematic, talos.version),
+        )
+        _info(
+            on_line,
+            f"rendering the control-plane and worker configs (Talos {talos.version}, Kubernetes {k8s.version})",
+        )
+        talosctl.run(
+            commands.gen_config(
+                cluster.name,
+                cluster.spec.control_plane.url,
+                output=staging / "generated",
+                patches=[present[n] for n in (patches.COMMON_PATCH,) if n in present],
+                controlplane_patches=[present[n] for n in (patches.CONTROLPLANE_PATCH,) if n in present],
+                worker_patches=[present[n] for n in (patches.WORKER_PATCH,) if n in present],
+                **base,  # type: ignore[arg-type]
+            )
+        )
+        new_talosconfig: str | None = None
+        if not ws.talosconfig.exists():
+            talosctl.run(
+                commands.gen_config(
+                    cluster.name,
+                    cluster.spec.control_plane.url,
+                    output=staging / "talosconfig",
+                    output_types=("talosconfig",),
+                    **base,  # type: ignore[arg-type]
+                )
+            )
+            cp_ips = [node.ip for node in cluster.control_planes]
+            new_talosconfig = _set_endpoints(staging / "talosconfig", cp_ips, cp_ips[:1])
+
+        staged = {node.hostname: staging / "nodes" / f"{node.hostname}.yaml" for node in cluster.spec.nodes}
+        _info(on_line, f"rendering {len(staged)} machine config(s), one per node")
+        talosctl.run_all(
+            [
+                commands.machineconfig_patch(
+                    staging / "generated" / f"{node.role}.yaml",
+                    [ws.root / patches.node_patch_path(node.hostname)],
+                    staged[node.hostname],
+                )
+                for node in cluster.spec.nodes
+            ]
+        )
+        _info(on_line, "validating every machine config (talosctl validate --mode metal)")
+        talosctl.run_all([commands.validate(path, mode="metal") for path in staged.values()])
+
+        # Everything rendered and valid: move it into place.
+        for name in ("controlplane.yaml", "worker.yaml"):
+            _move(ws, staging / "generated" / name, ws.generated_dir / name, result)
+        for hostname, path in staged.items():
+            _move(ws, path, ws.node_config(hostname), result)
+            result.node_configs[hostname] = ws.node_config(hostname)
+        if new_talosconfig is not None:
+            atomic_write(ws.talosconfig, new_talosconfig, 0o600)
+            result.changed.append(_rel(ws, ws.talosconfig))
+        if ws.node_configs_dir.is_dir():
+            for path in sorted(ws.node_configs_dir.glob("*.yaml")):
+                if path.stem not in staged:
+                    path.unlink()
+                    result.changed.append(_rel(ws, path))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _rel(ws: Workspace, path: Path) -> str:
+    return path.relative_to(ws.root).as_posix()
+
+
+def _move(ws: Workspace, source: Path, target: Path, result: GenerateResult) -> None:
+    if atomic_write(target, source.read_bytes(), 0o600):
+        result.changed.append(_rel(ws, target))
+
+
+# ---------------------------------------------------------------- the pipeline
+
+
+def generate(
+    cluster: Cluster,
+    ws: Workspace,
+    *,
+    patches_only: bool = False,
+    push: bool = False,
+    on_line: LineCallback | None = None,
+    env: Mapping[str, str] | None = None,
+) -> GenerateResult:
+    """Write the workspace for `cluster` and, unless `patches_only`, its machine configs; commit; push if asked.
+
+    Raises launcher.ToolNotFound when talosctl is missing (checked before anything is written),
+    GenerateError when a talosctl step or a check fails, WorkspaceLocked when another skynet holds `ws`.
+    """
+    run_env = dict(env if env is not None else os.environ)
+    if not patches_only:
+        if launcher.which("talosctl", run_env) is None:
+            raise launcher.ToolNotFound("talosctl")
+        _check_client(run_env, cluster)
+    files = {"cluster.yaml": spec.dump(cluster), **patches.build(cluster).files()}
+    result = GenerateResult()
+    with ws.lock():
+        ws.ensure()
+        ws.init_git(cluster.spec.gitops.branch)
+        result.changed += _write_committed(ws, cluster, files)
+        if not patches_only:
+            _render_configs(ws, cluster, run_env, on_line, result)
+        ws.secure_secrets()
+        result.committed = ws.commit(
+            f"skynet generate: {cluster.name} (Talos {cluster.spec.talos.version}, "
+            f"Kubernetes {cluster.spec.kubernetes.version})"
+        )
+        if push:
+            gitops = _gitops()
+            if gitops is None or not hasattr(gitops, "push"):
+                raise GenerateError("pushing is not available in this build")
+            _info(on_line, f"pushing to {cluster.spec.gitops.repo_url}")
+            gitops.push(ws, cluster, on_line=on_line, env=run_env)
+            result.pushed = True
+    return result
+
+
+def patch_files(cluster: Cluster) -> dict[str, str]:
+    """The Talos patch files of a cluster (workspace-relative path → text), e.g. for the wizard's preview."""
+    return patches.build(cluster).files()

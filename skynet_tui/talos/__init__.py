@@ -1,0 +1,1 @@
+"""Talos: patch documents, talosctl argv builders and output parsers (configs themselves come from talosctl)."""

@@ -1,0 +1,106 @@
+"""Test helpers for the Talos side: schema validation of patch documents, answers variants, the fake on PATH."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from skynet_tui import spec
+from skynet_tui.lab.bin import install_fakes, lab_path
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+SCHEMAS = {
+    "1.13": SHARED / "schemas" / "talos" / "config.schema.json",
+    "1.14": SHARED / "schemas" / "talos" / "config.schema.v1.14.0-rc.1.json",
+}
+FIXTURES = SHARED / "fixtures" / "talos"
+
+# Known gaps of the published schemas (reference/talos.md §2.3): kinds spelled differently in code.
+SCHEMA_KIND = {"UnattendedInstallConfig": "UnattendedInstall", "KubeSpanEndpointsConfig": "KubeSpanEndpoints"}
+
+
+@cache
+def validator(minor: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMAS[minor].read_text()))
+
+
+def schema_errors(doc: dict[str, Any], minor: str) -> list[str]:
+    """Schema errors of one patch document (`$patch: delete` documents are directives, not documents)."""
+    if doc.get("$patch") == "delete":
+        allowed = {"apiVersion", "kind", "name", "$patch"}
+        return [] if set(doc) <= allowed and doc.get("kind") else [f"bad delete directive {doc}"]
+    checked = dict(doc)
+    if checked.get("kind") in SCHEMA_KIND:
+        checked["kind"] = SCHEMA_KIND[checked["kind"]]
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(minor).iter_errors(checked)
+    ]
+
+
+def talos_114(data: dict[str, Any]) -> dict[str, Any]:
+    """The same answers for Talos v1.14 (with a Kubernetes it supports)."""
+    out = copy.deepcopy(data)
+    out["spec"]["talos"]["version"] = "v1.14.0"
+    out["spec"]["kubernetes"]["version"] = "1.37.0"
+    return out
+
+
+def small(data: dict[str, Any]) -> dict[str, Any]:
+    """One control plane and one worker (fewer talosctl calls for end-to-end tests)."""
+    out = copy.deepcopy(data)
+    out["spec"]["nodes"] = [out["spec"]["nodes"][0], out["spec"]["nodes"][3]]
+    return out
+
+
+def parse(data: dict[str, Any]) -> spec.Cluster:
+    return spec.parse(copy.deepcopy(data))
+
+
+def write_answers(path: Path, data: dict[str, Any]) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def fakes_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Put the lab's fakes first on PATH for this test; returns their folder."""
+    folder = install_fakes(tmp_path / "bin")
+    monkeypatch.setenv("PATH", lab_path(folder))
+    return folder
+
+
+def git_ls_files(root: Path) -> list[str]:
+    return subprocess.run(
+        ["git", "ls-files"], cwd=root, check=True, capture_output=True, text=True
+    ).stdout.split()
+
+
+def git_commits(root: Path) -> int:
+    out = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=root, capture_output=True, text=True)
+    return int(out.stdout.strip() or 0) if out.returncode == 0 else 0
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under a folder (including .git) with its bytes: to prove nothing changed."""
+    if not root.exists():
+        return {}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def run_fake(
+    *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The fake talosctl as a real process (for exit codes and streams exactly as callers see them)."""
+    code = "import sys; from skynet_tui.lab.fake_talosctl import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], cwd=cwd, env=env, capture_output=True, text=True
+    )
