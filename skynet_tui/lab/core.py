@@ -360,15 +360,12 @@ class Lab:
                 self._listeners[ip] = _Listener(ip, APID_PORT)
 
     def _start_kube(self) -> None:
-        try:
-            from skynet_tui.lab.kube import MockKubeAPI
-        except ImportError:
-            return  # the lab still simulates the machines; kubeconfig then points at the cluster endpoint
+        from skynet_tui.lab.kube import MockKubeAPI
+
+        previous = state.load_lab(self.root).get("api_url") or ""
         kube = MockKubeAPI(self.root)
-        try:
-            self.api_url = kube.start()
-        except ImportError:
-            return  # a part of the mock API is missing from this build: machines only
+        # A restarted lab keeps its API address, so the workspace's kubeconfig stays valid on resume.
+        self.api_url = kube.start(int(previous.rsplit(":", 1)[1]) if previous.count(":") == 2 else 0)
         self._kube = kube
         url = self.api_url
         state.update_lab(self.root, lambda lab: lab.update(api_url=url))

@@ -77,8 +77,9 @@ class MockKubeAPI:
         self.simulation: Any = None
 
     # -- lifecycle
-    def start(self) -> str:
-        """Bind 127.0.0.1:0, serve in a daemon thread, start the simulation; returns the URL."""
+    def start(self, port: int = 0) -> str:
+        """Bind 127.0.0.1:`port` (the previous run's, so kubeconfigs stay valid; else any free one), serve in a
+        daemon thread, start the simulation; returns the URL."""
         from skynet_tui.lab import argo
 
         if self._simulate:
@@ -87,7 +88,10 @@ class MockKubeAPI:
         argo.seed(self.store)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         ready = threading.Event()
