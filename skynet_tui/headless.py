@@ -1,0 +1,234 @@
+"""Headless install: the runner's events printed with rich (steps, live lines, a progress bar, elapsed)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from skynet_tui import events
+
+if TYPE_CHECKING:
+    from skynet_tui.plan import Plan
+    from skynet_tui.plan.install import Timing
+    from skynet_tui.runner import Runner
+    from skynet_tui.spec import Cluster
+    from skynet_tui.workspace import Workspace
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MARK = {"ok": ("✓", "green"), "skip": ("↷", "cyan"), "fail": ("✗", "red"), "start": ("▶", "bold")}
+
+
+class Printer:
+    """Turns runner events into terminal lines; called from worker threads, one event at a time."""
+
+    def __init__(self, console: Console, progress: Progress | None = None):
+        self.console = console
+        self.progress = progress
+        self.task: Any = None
+        self.titles: dict[str, str] = {}
+        self.width = 12
+        self._noise_seen: dict[str, set[str]] = {}
+        self.finished: events.PlanFinished | None = None
+        self.failures: list[events.StepFailed] = []
+        self.started = time.monotonic()
+
+    def _print(self, text: Text) -> None:
+        (self.progress.console if self.progress else self.console).print(
+            text, highlight=False, soft_wrap=True
+        )
+
+    def _step(self, mark: str, step_id: str, detail: str, style: str = "") -> None:
+        symbol, colour = MARK[mark]
+        text = Text(f"{symbol} ", style=colour)
+        text.append(f"{step_id:<{self.width}} ", style="bold" if mark == "start" else "")
+        text.append(detail, style=style)
+        self._print(text)
+
+    def __call__(self, event: events.Event) -> None:
+        if isinstance(event, events.PlanStarted):
+            self.titles = {s.id: s.title for s in event.steps}
+            self.width = max((len(s.id) for s in event.steps), default=12)
+            if event.simulated:
+                self._print(Text("SIMULATED LAB: no real machine is touched", style="bold black on yellow"))
+            if self.progress is not None:
+                self.task = self.progress.add_task("install", total=len(event.steps))
+        elif isinstance(event, events.StepStarted):
+            self._step("start", event.step_id, self.titles.get(event.step_id, ""))
+        elif isinstance(event, events.StepLine):
+            self._line(event)
+        elif isinstance(event, events.StepRetrying):
+            tries = f"{event.attempt}/{event.max_attempts}" if event.max_attempts else f"{event.attempt}"
+            text = Text(f"  {'':<{self.width}} ↻ try {tries} in {event.delay:.3g}s: ", style="yellow")
+            text.append(event.reason, style="yellow dim")
+            self._print(text)
+        elif isinstance(event, events.StepFinished):
+            self._step(
+                "ok", event.step_id, f"{self.titles.get(event.step_id, '')}  {event.duration:.1f}s", "dim"
+            )
+            self._advance()
+        elif isinstance(event, events.StepSkipped):
+            self._step("skip", event.step_id, f"skipped: {event.reason}", "dim")
+            self._advance()
+        elif isinstance(event, events.StepFailed):
+            self.failures.append(event)
+            self._step("fail", event.step_id, event.error, "red")
+        elif isinstance(event, events.PlanFinished):
+            self.finished = event
+
+    def _line(self, event: events.StepLine) -> None:
+        seen = self._noise_seen.setdefault(event.step_id, set())
+        if event.noise:
+            if event.text in seen:
+                return  # the same expected error on every poll: once is enough (the log has them all)
+            seen.add(event.text)
+        else:
+            seen.clear()
+        text = Text(f"  {event.step_id:<{self.width}} │ ", style="dim")
+        style = "dim italic" if event.noise else "yellow" if event.stream == "err" else ""
+        text.append(event.text, style=style)
+        if event.noise:
+            text.append("  (expected while it comes up; retrying)", style="dim")
+        self._print(text)
+
+    def _advance(self) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task)
+
+
+def _machine_steps_left(plan: Plan, ws: Workspace) -> list[str]:
+    done = plan.finished_in_journal(ws)
+    return [s.id for s in plan.steps if s.writes_machines and s.id not in done]
+
+
+def _confirm(cluster: Cluster, console: Console) -> bool:
+    nodes = ", ".join(f"{n.hostname} {n.ip}" for n in cluster.spec.nodes)
+    console.print(
+        f"This writes Talos to {len(cluster.spec.nodes)} machine(s) ({nodes}), [bold]erasing their install "
+        f"disks[/bold], and bootstraps cluster [bold]{cluster.name}[/bold].",
+        highlight=False,
+    )
+    try:
+        answer = console.input("Continue? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+@contextlib.contextmanager
+def _cancel_on_signals(runner: Runner) -> Iterator[None]:
+    """SIGINT/SIGTERM cancel the run (children's process groups included) instead of killing the printer."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: Any) -> None:
+        threading.Thread(target=runner.cancel, daemon=True).start()
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run_install(
+    cluster: Cluster,
+    ws: Workspace,
+    *,
+    env: dict[str, str] | None = None,
+    assume_yes: bool = False,
+    console: Console | None = None,
+    simulated: bool = False,
+    timing: Timing | None = None,
+    max_parallel: int = 8,
+) -> int:
+    """Install headless: 0 done, 1 failed (message and support bundle printed), 2 refused (nothing written)."""
+    from skynet_tui.plan import install_plan
+    from skynet_tui.runner import Runner
+    from skynet_tui.workspace import WorkspaceLocked
+
+    console = console or Console(highlight=False)
+    plan = install_plan(cluster, ws, env=env, timing=timing)
+    if _machine_steps_left(plan, ws) and not assume_yes:
+        if not sys.stdin.isatty():
+            print(
+                "skynet install writes to machines: pass --yes to confirm (no terminal to ask on)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        if not _confirm(cluster, console):
+            console.print("Nothing written. Run again and answer y, or pass --yes.")
+            return EXIT_USAGE
+    try:
+        with ws.lock():
+            pass
+    except WorkspaceLocked as exc:
+        print(f"skynet: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn(f"[bold]install {cluster.name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    printer = Printer(console, progress)
+    runner = Runner(plan, ws, printer, env=env, max_parallel=max_parallel, simulated=simulated or None)
+    outcome: list[bool] = []
+    with progress, _cancel_on_signals(runner):
+        worker = threading.Thread(target=lambda: outcome.append(runner.run()), name="install")
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.2)
+    return _report(console, printer, ws, bool(outcome and outcome[0]))
+
+
+def _report(console: Console, printer: Printer, ws: Workspace, ok: bool) -> int:
+    elapsed = time.monotonic() - printer.started
+    finished = printer.finished
+
+    def say(text: str, style: str = "") -> None:
+        console.print(Text(text, style=style), soft_wrap=True)
+
+    console.print()
+    if ok:
+        say(f"✓ Installed in {elapsed:.0f}s", "bold green")
+        if finished and finished.summary:
+            say(finished.summary)
+        say(f"Logs: {ws.logs_dir}", "dim")
+        return EXIT_OK
+    if finished and finished.cancelled:
+        say("Cancelled. Run the same command again to resume.", "bold yellow")
+        return EXIT_FAILED
+    say(f"✗ Install stopped after {elapsed:.0f}s", "bold red")
+    for failure in printer.failures:
+        say(f"  {failure.step_id}: {failure.error}", "red")
+    if finished and finished.summary:
+        say(finished.summary)
+    if finished and finished.support_bundle:
+        say(f"Support bundle (redacted, safe to share): {finished.support_bundle}", "bold")
+    return EXIT_FAILED

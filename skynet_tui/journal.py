@@ -1,0 +1,92 @@
+"""The run journal: append-only JSON lines, fsync'd, recording every step start and end."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+# End statuses that make a step count as finished for the next run.
+DONE_STATUSES = ("ok", "skipped")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One journal line: `event` is run | start | end; `status` (ends only) is ok | skipped | failed | cancelled."""
+
+    ts: float
+    run: str
+    event: str
+    step: str = ""
+    attempt: int = 0
+    status: str = ""
+    duration: float = 0.0
+    queued: float = 0.0  # of the duration, seconds spent waiting for a process slot
+    reason: str = ""
+
+
+def read(path: Path) -> list[Record]:
+    """Every well-formed record; a torn last line (a crash mid-write) is ignored."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    records = []
+    for line in text.splitlines():
+        try:
+            data = json.loads(line)
+            records.append(Record(**{k: v for k, v in data.items() if k in Record.__dataclass_fields__}))
+        except (ValueError, TypeError):
+            continue
+    return records
+
+
+def finished(path: Path) -> dict[str, Record]:
+    """Steps whose last end record says ok or skipped, by step id (the latest such record)."""
+    done: dict[str, Record] = {}
+    for record in read(path):
+        if record.event != "end":
+            continue
+        if record.status in DONE_STATUSES:
+            done[record.step] = record
+        else:
+            done.pop(record.step, None)
+    return done
+
+
+class Journal:
+    """Appends records for one run; thread-safe; every line is flushed and fsync'd before `write` returns."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.run_id = uuid.uuid4().hex[:12]
+        self._lock = threading.Lock()
+        self._mend_torn_line()
+
+    def _mend_torn_line(self) -> None:
+        """A crash mid-write leaves a line without its newline; end it so the next record stays whole."""
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(-1, os.SEEK_END)
+                torn = handle.read(1) != b"\n"
+        except OSError:  # missing or empty
+            return
+        if torn:
+            with open(self.path, "ab") as handle:
+                handle.write(b"\n")
+
+    def write(self, event: str, step: str = "", **fields: object) -> None:
+        data = {"ts": round(time.time(), 3), "run": self.run_id, "event": event, "step": step, **fields}
+        line = json.dumps(data, sort_keys=True) + "\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)

@@ -1,0 +1,206 @@
+"""The install plan: preflight → generate → push → apply → install → bootstrap → health → kubeconfig → platform."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skynet_tui import gitops
+from skynet_tui.plan import Plan, Step, StepError, platform, probes
+from skynet_tui.plan.probes import NET_ERRORS, TLS_ERRORS
+from skynet_tui.talos import commands as talos
+
+if TYPE_CHECKING:
+    from skynet_tui.runner import Context
+    from skynet_tui.spec import Cluster
+    from skynet_tui.workspace import Workspace
+
+SCALE_ENV = "SKYNET_TIMING_SCALE"  # multiplies delays and timeouts (the lab and tests make runs quick)
+TIMEOUT_FLOOR = 30.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Delays, polls and timeouts of the install plan, in seconds (real machines by default)."""
+
+    retry_delay: float = 5.0
+    poll: float = 5.0
+    preflight_attempts: int = 3
+    preflight_timeout: float = 120.0
+    apply_attempts: int = 3
+    apply_timeout: float = 300.0
+    install_timeout: float = 1800.0
+    bootstrap_timeout: float = 900.0
+    health_wait: float = 1200.0  # talosctl health --wait-timeout
+    health_attempts: int = 2
+    kube_timeout: float = 300.0
+    argocd_timeout: float = 900.0
+    wave_timeout: float = 1800.0
+
+    def scaled(self, factor: float) -> Timing:
+        """Delays times `factor`; timeouts too, but never below TIMEOUT_FLOOR (a loaded machine stays inside)."""
+        changes = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("retry_delay", "poll"):
+                changes[f.name] = value * factor
+            elif f.type == "float":
+                changes[f.name] = max(value * factor, min(value, TIMEOUT_FLOOR))
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Timing:
+        try:
+            factor = float(env.get(SCALE_ENV) or 1.0)
+        except ValueError:
+            factor = 1.0
+        return cls().scaled(factor) if factor > 0 else cls()
+
+
+def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a domain function; its errors (GenerateError, GitOpsError, …) fail the step with their message."""
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise StepError(str(exc)) from None
+
+
+def on_line(ctx: Context) -> Callable[[str, str], None]:
+    """A launcher-style (stream, line) callback that shows lines under the step."""
+    return lambda stream, line: ctx.line(line, stream=stream)
+
+
+def build(
+    cluster: Cluster, ws: Workspace, *, env: dict[str, str] | None = None, timing: Timing | None = None
+) -> Plan:
+    env = dict(env if env is not None else os.environ)
+    t = timing or Timing.from_env(env)
+    nodes, first = cluster.spec.nodes, cluster.control_planes[0]
+    cp_ips = [n.ip for n in cluster.control_planes]
+    tc = ws.talosconfig
+    preflight = tuple(f"preflight-{n.hostname}" for n in nodes)
+    installs = tuple(f"install-{n.hostname}" for n in nodes)
+    retry = {"retry_delay": t.retry_delay}
+
+    def generate(ctx: Context) -> None:
+        from skynet_tui.generate import generate as run_generate
+
+        call(run_generate, cluster, ws, on_line=on_line(ctx), env=ctx.env)
+        ws.secure_secrets()
+
+    def push(ctx: Context) -> None:
+        call(gitops.push, ws, cluster, env=ctx.env, on_line=on_line(ctx))
+
+    def endpoints(ctx: Context) -> None:
+        for argv in (talos.config_endpoint(tc, cp_ips), talos.config_node(tc, [first.ip])):
+            ctx.check(ctx.run(argv))
+        ws.secure_secrets()
+
+    def kubeconfig(ctx: Context) -> None:
+        ctx.check(ctx.run(talos.kubeconfig(ws.kubeconfig, first.ip, tc)))
+        ws.secure_secrets()
+
+    steps = [
+        Step("preflight-tools", "Check talosctl, kubectl, helm and git", probes.tools(cluster), timeout=60)
+    ]
+    steps += [
+        Step(
+            f"preflight-{node.hostname}",
+            f"Check {node.hostname} ({node.ip}) is in maintenance mode",
+            talos.get("disks", node.ip, insecure=True),
+            target=node.hostname,
+            deps=("preflight-tools",),
+            accept=probes.check_install_disk(node),
+            transient=NET_ERRORS,
+            postcondition=probes.installed(node.ip),
+            postcondition_text="node already installed",
+            attempts=t.preflight_attempts,
+            timeout=t.preflight_timeout,
+            show_stdout=False,
+            hint=f"is {node.hostname} booted from the Talos ISO, and does {node.ip} answer on TCP 50000?",
+            **retry,
+        )
+        for node in nodes
+    ]
+    steps += [
+        Step(
+            "generate", "Generate Talos configs and the GitOps tree", generate, deps=("preflight-tools",),
+            learns_secrets=True, timeout=300,
+        ),
+        Step(
+            "push", f"Push the GitOps repository to {cluster.spec.gitops.repo_url}", push, deps=("generate",),
+            timeout=300,
+        ),
+    ]  # fmt: skip
+    for node in nodes:
+        steps += [
+            Step(
+                f"apply-{node.hostname}",
+                f"Apply the machine config to {node.hostname}",
+                talos.apply_config(node.ip, ws.node_config(node.hostname), insecure=True),
+                target=node.hostname,
+                deps=(*preflight, "generate"),
+                transient=NET_ERRORS,
+                postcondition=probes.left_maintenance(node.ip),
+                postcondition_text="config already applied",
+                attempts=t.apply_attempts,
+                timeout=t.apply_timeout,
+                writes_machines=True,
+                hint="check the node's console; fix cluster.yaml and run again",
+                **retry,
+            ),
+            Step(
+                f"install-{node.hostname}",
+                f"Wait for {node.hostname} to install Talos and reboot",
+                probes.wait_installed(node, t.poll),
+                target=node.hostname,
+                deps=(f"apply-{node.hostname}",),
+                transient=NET_ERRORS + TLS_ERRORS,
+                timeout=t.install_timeout,
+                hint="remove the ISO/USB so the node boots from disk, and check its console",
+            ),
+        ]
+    steps += [
+        Step(
+            "talosconfig", "Point talosconfig at the control planes (never the VIP)", endpoints, deps=("generate",),
+            postcondition=lambda ctx: tc.exists() and probes.talosconfig_endpoints(tc) == cp_ips,
+            postcondition_text="endpoints already set", timeout=60,
+        ),
+        Step(
+            "bootstrap", f"Bootstrap etcd on {first.hostname}", talos.bootstrap(first.ip, tc), target=first.hostname,
+            deps=(f"install-{first.hostname}", "talosconfig"),
+            done_when=("AlreadyExists", "etcd data directory is not empty"),
+            transient=("bootstrap is not available yet", "time is not in sync yet", *NET_ERRORS),
+            attempts=0, timeout=t.bootstrap_timeout, writes_machines=True,
+            hint=f"check etcd on {first.hostname}: talosctl -n {first.ip} service etcd", **retry,
+        ),
+        Step(
+            "health", "Wait for the cluster to be healthy (talosctl health)",
+            talos.health(first.ip, tc, control_planes=cp_ips, workers=[n.ip for n in cluster.workers],
+                         wait_timeout=t.health_wait),
+            deps=("bootstrap", *installs), transient=("timeout", "deadline exceeded", *NET_ERRORS),
+            attempts=t.health_attempts, timeout=t.health_wait * t.health_attempts + 60,
+            hint="the last `waiting for …` line names the check that did not pass", **retry,
+        ),
+        Step(
+            "kubeconfig", "Fetch the admin kubeconfig into secrets/", kubeconfig, deps=("bootstrap",),
+            transient=NET_ERRORS, postcondition=probes.kubeconfig_ready, postcondition_text="kubeconfig present",
+            learns_secrets=True, timeout=t.kube_timeout,
+        ),
+    ]  # fmt: skip
+    steps += platform.steps(cluster, ws, t)
+
+    dns01, creds = cluster.spec.ingress.acme.dns01, cluster.spec.gitops.credentials
+    return Plan(
+        name=f"install {cluster.name}",
+        steps=steps,
+        simulated="SKYNET_LAB_DIR" in env,
+        summary=lambda: platform.summary(cluster, ws),
+        on_failure=platform.bundle,
+        secret_env=tuple(n for n in (dns01 and dns01.token_env, creds and creds.token_env) if n),
+        secret_files=(Path(str(creds.ssh_key_file)).expanduser(),) if creds and creds.ssh_key_file else (),
+    )

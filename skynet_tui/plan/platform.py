@@ -1,0 +1,134 @@
+"""The platform half of the install plan: out-of-git secrets, Argo CD, the root Application, waves, summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from skynet_tui import gitops
+from skynet_tui.gitops.bootstrap import GRAFANA_PASSWORD_FILE
+from skynet_tui.plan import Step, probes
+from skynet_tui.plan.probes import KUBE_NOT_READY, NET_ERRORS
+
+if TYPE_CHECKING:
+    from skynet_tui.plan.install import Timing
+    from skynet_tui.runner import Context
+    from skynet_tui.spec import Cluster
+    from skynet_tui.workspace import Workspace
+
+KUBECTL_APPLY = ("apply", "--server-side", "--force-conflicts", "--field-manager", "skynet")
+ARGOCD_MANIFESTS = "argocd-install.yaml"  # under secrets/: a rendered chart may carry keys
+
+
+def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
+    from skynet_tui.plan.install import call
+
+    argocd = gitops.argocd_install(cluster)
+    namespace = argocd["namespace"]
+    gitops_dir = ws.root / cluster.spec.gitops.path
+    apply = ["kubectl", "--kubeconfig", str(ws.kubeconfig), *KUBECTL_APPLY, "-f"]
+    kube = {"transient": NET_ERRORS + KUBE_NOT_READY, "attempts": 3, "retry_delay": t.retry_delay}
+
+    def bootstrap_secrets(ctx: Context) -> None:
+        password = None
+        if cluster.spec.components.monitoring:
+            password = call(gitops.grafana_admin_password, ws)
+            ctx.refresh_secrets()
+        manifests = call(gitops.bootstrap_secrets, cluster, ctx.env, grafana_password=password)
+        ctx.add_secrets(*gitops.secret_values(manifests))
+        if not manifests:
+            ctx.line("no out-of-git secrets needed")
+            return
+        names = ", ".join(
+            f"{m['kind']} {m['metadata'].get('namespace', '')}/{m['metadata']['name']}" for m in manifests
+        )
+        ctx.line(f"applying {names} (values never shown)")
+        ctx.check(ctx.run([*apply, "-"], stdin=yaml.safe_dump_all(manifests, sort_keys=False)))
+
+    def install_argocd(ctx: Context) -> None:
+        helm = [
+            "helm", "template", argocd["release_name"], argocd["chart"], "--repo", argocd["repo_url"],
+            "--version", argocd["version"], "--namespace", namespace, "--include-crds",
+            "-f", str(gitops_dir / argocd["values_file"]),
+        ]  # fmt: skip
+        rendered = ctx.run(helm, show_stdout=False)
+        ctx.check(rendered)
+        namespace_doc = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+        ws.write_secret(ARGOCD_MANIFESTS, f"{yaml.safe_dump(namespace_doc)}---\n{rendered.stdout}")
+        ctx.line(f"rendered {argocd['chart']} {argocd['version']} into secrets/{ARGOCD_MANIFESTS}")
+        result = ctx.run([*apply, str(ws.secrets_dir / ARGOCD_MANIFESTS)], show_stdout=False)
+        ctx.check(result)
+        ctx.line(f"applied {sum(1 for _, line in result.lines if line.strip())} objects server-side")
+
+    out = [
+        Step(
+            "secrets", "Create namespaces and out-of-git secrets", bootstrap_secrets, deps=("kubeconfig", "health"),
+            timeout=t.kube_timeout, learns_secrets=True, **kube,
+        ),
+        Step(
+            "argocd", "Install Argo CD (helm template | kubectl apply --server-side)", install_argocd,
+            deps=("secrets",), timeout=t.kube_timeout, **kube,
+        ),
+        Step(
+            "argocd-ready", "Wait for Argo CD to roll out", probes.rollout(namespace, t.poll), deps=("argocd",),
+            timeout=t.argocd_timeout, hint=f"kubectl -n {namespace} get pods shows which pod is not ready",
+        ),
+        Step(
+            "root-app", "Apply the root Application (app of apps)",
+            [*apply, str(gitops_dir / argocd["root_application"])], deps=("argocd-ready", "push"),
+            timeout=t.kube_timeout, **kube,
+        ),
+    ]  # fmt: skip
+    previous = "root-app"
+    for wave, names in waves(cluster):
+        step_id = f"apps-wave-{wave}" if wave >= 0 else f"apps-wave-n{-wave}"
+        out.append(
+            Step(
+                step_id,
+                f"Wave {wave}: {', '.join(names)} Synced and Healthy",
+                probes.applications(names, namespace, t.poll),
+                deps=(previous,),
+                timeout=t.wave_timeout,
+            )
+        )
+        previous = step_id
+    return out
+
+
+def waves(cluster: Cluster) -> list[tuple[int, list[str]]]:
+    """(wave, Application names) in sync order."""
+    grouped: dict[int, list[str]] = {}
+    for name, wave in gitops.applications(cluster):
+        grouped.setdefault(wave, []).append(name)
+    return sorted(grouped.items())
+
+
+def bundle(ws: Workspace, env: dict[str, str], redactor: Any) -> Path:
+    from skynet_tui import support
+
+    return support.write_bundle(ws, env=env, redactor=redactor)
+
+
+def summary(cluster: Cluster, ws: Workspace) -> str:
+    """What to open next: URLs, where the Argo CD admin password is, where the kubeconfig is."""
+    domain = cluster.spec.ingress.domain
+    lines = [
+        f"Cluster {cluster.name} is up: {len(cluster.control_planes)} control plane(s), "
+        f"{len(cluster.workers)} worker(s), every Application Synced and Healthy.",
+        f"Argo CD     https://argocd.{domain}",
+    ]
+    if cluster.spec.components.monitoring:
+        lines.append(
+            f"Grafana     https://grafana.{domain}  (user admin; password in secrets/{GRAFANA_PASSWORD_FILE})"
+        )
+    lines += [
+        f"Traefik     https://traefik.{domain}",
+        f"DNS: point *.{domain} at {gitops.ingress_ip(cluster)} (the Traefik LoadBalancer address).",
+        f"Argo CD admin password (never printed here): kubectl --kubeconfig {ws.kubeconfig} -n argocd "
+        "get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d",
+        f"kubeconfig: {ws.kubeconfig}",
+        f"talosconfig: {ws.talosconfig}",
+    ]
+    return "\n".join(lines)

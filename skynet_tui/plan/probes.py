@@ -1,0 +1,238 @@
+"""Checks the install plan runs: preflight, node stages, talosconfig endpoints, rollouts and Applications."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from skynet_tui import versions
+from skynet_tui.plan import StepError
+from skynet_tui.talos import commands as talos
+from skynet_tui.talos import parse
+
+if TYPE_CHECKING:
+    from skynet_tui.runner import Context
+    from skynet_tui.spec import Cluster, Node
+
+# How talosctl says "the node is not there (yet)": expected while machines boot, install and reboot.
+NET_ERRORS = (
+    "connection refused",
+    "connection reset",
+    "i/o timeout",
+    "no route to host",
+    "network is unreachable",
+    "context deadline exceeded",
+    "code = Unavailable",
+    "connection error",
+)
+# What an mTLS call says while the node still runs its maintenance (self-signed) API, or mid-reboot.
+TLS_ERRORS = ("x509:", "tls:", "certificate", "authentication handshake failed")
+KUBE_NOT_READY = (
+    "Unable to connect to the server",
+    "The connection to the server",
+    "no matches for kind",
+    "ensure CRDs are installed first",
+)
+
+
+def disk_text(node: Node) -> str:
+    """installDisk as discovery matches it: `/dev/sda`, `serial:…` or `wwid:…`."""
+    disk = node.install_disk
+    if isinstance(disk, str):
+        return disk
+    return f"serial:{disk.serial}" if disk.serial else f"wwid:{disk.wwid}"
+
+
+def check_install_disk(node: Node) -> Callable[[Any], None]:
+    """accept() for `get disks --insecure`: the node answered; its install disk must be there and writable."""
+
+    def accept(result: Any) -> None:
+        from skynet_tui import discovery
+
+        try:
+            disks = discovery.disks_from(parse.json_stream(result.stdout), None)
+        except ValueError as exc:
+            raise StepError(f"{node.hostname}: cannot read its disks: {exc}") from None
+        wanted = disk_text(node)
+        match = next((d for d in disks if d.matches(wanted)), None)
+        if match is None:
+            seen = ", ".join(f"{d.dev_path} ({d.serial or 'no serial'})" for d in disks) or "none"
+            raise StepError(
+                f"{node.hostname} ({node.ip}) has no disk {wanted}; it has: {seen}. "
+                f"Fix spec.nodes[].installDisk in cluster.yaml"
+            )
+        if match.readonly or match.cdrom:
+            raise StepError(f"{node.hostname}: {wanted} is read-only or a CD-ROM; choose another installDisk")
+
+    return accept
+
+
+def tools(cluster: Cluster) -> Callable[[Context], None]:
+    """talosctl, kubectl, helm and git are on PATH; talosctl's minor is the cluster's Talos minor."""
+
+    def check(ctx: Context) -> None:
+        want = versions.minor_of(cluster.spec.talos.version)
+        result = ctx.run(talos.version_client(), show_stdout=False)
+        have = parse.client_version(result.stdout)
+        if not result.ok or have is None:
+            raise StepError(f"talosctl version --client failed: {result.tail(2) or 'no output'}")
+        if versions.minor_of(have) != want:
+            raise StepError(
+                f"talosctl is {have} but the cluster runs Talos {cluster.spec.talos.version}: install talosctl "
+                f"v{want}.x (curl -sL https://talos.dev/install | sh) so the configs match the nodes"
+            )
+        kubectl, helm, git = (
+            ctx.run(argv, show_stdout=False)
+            for argv in (["kubectl", "version", "--client", "-o", "json"], ["helm", "version", "--short"],
+                         ["git", "--version"])
+        )  # fmt: skip
+        for result in (kubectl, helm, git):
+            ctx.check(result)
+        with_version = json.loads(kubectl.stdout or "{}").get("clientVersion", {}).get("gitVersion", "?")
+        ctx.line(f"talosctl {have}, kubectl {with_version}, helm {helm.stdout.strip()}, {git.stdout.strip()}")
+
+    return check
+
+
+def machine_stage(ctx: Context, ip: str, *, secure: bool) -> str | None:
+    """The node's MachineStatus stage over mTLS (secure) or maintenance mode, None when it does not answer."""
+    if secure and not ctx.ws.talosconfig.exists():
+        return None
+    argv = (
+        talos.get("machinestatus", ip, talosconfig=ctx.ws.talosconfig)
+        if secure
+        else talos.get("machinestatus", ip, insecure=True)
+    )
+    result = ctx.run(argv, show_stdout=False, timeout=max(5.0, min(30.0, ctx.remaining())))
+    if not result.ok:
+        return None
+    try:
+        for item in parse.json_stream(result.stdout):
+            return str((item.get("spec") or {}).get("stage") or "unknown")
+    except ValueError:
+        return None
+    return None
+
+
+def installed(ip: str) -> Callable[[Context], bool]:
+    """Postcondition: the node answers over mTLS with the workspace talosconfig (its config is applied)."""
+    return lambda ctx: machine_stage(ctx, ip, secure=True) is not None
+
+
+def left_maintenance(ip: str) -> Callable[[Context], bool]:
+    """Postcondition of apply-config: the node is installed, or installing/rebooting from the applied config."""
+
+    def probe(ctx: Context) -> bool:
+        if machine_stage(ctx, ip, secure=True) is not None:
+            return True
+        stage = machine_stage(ctx, ip, secure=False)
+        return stage is not None and stage != "maintenance"
+
+    return probe
+
+
+def wait_installed(node: Node, interval: float) -> Callable[[Context], None]:
+    """Poll until the node answers over mTLS (installed and booted from disk); show the stage as it moves."""
+
+    def action(ctx: Context) -> None:
+        def probe() -> tuple[bool, str]:
+            stage = machine_stage(ctx, node.ip, secure=True)
+            if stage is not None:
+                return stage in ("booting", "running"), f"{node.hostname}: {stage}"
+            stage = machine_stage(ctx, node.ip, secure=False)
+            return False, f"{node.hostname}: {stage or 'not answering (rebooting)'}"
+
+        ctx.wait(probe, interval=interval, what=f"{node.hostname} to install and reboot")
+
+    return action
+
+
+def talosconfig_endpoints(path: Path) -> list[str]:
+    """The endpoints of the talosconfig's current context."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    context = (data.get("contexts") or {}).get(data.get("context") or "", {}) or {}
+    return [str(e) for e in context.get("endpoints") or []]
+
+
+def kubeconfig_ready(ctx: Context) -> bool:
+    path = ctx.ws.kubeconfig
+    if not path.exists():
+        return False
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return bool(data.get("clusters")) and bool(data.get("users"))
+
+
+def rollout(namespace: str, interval: float) -> Callable[[Context], None]:
+    """Wait until every Deployment, StatefulSet and DaemonSet in the namespace has rolled out."""
+
+    def action(ctx: Context) -> None:
+        from skynet_tui import kube
+
+        def probe() -> tuple[bool, str]:
+            try:
+                api = ctx.kube()
+                objs = [
+                    {**obj, "kind": kind}
+                    for kind, plural in (
+                        ("Deployment", "deployments"),
+                        ("StatefulSet", "statefulsets"),
+                        ("DaemonSet", "daemonsets"),
+                    )
+                    for obj in kube.items(api, "apps", "v1", plural, namespace)
+                ]
+            except kube.KubeError as exc:
+                return False, f"{exc}"
+            pending = [why for why in map(kube.rollout_pending, objs) if why]
+            if not objs:
+                return False, f"{namespace}: no workloads yet"
+            if pending:
+                return False, f"{namespace}: {len(objs) - len(pending)}/{len(objs)} rolled out; {pending[0]}"
+            return True, f"{namespace}: {len(objs)}/{len(objs)} rolled out"
+
+        ctx.wait(probe, interval=interval, what=f"the workloads in {namespace} to roll out")
+
+    return action
+
+
+def applications(names: list[str], namespace: str, interval: float) -> Callable[[Context], None]:
+    """Wait until these Argo CD Applications are Synced and Healthy; a Degraded one is named in the failure."""
+
+    def action(ctx: Context) -> None:
+        from skynet_tui import kube
+
+        def probe() -> tuple[bool, str]:
+            try:
+                found = {
+                    app["metadata"]["name"]: app
+                    for app in kube.items(ctx.kube(), "argoproj.io", "v1alpha1", "applications", namespace)
+                }
+            except kube.KubeError as exc:
+                return False, f"{exc}"
+            states = []
+            for name in names:
+                if name not in found:
+                    states.append((name, "not created yet", "", ""))
+                else:
+                    states.append((name, *kube.app_state(found[name])))
+            done = all(sync == "Synced" and health == "Healthy" for _, sync, health, _ in states)
+            text = ", ".join(
+                f"{name} {sync}/{health}" if health else f"{name} {sync}" for name, sync, health, _ in states
+            )
+            degraded = [(name, msg) for name, _, health, msg in states if health == "Degraded"]
+            if degraded:
+                text += "; " + "; ".join(f"{name} Degraded: {msg or 'no message'}" for name, msg in degraded)
+            return done, text
+
+        try:
+            ctx.wait(probe, interval=interval, what="the Applications to be Synced and Healthy")
+        except StepError as exc:
+            raise StepError(
+                f"{exc}. Look at the Application in the Argo CD UI or with "
+                f"`kubectl -n {namespace} get applications -o wide`; Argo CD keeps retrying, so run again to resume"
+            ) from None
+
+    return action

@@ -1,0 +1,159 @@
+"""The runner's per-step Context: what an action or postcondition sees (run, check, line, sleep, wait, kube)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skynet_tui import launcher
+from skynet_tui.plan import Step, StepError, Transient
+
+if TYPE_CHECKING:
+    from skynet_tui.runner import Runner
+
+
+def command_name(argv: list[str]) -> str:
+    """`kubectl --kubeconfig K apply -f F` → `kubectl apply`: the tool and its verb, for messages."""
+    verb = next((a for a in argv[1:] if re.fullmatch(r"[a-z][a-z-]*", a)), "")
+    return f"{Path(argv[0]).name} {verb}".strip() if argv else "?"
+
+
+class Cancelled(Exception):
+    """The run was cancelled while this step was working."""
+
+
+class Context:
+    """What a step's action and postcondition see: the workspace, the env, and ways to run, print and wait."""
+
+    def __init__(self, runner: Runner, step: Step, deadline: float):
+        self.runner = runner
+        self.step = step
+        self.ws = runner.ws
+        self.env = runner.env
+        self.attempt = 1
+        self.deadline = deadline
+        self.started = time.monotonic()
+        self._noise = [re.compile(p) for p in step.transient]
+        self._kube: Any = None
+        self.probing = False
+        self.queued = 0.0  # seconds spent waiting for a process slot (not the step's own time)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.runner._cancel.is_set()
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def redact(self, text: str) -> str:
+        return self.runner._redactor(text)
+
+    def line(self, text: str, *, stream: str = "info", noise: bool | None = None) -> None:
+        """Show a line under this step (redacted here; lines matching a transient pattern are noise)."""
+        clean = self.redact(text)
+        if self.probing:  # a postcondition probe's output goes to the log only
+            self.runner._log(self.step.id, f"[probe {stream}] {clean}")
+            return
+        if noise is None:
+            noise = any(p.search(clean) for p in self._noise)
+        self.runner._line(self.step, clean, stream, noise)
+
+    def run(
+        self,
+        argv: list[str],
+        *,
+        stdin: str | None = None,
+        show_stdout: bool = True,
+        timeout: float | None = None,
+        cwd: Path | None = None,
+    ) -> launcher.Result:
+        """Run a child through the launcher; its lines stream under this step. Cancel ends it at once."""
+        if self.cancelled:
+            raise Cancelled()
+
+        def on_line(stream: str, text: str) -> None:
+            if stream == "err" or show_stdout:
+                self.line(text, stream=stream)
+
+        queued = time.monotonic()
+        while not self.runner._slots.acquire(timeout=0.1):  # at most max_parallel children at once
+            if self.cancelled:
+                raise Cancelled()
+        self.queued += time.monotonic() - queued
+        try:
+            limit = (
+                max(0.1, self.remaining()) if timeout is None else min(timeout, max(0.1, self.remaining()))
+            )
+            try:
+                process = launcher.start(
+                    argv,
+                    cwd=cwd,
+                    env=self.env,
+                    stdin=stdin,
+                    on_line=on_line,
+                    redactor=self.runner._redactor,
+                    timeout=limit,
+                )
+            except launcher.ToolNotFound as exc:
+                raise StepError(str(exc)) from None
+            self.runner._track(process)
+            try:
+                result = process.wait()
+            finally:
+                self.runner._untrack(process)
+        finally:
+            self.runner._slots.release()
+        if result.cancelled or self.cancelled:
+            raise Cancelled()
+        return result
+
+    def check(self, result: launcher.Result) -> None:
+        """Raise for a failed child: Transient when an output line matches the step's transient patterns."""
+        if result.ok:
+            return
+        command = command_name(result.argv)
+        if result.timed_out:
+            raise StepError(f"{command} timed out after {result.duration:.0f}s")
+        for line in reversed(result.text().splitlines()):
+            if any(p.search(line) for p in self._noise):
+                raise Transient(line.strip())
+        raise StepError(f"{command} exited with code {result.returncode}: {result.tail(3) or 'no output'}")
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, waking at once on cancel; never past the step's deadline."""
+        if self.runner._cancel.wait(max(0.0, min(seconds, self.remaining()))):
+            raise Cancelled()
+
+    def wait(self, probe: Callable[[], tuple[bool, str]], *, interval: float, what: str) -> None:
+        """Poll `probe() -> (done, status)` until done; each new status is one line; the deadline fails the step."""
+        last = None
+        while True:
+            done, status = probe()
+            if status and status != last:
+                self.line(status)
+                last = status
+            if done:
+                return
+            if self.remaining() <= 0:
+                raise StepError(f"timed out waiting for {what}" + (f"; last: {last}" if last else ""))
+            self.sleep(interval)
+
+    def kube(self) -> Any:
+        """A kubernetes ApiClient built from the workspace kubeconfig (one per step)."""
+        if self._kube is None:
+            from skynet_tui import kube
+
+            self._kube = kube.client(self.ws.kubeconfig)
+        return self._kube
+
+    def refresh_secrets(self) -> None:
+        """Re-read secrets/ into the redactor now (a callable that just wrote a secret calls this)."""
+        self.runner._refresh_redactor()
+
+    def add_secrets(self, *values: str) -> None:
+        """Redact these values from now on (secrets held in memory only, e.g. read from a key file)."""
+        self.runner._extra_secrets.update(v for v in values if v)
+        self.runner._refresh_redactor()

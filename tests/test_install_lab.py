@@ -1,0 +1,204 @@
+"""End to end against the simulated lab: headless install, no secret in any log, fault matrix, kill, cancel."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from rich.console import Console
+
+from skynet_tui import events, journal, spec
+from skynet_tui.headless import run_install
+from skynet_tui.plan import install_plan
+from skynet_tui.runner import Runner
+from skynet_tui.workspace import Workspace
+from tests.runner_helpers import Recorder, lab_processes, secret_values
+
+lab_core = pytest.importorskip("skynet_tui.lab.core")
+
+# Near-zero latencies for every simulated operation: the machines' and the platform's (Argo CD, pods, certs).
+FAST = {
+    op: 0.01
+    for op in ("install", "reboot", "bootstrap_ready", "etcd", "boot", "health_check", "version", "get")
+    + (
+        "apply-config",
+        "bootstrap",
+        "kubeconfig",
+        "etcd-cmd",
+        "service",
+        "pod_start",
+        "lb_assign",
+        "cert_issue",
+    )
+    + ("progress_deadline", "argo_reconcile", "argo_sync", "argo_wave", "argo_retry", "argo_refresh")
+}
+
+
+def fast_timing(**changes: float):
+    from skynet_tui.plan.install import Timing
+
+    base = Timing(
+        retry_delay=0.05, poll=0.05, preflight_attempts=2, preflight_timeout=30, apply_timeout=30,
+        install_timeout=30, bootstrap_timeout=30, health_wait=20, kube_timeout=30, argocd_timeout=30,
+        wave_timeout=30,
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+def lab(tmp_path: Path):
+    with lab_core.Lab(tmp_path / "lab", 3, 2, latency=FAST) as running:
+        yield running
+
+
+# The fault and kill tests need the waves, not all ten of them: the core platform keeps five.
+CORE_ONLY = {name: False for name in ("monitoring", "logging", "tracing", "storage", "vpa", "policies")}
+
+
+def answers(lab, *, core_only: bool = False) -> dict:
+    data = lab.cluster_data()
+    if core_only:
+        data["spec"]["components"] = dict(CORE_ONLY)
+    return data
+
+
+def setup(lab, tmp_path: Path, *, core_only: bool = False) -> tuple[spec.Cluster, Workspace]:
+    return spec.parse(answers(lab, core_only=core_only)), Workspace.at(tmp_path / "ws")
+
+
+def install(lab, cluster, ws, **timing: float) -> tuple[int, str]:
+    out = io.StringIO()
+    console = Console(file=out, width=200, color_system=None)
+    code = run_install(
+        cluster, ws, env=lab.env(), assume_yes=True, console=console, timing=fast_timing(**timing)
+    )
+    return code, out.getvalue()
+
+
+def starts(ws: Workspace) -> list[str]:
+    return [r.step for r in journal.read(ws.journal) if r.event == "start"]
+
+
+def assert_no_finished_step_ran_twice(ws: Workspace) -> None:
+    finished: set[str] = set()
+    for record in journal.read(ws.journal):
+        if record.event == "start":
+            assert record.step not in finished, f"{record.step} ran again after it had finished"
+        if record.event == "end" and record.status in journal.DONE_STATUSES:
+            finished.add(record.step)
+
+
+def assert_no_secret_written(ws: Workspace, *texts: str) -> None:
+    values = secret_values(ws)
+    assert len(values) > 20  # the bundle, talosconfig and kubeconfig keys, the Grafana password
+    written = [p.read_text() for p in ws.logs_dir.glob("*.log")] + [ws.journal.read_text(), *texts]
+    for text in written:
+        for value in values:
+            assert value not in text
+
+
+def test_lab_install_headless_then_rerun_skips_everything(lab, tmp_path: Path) -> None:
+    cluster, ws = setup(lab, tmp_path)
+    code, output = install(lab, cluster, ws)
+    assert code == 0, output
+    assert "SIMULATED LAB" in output and f"https://argocd.{cluster.spec.ingress.domain}" in output
+    assert "argocd-initial-admin-secret" in output
+    assert ws.kubeconfig.stat().st_mode & 0o777 == 0o600
+    plan = install_plan(cluster, ws, env=lab.env())
+    assert set(plan.finished_in_journal(ws)) == {s.id for s in plan.steps}
+    assert_no_secret_written(ws, output)
+
+    code, output = install(lab, cluster, ws)
+    assert code == 0, output
+    assert output.count("skipped: ") == len(plan.steps) and "▶" not in output
+    assert_no_finished_step_ran_twice(ws)
+
+
+def test_faults_retry_or_stop_clearly_and_rerun_completes(lab, tmp_path: Path) -> None:
+    cluster, ws = setup(lab, tmp_path, core_only=True)
+    down = cluster.workers[0]
+    lab.inject(unreachable=[down.ip])
+    code, output = install(lab, cluster, ws)
+    assert code == 1
+    assert f"preflight-{down.hostname}: gave up after 2 attempt(s)" in output
+    assert "booted from the Talos ISO" in output and "Support bundle" in output
+    assert not [s for s in starts(ws) if s.startswith("apply-")]  # no machine written before all answered
+
+    # Back online; now the bootstrap is not available 3 times, one apply resets twice, health times out once,
+    # and one Application stays Degraded.
+    lab.inject(
+        unreachable=[], bootstrap_not_ready=3, health_timeout=1, apply_error={cluster.control_planes[1].ip: 2},
+        app_degraded="metallb",
+    )  # fmt: skip
+    rec = Recorder()
+    runner = Runner(install_plan(cluster, ws, env=lab.env(), timing=fast_timing(wave_timeout=3)), ws, rec,
+                    env=lab.env())  # fmt: skip
+    assert not runner.run()
+    assert [r.attempt for r in rec.of(events.StepRetrying, "bootstrap")] == [2, 3, 4]
+    assert any(line.noise for line in rec.of(events.StepLine, "bootstrap"))
+    assert len(rec.of(events.StepRetrying, f"apply-{cluster.control_planes[1].hostname}")) == 2
+    assert len(rec.of(events.StepRetrying, "health")) == 1 and rec.of(events.StepFinished, "health")
+    failed = {e.step_id: e.error for e in rec.of(events.StepFailed)}
+    assert list(failed) == ["apps-wave-n5"] and "metallb Degraded" in failed["apps-wave-n5"]
+    assert rec.finished.support_bundle and Path(rec.finished.support_bundle).exists()
+
+    lab.inject(app_degraded=None)
+    code, output = install(lab, cluster, ws)
+    assert code == 0, output
+    assert_no_finished_step_ran_twice(ws)
+    assert_no_secret_written(ws, output)
+
+
+def test_killed_mid_apply_then_rerun_completes(lab, tmp_path: Path) -> None:
+    _, ws = setup(lab, tmp_path)
+    config = tmp_path / "cluster.yaml"
+    config.write_text(yaml.safe_dump(answers(lab, core_only=True)))
+    lab.inject(kill_during="apply-config")
+    env = {**lab.env(), "SKYNET_TIMING_SCALE": "0.01"}
+    argv = [
+        sys.executable,
+        "-m",
+        "skynet_tui",
+        "install",
+        "--config",
+        str(config),
+        "--workspace",
+        str(ws.root),
+    ]
+    first = subprocess.run([*argv, "--yes"], env=env, capture_output=True, text=True, timeout=120)
+    assert first.returncode == -9, first.stdout + first.stderr
+    assert [s for s in starts(ws) if s.startswith("apply-")]
+    assert not journal.finished(ws.journal).get("bootstrap")
+    second = subprocess.run([*argv, "--yes"], env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert_no_finished_step_ran_twice(ws)
+
+
+def test_ctrl_c_cancels_a_headless_install(tmp_path: Path) -> None:
+    slow = {**FAST, "health_check": 0.5}
+    with lab_core.Lab(tmp_path / "lab", 1, 0, latency=slow) as lab:
+        config = tmp_path / "cluster.yaml"
+        config.write_text(yaml.safe_dump(answers(lab, core_only=True)))
+        env = {**lab.env(), "SKYNET_TIMING_SCALE": "0.01"}
+        argv = [sys.executable, "-m", "skynet_tui", "install", "--config", str(config), "--workspace"]
+        proc = subprocess.Popen(
+            [*argv, str(tmp_path / "ws"), "--yes"], env=env, stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.lstrip().startswith("health") and "│" in line:
+                break
+        assert lab_processes(lab.root)
+        proc.send_signal(signal.SIGINT)
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=15) == 1
+        assert "Cancelled. Run the same command again to resume." in rest
+        assert lab_processes(lab.root) == []  # no child of the launcher (nor theirs) outlived the cancel
+        ends = [r.status for r in journal.read(tmp_path / "ws" / "journal.jsonl") if r.event == "end"]
+        assert ends[-1] == "cancelled" and "health" in rest
