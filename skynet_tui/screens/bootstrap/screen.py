@@ -1,0 +1,465 @@
+"""BootstrapScreen: runs the install plan and shows its steps, the selected step's live log, progress and summary."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual import getters, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Label, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from skynet_tui.events import (
+    Event,
+    PlanFinished,
+    PlanStarted,
+    StepFailed,
+    StepFinished,
+    StepRetrying,
+    StepSkipped,
+    StepStarted,
+)
+from skynet_tui.screens.bootstrap.dialogs import ConfirmAbort, page_file
+from skynet_tui.screens.bootstrap.inbox import EventInbox, RunnerFactory, RunnerLike
+from skynet_tui.screens.bootstrap.texts import SUMMARY_TITLES, log_subtitle, progress_text, summary_text
+from skynet_tui.widgets.logview import LineBuffer, LogView, make_entry
+from skynet_tui.widgets.steps import StepList, StepRow
+
+FLUSH_INTERVAL = 0.1  # the UI takes runner events at most ~10 times a second, however fast they come
+DONE_PHASES = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class BootstrapScreen(Screen[bool]):
+    """The install: step checklist, overall progress, the highlighted step's log, and the outcome.
+
+    Dismisses with True (Enter after success) or False (Escape after a failure or an abort).
+    """
+
+    BINDINGS = [
+        Binding("a", "abort", "Abort", id="bootstrap.abort"),
+        Binding("r", "retry", "Retry", id="bootstrap.retry"),
+        Binding("l", "open_log", "Log file", id="bootstrap.log"),
+        Binding("f", "follow", "Follow", id="bootstrap.follow"),
+        Binding("enter", "continue", "Continue", id="bootstrap.continue"),
+        Binding("escape", "close", "Close", id="bootstrap.close"),
+    ]
+
+    # Below 100 columns the checklist goes above the log, so both keep readable widths.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    DEFAULT_CSS = """
+    BootstrapScreen {
+        layout: vertical;
+        #topbar { height: 1; background: $panel; padding: 0 1; }
+        #title { width: 1fr; text-style: bold; }
+        #sim-badge { display: none; background: $warning; color: $text; text-style: bold; padding: 0 1; }
+        &.-simulated #sim-badge { display: block; }
+        #progress-row { height: 1; padding: 0 1; margin: 1 0 0 0; }
+        #progress { width: auto; }
+        #progress-label { width: 1fr; margin-left: 2; color: $text-muted; }
+        #body { height: 1fr; }
+        #steps { width: 50%; max-width: 64; }
+        #right { width: 1fr; }
+        &.-narrow #body { layout: vertical; }
+        &.-narrow #steps { width: 1fr; max-width: 100%; height: 45%; min-height: 5; }
+        &.-narrow #progress-row { margin: 0; }
+        &.-narrow.-finished #steps { height: 30%; }
+        #summary { display: none; height: auto; max-height: 60%; padding: 0 1; border: round $success; }
+        #summary.-failed { border: round $error; }
+        #summary.-cancelled { border: round $warning; }
+        &.-finished #summary { display: block; }
+        #log { height: 1fr; min-height: 4; }
+    }
+    """
+
+    clock: Callable[[], float] = staticmethod(time.monotonic)  # tests replace it to freeze elapsed times
+
+    step_list = getters.query_one("#steps", StepList)
+    log_view = getters.query_one("#log", LogView)
+
+    class Finished(Message):
+        """The plan ended (succeeded, failed or was cancelled); the app may move on to the console."""
+
+        def __init__(self, ok: bool, cancelled: bool, summary: str, support_bundle: str | None) -> None:
+            super().__init__()
+            self.ok = ok
+            self.cancelled = cancelled
+            self.summary = summary
+            self.support_bundle = support_bundle
+
+    class _Wake(Message):
+        """Runner events are waiting; posted once per drain of the inbox, never once per line."""
+
+        bubble = False
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, BootstrapScreen._Wake)
+
+    def __init__(
+        self,
+        cluster: Any,
+        ws: Any,
+        *,
+        env: dict[str, str] | None = None,
+        simulated: bool = False,
+        runner_factory: RunnerFactory | None = None,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.cluster = cluster
+        self.ws = ws
+        self.env = env
+        self.simulated = simulated
+        self.runner_factory = runner_factory
+        self.phase = "starting"  # starting | running | cancelling | succeeded | failed | cancelled
+        self.result: PlanFinished | None = None
+        self.runs = 0
+        self.flushes = 0
+        self.buffers: dict[str, LineBuffer] = {}
+        self.shown: str | None = None
+        self.follow = True
+        self._inbox = EventInbox()
+        self._runner: RunnerLike | None = None
+        self._runner_lock = threading.Lock()
+        self._cancel_requested = False
+        self._runner_active = False  # from _start until the worker thread returns
+        self._flush_timer: Any = None
+        self._last_flush = 0.0
+        self._elapsed_before = 0.0
+        self._run_started: float | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Label(f"Skynet · installing cluster {getattr(self.cluster, 'name', '')}", id="title")
+            yield Label("SIMULATED LAB", id="sim-badge")
+        with Horizontal(id="progress-row"):
+            yield ProgressBar(total=None, show_eta=False, id="progress")
+            yield Label("preparing the plan…", id="progress-label")
+        with Horizontal(id="body"):
+            yield StepList(clock=lambda: self.clock(), id="steps")
+            with Vertical(id="right"):
+                with VerticalScroll(id="summary"):
+                    yield Static(id="summary-text", markup=False)
+                yield LogView(placeholder="Preparing the install plan…", id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_class(self.simulated, "-simulated")
+        self.step_list.border_title = "Steps"
+        self.log_view.border_title = "Log"
+        self.set_interval(1.0, self._tick)
+        self.step_list.focus()
+        self._start()
+
+    def on_unmount(self) -> None:
+        # Dismissed or the app is quitting: stop the children; the worker thread ends with them.
+        if self._runner_active:
+            self._cancel_run()
+
+    # ------------------------------------------------------------------ running
+
+    def _start(self) -> None:
+        self.runs += 1
+        with self._runner_lock:
+            self._cancel_requested = False
+        self.phase = "starting"
+        self.result = None
+        self._run_started = self.clock()
+        self.set_class(False, "-finished")
+        self._runner_active = True
+        self._run_plan()
+        self._update_progress()
+        self.refresh_bindings()
+
+    def _make_runner(self, on_event: Callable[[Event], None]) -> RunnerLike:
+        if self.runner_factory is not None:
+            return self.runner_factory(on_event)
+        from skynet_tui import plan, runner
+
+        install = plan.install_plan(self.cluster, self.ws, env=self.env)
+        return runner.Runner(
+            install, self.ws, on_event, env=self.env, simulated=True if self.simulated else None
+        )
+
+    @work(
+        thread=True,
+        group="bootstrap",
+        exclusive=True,
+        exit_on_error=False,
+        description="Installing the cluster",
+    )
+    def _run_plan(self) -> bool:
+        try:
+            runner = self._make_runner(self._on_event)
+            with self._runner_lock:
+                self._runner = runner
+                cancelled = self._cancel_requested
+            if cancelled:
+                self._on_event(PlanFinished(ok=False, summary="cancelled before it started", cancelled=True))
+                return False
+            return bool(runner.run())
+        finally:
+            self._runner_active = False
+
+    def _on_event(self, event: Event) -> None:
+        """Called on runner threads: queue the event, wake the UI only when the inbox was empty."""
+        if isinstance(event, PlanStarted) and self._cancel_requested and self._runner is not None:
+            self._runner.cancel()  # an abort that came between building the runner and its run()
+        if self._inbox.put(event):
+            with contextlib.suppress(RuntimeError):  # the app is closing
+                self.post_message(self._Wake())
+
+    def _cancel_run(self) -> None:
+        with self._runner_lock:
+            self._cancel_requested = True
+            runner = self._runner
+        if self.phase in ("starting", "running"):
+            self.phase = "cancelling"
+        if runner is not None:
+            # Runner.cancel waits for process groups to end: never on the UI thread.
+            threading.Thread(target=runner.cancel, name="bootstrap-cancel").start()
+
+    @on(_Wake)
+    def _schedule_flush(self) -> None:
+        if self._flush_timer is not None:
+            return
+        delay = self._last_flush + FLUSH_INTERVAL - time.monotonic()
+        if delay <= 0:
+            self._flush()
+        else:
+            self._flush_timer = self.set_timer(delay, self._flush)
+
+    def _flush(self) -> None:
+        """Apply everything the runner sent since the last flush, in one go."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._last_flush = time.monotonic()
+        events, lines = self._inbox.drain()
+        if not events and not lines:
+            return
+        self.flushes += 1
+        for event in events:
+            self._apply(event)
+        for step_id, (raw, seen) in lines.items():
+            entries = [make_entry(text, kind, tag) for text, kind, tag in raw]
+            added, evicted = self._buffer(step_id).extend(entries, seen)
+            if step_id == self.shown:
+                self.log_view.appended(added, evicted)
+        self._update_log_title()
+        self._update_progress()
+        self.refresh_bindings()
+
+    def _buffer(self, step_id: str) -> LineBuffer:
+        buffer = self.buffers.get(step_id)
+        if buffer is None:
+            buffer = self.buffers[step_id] = LineBuffer(self._inbox.limit)
+        return buffer
+
+    def _apply(self, event: Event) -> None:
+        steps = self.step_list
+        if isinstance(event, PlanStarted):
+            steps.set_steps(event.steps)
+            if event.simulated:
+                self.simulated = True
+                self.add_class("-simulated")
+            if self.phase == "starting":
+                self.phase = "running"
+            if self.shown is None and event.steps:
+                self._show(event.steps[0].id)
+        elif isinstance(event, StepStarted):
+            steps.update(
+                event.step_id,
+                state="running",
+                started=self.clock(),
+                duration=None,
+                note="",
+                attempt=event.attempt,
+            )
+            self._follow_to(event.step_id)
+        elif isinstance(event, StepRetrying):
+            steps.update(event.step_id, state="retrying", attempt=event.attempt, note=event.reason)
+        elif isinstance(event, StepFinished):
+            steps.update(event.step_id, state="done", duration=event.duration, note="")
+        elif isinstance(event, StepSkipped):
+            row = steps.ensure(event.step_id)
+            if row.state != "done":  # done in this session's earlier run: keep its time
+                steps.update(event.step_id, state="skipped", duration=None, note=event.reason)
+        elif isinstance(event, StepFailed):
+            cancelled = event.error == "cancelled"
+            row = steps.update(
+                event.step_id,
+                state="cancelled" if cancelled else "failed",
+                duration=event.duration,
+                note=event.error,
+            )
+            if not cancelled:
+                self.notify(f"{row.info.title} ({row.info.target}) failed", severity="error", markup=False)
+                self._follow_to(event.step_id)
+        elif isinstance(event, PlanFinished):
+            self._finish(event)
+
+    def _finish(self, event: PlanFinished) -> None:
+        self.result = event
+        if self._run_started is not None:
+            self._elapsed_before += self.clock() - self._run_started
+            self._run_started = None
+        self.phase = "succeeded" if event.ok else "cancelled" if event.cancelled else "failed"
+        for row in self.step_list.rows:
+            if row.state in ("running", "retrying"):  # the runner ended without a word on these
+                row.state, row.duration = "cancelled", row.elapsed(self.clock())
+        self.step_list.refresh()
+        failed = [row for row in self.step_list.rows if row.state == "failed"]
+        if failed:
+            self._follow_to(failed[0].info.id)
+        self._render_summary(event, failed)
+        self.set_class(True, "-finished")
+        self.post_message(self.Finished(event.ok, event.cancelled, event.summary, event.support_bundle))
+        if event.ok:
+            self.notify("Install complete", severity="information")
+
+    def _render_summary(self, event: PlanFinished, failed: list[StepRow]) -> None:
+        panel = self.query_one("#summary", VerticalScroll)
+        panel.set_class(self.phase == "failed", "-failed")
+        panel.set_class(self.phase == "cancelled", "-cancelled")
+        panel.border_title = SUMMARY_TITLES[self.phase]
+        self.query_one("#summary-text", Static).update(summary_text(self.phase, event, failed, self.ws))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "bootstrap" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        if event.state == WorkerState.CANCELLED:  # the screen is going away; the thread is still running
+            self._cancel_run()
+            return
+        self._flush()
+        if self.phase in DONE_PHASES:
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            text = f"the installer stopped: {type(error).__name__}: {error}"
+            with contextlib.suppress(Exception):
+                text = self.ws.redactor()(text)
+            self._apply(PlanFinished(ok=False, summary=text))
+        else:
+            ok = bool(event.worker.result)
+            self._apply(PlanFinished(ok=ok, cancelled=self._cancel_requested and not ok))
+        self._update_progress()
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ view
+
+    def _show(self, step_id: str) -> None:
+        self.shown = step_id
+        self.log_view.show(self._buffer(step_id))
+        self._update_log_title()
+
+    def _follow_to(self, step_id: str) -> None:
+        if self.follow:
+            self.step_list.select(step_id)
+
+    @on(StepList.Highlighted)
+    def _highlighted(self, event: StepList.Highlighted) -> None:
+        if event.by_user:
+            self.follow = False
+            self.refresh_bindings()
+        if event.step_id != self.shown:
+            self._show(event.step_id)
+
+    def _update_log_title(self) -> None:
+        if self.shown is None:
+            return
+        row = self.step_list.get(self.shown)
+        self.log_view.border_title = f"{row.info.title} · {row.info.target}" if row else self.shown
+        self.log_view.border_subtitle = log_subtitle(self.shown, self._buffer(self.shown))
+
+    def _elapsed(self) -> float:
+        running = self.clock() - self._run_started if self._run_started is not None else 0.0
+        return self._elapsed_before + running
+
+    def _update_progress(self) -> None:
+        rows = self.step_list.rows
+        if rows:
+            finished = sum(1 for row in rows if row.state in ("done", "skipped"))
+            self.query_one("#progress", ProgressBar).update(total=len(rows), progress=finished)
+        self.query_one("#progress-label", Label).update(progress_text(rows, self.phase, self._elapsed()))
+
+    def _tick(self) -> None:
+        if self.phase not in DONE_PHASES:
+            self.step_list.refresh()
+            self._update_progress()
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        running = self.phase in ("starting", "running")
+        allowed = {
+            "abort": running,
+            "retry": self.phase in ("failed", "cancelled"),
+            "continue": self.phase == "succeeded",
+            "close": self.phase in ("failed", "cancelled"),
+            "follow": not self.follow,
+        }
+        return allowed.get(action, True)
+
+    def action_abort(self) -> None:
+        def answered(abort: bool | None) -> None:
+            if abort and self.phase in ("starting", "running"):
+                self._cancel_run()
+                self._update_progress()
+                self.refresh_bindings()
+
+        self.app.push_screen(ConfirmAbort(), answered)
+
+    def action_retry(self) -> None:
+        for row in self.step_list.rows:
+            if row.state in ("failed", "cancelled"):
+                self._buffer(row.info.id).extend([make_entry(f"── retry (run {self.runs + 1}) ──", "mark")])
+                row.state, row.duration, row.started, row.note = "pending", None, None, ""
+        self.step_list.refresh()
+        if self.shown is not None:
+            self.log_view.show(self._buffer(self.shown))
+        self.follow = True
+        self._start()
+
+    def action_follow(self) -> None:
+        self.follow = True
+        rows = self.step_list.rows
+        active = [r for r in rows if r.state in ("running", "retrying")] or [
+            r for r in rows if r.state == "failed"
+        ]
+        if active:
+            self.step_list.select(active[-1].info.id)
+        self.refresh_bindings()
+
+    def action_continue(self) -> None:
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.dismiss(False)
+
+    def action_open_log(self) -> None:
+        """Open the highlighted step's full log in $PAGER (the app is suspended meanwhile), else show its path."""
+        if self.shown is None:
+            self.notify("No step selected", severity="warning")
+            return
+        path = self.ws.logs_dir / f"{self.shown}.log"
+        if not path.is_file():
+            self.notify(f"No log file yet: {path}", title="Log file", markup=False)
+        elif not page_file(self.app, path):
+            self.notify(str(path), title="Log file", markup=False, timeout=10)

@@ -1,0 +1,223 @@
+"""A bounded, virtualised log pane: the last N lines of one step, node tags in colour, expected noise dimmed."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import deque
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+DEFAULT_LIMIT = 5_000
+# A single line longer than this is cut for display; the step's log file on disk keeps it whole.
+MAX_LINE_CHARS = 1_000
+
+# Kinds of line: process output ("out", "err"), the runner's own notes ("info"), expected transient errors
+# ("noise"), separators between attempts and runs ("mark") and failure messages ("error").
+KINDS = ("out", "err", "info", "noise", "mark", "error")
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+TAG_COLOURS = (
+    "cyan",
+    "magenta",
+    "green",
+    "yellow",
+    "bright_blue",
+    "bright_cyan",
+    "bright_magenta",
+    "bright_green",
+)
+
+
+def clean_line(text: str) -> str:
+    """What a terminal would show of one output line: no ANSI codes, only the last carriage-return segment."""
+    text = _ANSI.sub("", text)
+    if "\r" in text:
+        segments = [part for part in text.split("\r") if part]
+        text = segments[-1] if segments else ""
+    if len(text) > MAX_LINE_CHARS:
+        text = text[:MAX_LINE_CHARS] + " …"
+    return _CONTROL.sub("�", text.expandtabs())
+
+
+def tag_colour(tag: str) -> str:
+    """A stable colour per node tag, so one node's lines look alike across steps and runs."""
+    return TAG_COLOURS[zlib.crc32(tag.encode()) % len(TAG_COLOURS)]
+
+
+class LogEntry(NamedTuple):
+    text: str
+    kind: str = "out"
+    tag: str | None = None
+    width: int = 0
+
+
+def make_entry(text: str, kind: str = "out", tag: str | None = None) -> LogEntry:
+    text = clean_line(text)
+    return LogEntry(text, kind if kind in KINDS else "out", tag, cell_len(text))
+
+
+class LineBuffer:
+    """The last `limit` lines of one step, with a count of every line the step printed."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self.lines: deque[LogEntry] = deque(maxlen=limit)
+        self.total = 0
+        self.max_width = 0
+        self.tag_width = 0
+
+    @property
+    def limit(self) -> int:
+        return self.lines.maxlen or 0
+
+    @property
+    def dropped(self) -> int:
+        """Lines no longer held here (they are in the step's log file)."""
+        return self.total - len(self.lines)
+
+    def extend(self, entries: Iterable[LogEntry], seen: int | None = None) -> tuple[int, int]:
+        """Append entries; `seen` counts lines dropped before they got here too. Returns (added, evicted)."""
+        entries = list(entries)[-self.limit :] if self.limit else []
+        evicted = max(0, len(self.lines) + len(entries) - self.limit)
+        self.lines.extend(entries)
+        self.total += max(seen if seen is not None else 0, len(entries))
+        for entry in entries:
+            if entry.width > self.max_width:
+                self.max_width = entry.width
+            if entry.tag and len(entry.tag) > self.tag_width:
+                self.tag_width = len(entry.tag)
+        return len(entries), evicted
+
+
+class LogView(ScrollView, can_focus=True):
+    """Shows one `LineBuffer`; renders only the visible lines, so a full buffer costs nothing to display."""
+
+    COMPONENT_CLASSES = {
+        "logview--tag",
+        "logview--err",
+        "logview--info",
+        "logview--noise",
+        "logview--mark",
+        "logview--error",
+        "logview--placeholder",
+    }
+
+    DEFAULT_CSS = """
+    LogView {
+        background: $surface;
+        border: round $panel-lighten-2;
+        padding: 0 0 0 1;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        scrollbar-size-vertical: 1;
+        &:focus { border: round $primary; }
+        & > .logview--tag { text-style: bold; }
+        & > .logview--err { color: $text; }
+        & > .logview--info { color: $text-accent; }
+        & > .logview--noise { color: $text-muted; text-style: dim italic; }
+        & > .logview--mark { color: $text-primary; text-style: bold; }
+        & > .logview--error { color: $text-error; text-style: bold; }
+        & > .logview--placeholder { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        placeholder: str = "No output yet.",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.placeholder = placeholder
+        self._buffer = LineBuffer(0)
+        self.following = True
+        self._styles: dict[str, Style] = {}
+
+    @property
+    def buffer(self) -> LineBuffer:
+        return self._buffer
+
+    @property
+    def line_count(self) -> int:
+        return len(self._buffer.lines)
+
+    def show(self, buffer: LineBuffer) -> None:
+        """Display another buffer, following its end."""
+        self._buffer = buffer
+        self.following = True
+        self._resize()
+        self.scroll_to(x=0, animate=False, immediate=True)
+        self.scroll_end(animate=False, x_axis=False)
+        self.refresh()
+
+    def appended(self, added: int, evicted: int) -> None:
+        """The shown buffer grew by `added` lines and lost `evicted` from its top: follow the end or stay put."""
+        if not added:
+            return
+        self._resize()
+        if self.following:
+            self.scroll_end(animate=False, x_axis=False)  # after the next layout, when the new size is known
+        elif evicted:
+            self.scroll_to(y=max(0, self.scroll_y - evicted), animate=False, immediate=True)
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Scrolling up stops following the output; getting back to the end resumes it.
+        if new_value >= self.max_scroll_y:
+            self.following = True
+        elif new_value < old_value:
+            self.following = False
+
+    def _resize(self) -> None:
+        buffer = self._buffer
+        gutter = buffer.tag_width + 2 if buffer.tag_width else 0
+        self.virtual_size = Size(gutter + buffer.max_width, len(buffer.lines))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"logview--{name}", partial=True)
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        lines = self._buffer.lines
+        index = scroll_y + y
+        if index >= len(lines):
+            if index == 0:
+                text = " " + self.placeholder
+                return Strip([Segment(text, base + self._style("placeholder"))], cell_len(text)).crop_extend(
+                    0, width, base
+                )
+            return Strip.blank(width, base)
+        entry = lines[index]
+        segments: list[Segment] = []
+        length = entry.width
+        tag_width = self._buffer.tag_width
+        if tag_width:
+            tag = (entry.tag or "").ljust(tag_width) + "  "
+            tag_style = base + self._style("tag")
+            if entry.tag:
+                tag_style += Style(color=tag_colour(entry.tag))
+            segments.append(Segment(tag, tag_style))
+            length += tag_width + 2
+        style = base if entry.kind == "out" else base + self._style(entry.kind)
+        segments.append(Segment(entry.text, style))
+        return Strip(segments, length).crop_extend(scroll_x, scroll_x + width, base)

@@ -1,0 +1,287 @@
+"""The step checklist: one row per plan step with status icon, title, target, retries and elapsed time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from skynet_tui.events import StepInfo
+
+STATES = ("pending", "running", "retrying", "done", "skipped", "failed", "cancelled")
+ICONS = {
+    "pending": "○",
+    "running": "▶",
+    "retrying": "↻",
+    "done": "✔",
+    "skipped": "↷",
+    "failed": "✖",
+    "cancelled": "■",
+}
+FINISHED = frozenset({"done", "skipped"})
+
+
+def format_duration(seconds: float) -> str:
+    """Short elapsed time: 4.2s, 42s, 3m05s, 1h02m (at most 6 cells)."""
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        minutes, rest = divmod(int(seconds), 60)
+        return f"{minutes}m{rest:02d}s"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut `text` to `width` cells with an ellipsis, or pad it."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text + " " * (width - cell_len(text))
+    out = ""
+    for char in text:
+        if cell_len(out + char) > width - 1:
+            break
+        out += char
+    return out + "…" + " " * (width - 1 - cell_len(out))
+
+
+@dataclass
+class StepRow:
+    """What the checklist knows about one step."""
+
+    info: StepInfo
+    state: str = "pending"
+    attempt: int = 1
+    started: float | None = None  # clock() when the current attempt started
+    duration: float | None = None  # set when the step ended
+    note: str = ""  # skip reason, retry reason or error
+
+    def elapsed(self, now: float) -> float | None:
+        if self.duration is not None:
+            return self.duration
+        if self.started is not None and self.state in ("running", "retrying"):
+            return now - self.started
+        return None
+
+
+class StepList(ScrollView, can_focus=True):
+    """A keyboard- and mouse-navigable checklist of the plan's steps; only visible rows are rendered."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor(-10)", "Page up", show=False),
+        Binding("pagedown", "cursor(10)", "Page down", show=False),
+        Binding("home", "cursor(-100000)", "First", show=False),
+        Binding("end", "cursor(100000)", "Last", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "steplist--cursor",
+        "steplist--cursor-blurred",
+        "steplist--muted",
+        *(f"steplist--{state}" for state in STATES),
+    }
+
+    DEFAULT_CSS = """
+    StepList {
+        background: $surface;
+        border: round $panel-lighten-2;
+        border-title-color: $text;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+        &:focus { border: round $primary; }
+        & > .steplist--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+        & > .steplist--cursor-blurred { background: $block-cursor-blurred-background; }
+        & > .steplist--muted { color: $text-muted; }
+        & > .steplist--pending { color: $text-muted; }
+        & > .steplist--running { color: $text-warning; text-style: bold; }
+        & > .steplist--retrying { color: $text-warning; text-style: bold; }
+        & > .steplist--done { color: $text-success; }
+        & > .steplist--skipped { color: $text-muted; }
+        & > .steplist--failed { color: $text-error; text-style: bold; }
+        & > .steplist--cancelled { color: $text-warning; }
+    }
+    """
+
+    cursor: reactive[int] = reactive(0)
+
+    class Highlighted(Message):
+        """The highlighted step changed; `by_user` is False when the screen moved the cursor itself."""
+
+        def __init__(self, step_list: StepList, step_id: str, by_user: bool) -> None:
+            super().__init__()
+            self.step_list = step_list
+            self.step_id = step_id
+            self.by_user = by_user
+
+        @property
+        def control(self) -> StepList:
+            return self.step_list
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.clock = clock
+        self.rows: list[StepRow] = []
+        self._index: dict[str, int] = {}
+        self._styles: dict[str, Style] = {}
+
+    # ------------------------------------------------------------------ model
+
+    def set_steps(self, steps: Sequence[StepInfo]) -> None:
+        """Show these steps in this order; steps already known keep their state."""
+        old = {row.info.id: row for row in self.rows}
+        self.rows = []
+        for info in steps:
+            row = old.get(info.id)
+            if row is None:
+                row = StepRow(info)
+            else:
+                row.info = info
+            self.rows.append(row)
+        self._index = {row.info.id: number for number, row in enumerate(self.rows)}
+        self.virtual_size = Size(self.size.width, len(self.rows))
+        self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
+        self.refresh()
+
+    def get(self, step_id: str) -> StepRow | None:
+        number = self._index.get(step_id)
+        return None if number is None else self.rows[number]
+
+    def ensure(self, step_id: str) -> StepRow:
+        """The row for `step_id`, appended if the plan did not announce it."""
+        row = self.get(step_id)
+        if row is None:
+            self.set_steps([*(r.info for r in self.rows), StepInfo(step_id, step_id)])
+            row = self.rows[-1]
+        return row
+
+    def update(self, step_id: str, **changes: object) -> StepRow:
+        row = self.ensure(step_id)
+        for key, value in changes.items():
+            setattr(row, key, value)
+        self.refresh()
+        return row
+
+    def count(self, *states: str) -> int:
+        return sum(1 for row in self.rows if row.state in states)
+
+    @property
+    def highlighted(self) -> str | None:
+        return self.rows[self.cursor].info.id if self.rows else None
+
+    def select(self, step_id: str) -> None:
+        """Move the cursor to a step (not a user choice)."""
+        number = self._index.get(step_id)
+        if number is None:
+            return
+        if number != self.cursor:
+            self.cursor = number
+        self.scroll_to_row(number)
+        self.post_message(self.Highlighted(self, step_id, by_user=False))
+
+    def scroll_to_row(self, number: int) -> None:
+        """Scroll just enough for row `number` to be visible (after the first layout if there was none yet)."""
+        height = self.scrollable_content_region.height
+        if not height:
+            self.call_after_refresh(self.scroll_to_row, number)
+        elif number < self.scroll_y:
+            self.scroll_to(y=number, animate=False, immediate=True)
+        elif height and number >= self.scroll_y + height:
+            self.scroll_to(y=number - height + 1, animate=False, immediate=True)
+
+    # ------------------------------------------------------------------ input
+
+    def action_cursor(self, delta: int) -> None:
+        self._user_move(self.cursor + delta)
+
+    def _user_move(self, number: int) -> None:
+        if not self.rows:
+            return
+        number = max(0, min(len(self.rows) - 1, number))
+        self.cursor = number
+        self.scroll_to_row(number)
+        self.post_message(self.Highlighted(self, self.rows[number].info.id, by_user=True))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None:
+            self._user_move(offset.y + self.scroll_offset.y)
+
+    def watch_cursor(self) -> None:
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows))
+        self.call_after_refresh(self.scroll_to_row, self.cursor)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # ------------------------------------------------------------------ rendering
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"steplist--{name}", partial=True)
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        number = self.scroll_offset.y + y
+        if number >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[number]
+        if number == self.cursor:
+            base += self._style("cursor" if self.has_focus else "cursor-blurred")
+        target_width = min(12, max((len(r.info.target) for r in self.rows), default=0))
+        retries_width = 3 if any(r.attempt > 1 for r in self.rows) else 0
+        title_width = width - 12 - target_width - retries_width
+        elapsed = row.elapsed(self.clock())
+        state_style = base + self._style(row.state)
+        muted = base + self._style("muted")
+        title_style = state_style if row.state in ("running", "retrying", "failed") else base
+        segments = [
+            Segment(" ", base),
+            Segment(ICONS.get(row.state, "?"), state_style),
+            Segment(" ", base),
+            Segment(_fit(row.info.title, title_width), title_style),
+            Segment(" " + _fit(row.info.target, target_width), muted),
+        ]
+        if retries_width:
+            retries = f"↻{row.attempt}" if row.attempt > 1 else ""
+            segments.append(Segment(" " + retries.ljust(retries_width - 1)[: retries_width - 1], state_style))
+        segments.append(
+            Segment(" " + ("" if elapsed is None else format_duration(elapsed)).rjust(6) + " ", muted)
+        )
+        return Strip(segments).crop_extend(0, width, base)
