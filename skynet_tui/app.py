@@ -1,0 +1,311 @@
+"""SkynetApp: the terminal UI shell (welcome → wizard → install), its palette commands, and `run_app`."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from skynet_tui.screens.wizard.catalog import STEPS
+from skynet_tui.screens.wizard.flow import Wizard
+from skynet_tui.screens.wizard.state import Answers
+
+BootstrapArgs = tuple[Any, Any, "dict[str, str] | None", bool]  # (cluster, ws, env, simulated)
+# (cluster, ws, env) -> the install screen; tests pass one that records what it was given.
+BootstrapFactory = Callable[[Any, Any, "dict[str, str] | None"], Screen[Any]]
+
+
+class SkynetApp(App[int]):
+    """The welcome screen first; a wizard per cluster being edited; the install screen after writing."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Skynet"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+    ]
+
+    @dataclass
+    class DemoReady(Message):
+        lab: Any
+        cluster: Any
+        ws: Any
+
+    @dataclass
+    class DemoFailed(Message):
+        error: str
+
+    def __init__(
+        self,
+        *,
+        config: Path | None = None,
+        workspace: Path | None = None,
+        start: str = "welcome",
+        bootstrap: BootstrapArgs | None = None,
+        env: dict[str, str] | None = None,
+        bootstrap_factory: BootstrapFactory | None = None,
+    ):
+        super().__init__()
+        self.config = Path(config) if config else None
+        self.workspace = Path(workspace) if workspace else None
+        self.start = start
+        self.bootstrap = bootstrap
+        self.env = env
+        self.bootstrap_factory = bootstrap_factory
+        self.wizard: Wizard | None = None
+        self.lab: Any = None  # the lab of a demo started from the welcome screen; stopped on exit
+        self.install_ok: bool | None = None
+
+    # ------------------------------------------------------------ start
+
+    def on_mount(self) -> None:
+        from skynet_tui.screens.welcome import WelcomeScreen
+
+        self.push_screen(WelcomeScreen())
+        if self.bootstrap is not None:
+            cluster, ws, env, simulated = self.bootstrap
+            self.open_install(cluster, ws, env, simulated, exit_after=True)
+        elif self.config is not None:
+            self.open_config(self.config, self.workspace)
+        elif self.start == "wizard":
+            self.action_new_cluster()
+
+    def open_config(self, path: Path, workspace: Path | None = None) -> None:
+        """The wizard prefilled from an answers file (validated already by the CLI)."""
+        from skynet_tui import spec
+
+        try:
+            cluster = spec.load(path)
+        except spec.SpecError as exc:
+            self.notify(f"{path} is invalid:\n{exc}", severity="error", timeout=15, markup=False)
+            return
+        self.start_wizard(Answers.from_cluster(cluster, workspace), title="Editing")
+
+    def start_wizard(
+        self,
+        answers: Answers,
+        *,
+        title: str = "New cluster",
+        step: Any = "cluster",
+        env: dict[str, str] | None = None,
+        simulated: bool = False,
+    ) -> Wizard:
+        self.wizard = Wizard(
+            self,
+            answers,
+            env=env if env is not None else self.env,
+            simulated=simulated,
+            title=title,
+        )
+        self.wizard.start(step)
+        return self.wizard
+
+    def wizard_closed(self, wizard: Wizard) -> None:
+        if self.wizard is wizard:
+            self.wizard = None
+
+    def open_install(
+        self, cluster: Any, ws: Any, env: dict[str, str] | None, simulated: bool, *, exit_after: bool = False
+    ) -> None:
+        """Push the install screen. When it closes: with `exit_after` the app ends with the outcome;
+        after a success from the wizard, back to the welcome screen; after a failure, where it was."""
+        if self.bootstrap_factory is not None:
+            screen = self.bootstrap_factory(cluster, ws, env)
+        else:
+            from skynet_tui.screens.bootstrap import BootstrapScreen
+
+            screen = BootstrapScreen(cluster, ws, env=env, simulated=simulated)
+
+        def closed(ok: Any) -> None:
+            if ok is not None:
+                self.install_ok = bool(ok)
+            if exit_after:
+                self.exit(self.exit_code())
+            elif ok and self.wizard is not None:
+                while len(self.screen_stack) > 2:  # the welcome screen sits above Textual's default screen
+                    self.pop_screen()
+                self.wizard = None
+                self.notify(f"{cluster.name} is installed; its workspace is {ws.root}.", markup=False)
+
+        self.push_screen(screen, closed)
+
+    def on_bootstrap_screen_finished(self, message: Any) -> None:
+        self.install_ok = bool(getattr(message, "ok", False))
+
+    # ------------------------------------------------------------ welcome actions
+
+    def action_new_cluster(self) -> None:
+        self.start_wizard(Answers(workspace=str(self.workspace) if self.workspace else None))
+
+    def action_open_workspace(self) -> None:
+        from skynet_tui.screens.welcome import OpenChoice, OpenWorkspaceDialog
+
+        def done(choice: OpenChoice | None) -> None:
+            if choice is not None:
+                self.open_workspace(choice.path, resume=choice.resume)
+
+        self.push_screen(OpenWorkspaceDialog(), done)
+
+    def open_workspace(self, folder: Path, *, resume: bool) -> None:
+        """Edit a workspace's answers (drafts too) or resume its install."""
+        from skynet_tui import spec
+        from skynet_tui.workspace import Workspace
+
+        path = folder / "cluster.yaml"
+        if resume:
+            try:
+                cluster = spec.load(path)
+            except spec.SpecError as exc:
+                self.notify(f"Cannot resume: {exc}", severity="error", markup=False)
+                return
+            self.open_install(cluster, Workspace.at(folder), self.env, False)
+            return
+        try:
+            answers = Answers.from_file(path, folder)
+        except spec.SpecError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        valid = not spec.check(answers.data)
+        self.start_wizard(answers, title="Editing", step="review" if valid else "cluster")
+
+    def action_lab_demo(self) -> None:
+        if self.lab is not None:
+            self.notify("The lab demo is already running.", markup=False)
+            return
+        self.notify("Starting the SIMULATED lab …", markup=False)
+        self.prepare_demo()
+
+    @work(thread=True, exclusive=True, group="lab", exit_on_error=False, description="Starting the lab")
+    def prepare_demo(self) -> None:
+        from skynet_tui.lab.demo import prepare_demo
+
+        root = Path(tempfile.mkdtemp(prefix="skynet-demo-"))
+        try:
+            lab, cluster, ws = prepare_demo(root)
+        except Exception as exc:  # the lab is optional: say why it did not start
+            self.post_message(self.DemoFailed(str(exc)))
+            return
+        self.post_message(self.DemoReady(lab, cluster, ws))
+
+    @on(DemoReady)
+    def _demo_ready(self, message: DemoReady) -> None:
+        self.lab = message.lab
+        answers = Answers.from_cluster(message.cluster, message.ws.root)
+        self.start_wizard(answers, title="Lab demo", step="review", env=message.lab.env(), simulated=True)
+        self.notify(
+            "Answers for the SIMULATED lab are filled in. Esc walks back through the steps; "
+            "ctrl+n writes the workspace and installs.",
+            timeout=8,
+            markup=False,
+        )
+
+    @on(DemoFailed)
+    def _demo_failed(self, message: DemoFailed) -> None:
+        self.notify(f"The lab did not start: {message.error}", severity="error", timeout=10, markup=False)
+
+    # ------------------------------------------------------------ quitting
+
+    async def action_quit(self) -> None:
+        """Quit; ask first when answers are unsaved or an install is running."""
+        from skynet_tui.screens.dialogs import ConfirmDialog, UnsavedDialog
+
+        if self.install_running():
+
+            def stop(confirmed: bool | None) -> None:
+                if confirmed:
+                    self.exit(self.exit_code())
+
+            self.push_screen(
+                ConfirmDialog(
+                    "Stop the install and quit?",
+                    "The running steps are stopped. Run skynet again and open the workspace to resume.",
+                    confirm="Stop and quit",
+                ),
+                stop,
+            )
+            return
+        wizard = self.wizard
+        if wizard is None or not wizard.answers.dirty:
+            self.exit(self.exit_code())
+            return
+
+        def done(choice: str | None) -> None:
+            if choice == "save" and not wizard.save():
+                return
+            if choice in ("save", "discard"):
+                self.exit(self.exit_code())
+
+        self.push_screen(UnsavedDialog("Quit Skynet?", can_save=wizard.can_save()), done)
+
+    def install_running(self) -> bool:
+        return any(getattr(screen, "phase", None) in ("starting", "running") for screen in self.screen_stack)
+
+    def exit_code(self) -> int:
+        return 1 if self.install_ok is False else 0
+
+    def on_unmount(self) -> None:
+        if self.lab is not None:
+            self.lab.stop()
+            self.lab = None
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised is a bug: show it instead of ending the app."""
+        if event.state != WorkerState.ERROR:
+            return
+        from skynet_tui.redact import Redactor
+        from skynet_tui.screens.dialogs import ErrorDialog
+
+        worker = event.worker
+        text = Redactor()(f"{type(worker.error).__name__}: {worker.error}")
+        self.push_screen(ErrorDialog(f"{worker.description or worker.name} failed", text))
+
+    # ------------------------------------------------------------ command palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield SystemCommand("New cluster", "Start the wizard with empty answers", self.action_new_cluster)
+        yield SystemCommand(
+            "Open a workspace", "Edit a workspace's answers or resume its install", self.action_open_workspace
+        )
+        yield SystemCommand("Lab demo", "Everything against SIMULATED machines", self.action_lab_demo)
+        wizard = self.wizard
+        if wizard is not None and wizard.current and getattr(screen, "wizard", None) is wizard:
+            yield SystemCommand("Save answers", "Write cluster.yaml into the workspace", wizard.save)
+            for step in STEPS:
+                yield SystemCommand(
+                    f"Go to step: {step.title}",
+                    f"Open the {step.title} step",
+                    lambda s=step.id: wizard.open(s),
+                )
+            yield SystemCommand("Scan for nodes", "Find machines in maintenance mode", self._scan_nodes)
+        yield from super().get_system_commands(screen)
+
+    def _scan_nodes(self) -> None:
+        from skynet_tui.screens.wizard.discover import DiscoveryScreen
+
+        if self.wizard is not None:
+            self.wizard.open("nodes")
+            self.push_screen(DiscoveryScreen(self.wizard))
+
+
+def run_app(
+    *,
+    config: Path | None = None,
+    workspace: Path | None = None,
+    start: str = "welcome",
+    bootstrap: BootstrapArgs | None = None,
+) -> int:
+    """Run the terminal UI until it quits; the exit code is 1 when an install failed, else 0."""
+    app = SkynetApp(config=config, workspace=workspace, start=start, bootstrap=bootstrap)
+    result = app.run()
+    return int(result) if isinstance(result, int) else app.exit_code()

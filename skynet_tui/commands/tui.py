@@ -1,0 +1,38 @@
+"""`skynet [--config FILE] [--workspace DIR]`: the terminal UI (the wizard prefilled when --config is given)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check --config before any screen opens (exit 2 with every field path), then run the app."""
+    config = Path(args.config) if getattr(args, "config", None) else None
+    workspace = Path(args.workspace) if getattr(args, "workspace", None) else None
+    if config is not None:
+        from skynet_tui import spec
+
+        try:
+            cluster = spec.load(config)
+        except spec.SpecError as exc:
+            print(f"skynet: {config} is invalid ({len(exc.issues)} problem(s)):", file=sys.stderr)
+            for issue in exc.issues:
+                print(f"  {issue}", file=sys.stderr)
+            return EXIT_USAGE
+        if workspace is None:
+            workspace = Path(cluster.name)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("TEXTUAL_DRIVER"):
+        print(
+            "skynet: the terminal UI needs a terminal; without one use "
+            "`skynet install --config cluster.yaml --yes` (or `skynet demo --headless`)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from skynet_tui.app import run_app
+
+    return run_app(config=config, workspace=workspace)

@@ -1,0 +1,223 @@
+"""Checks of the answers per wizard step, all through spec: field errors, cross-field notes, issue locations.
+
+Pure Python (no Textual). spec reports cross-field issues only once every field is valid, so sections the
+cross-field rules never read are stood in for while the operator has not reached them yet.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import ValidationError
+
+from skynet_tui import spec, versions
+from skynet_tui.screens.wizard.catalog import FIELD_BY_PATH, FIELDS, StepId
+from skynet_tui.screens.wizard.state import get_value, set_value
+
+if TYPE_CHECKING:
+    from skynet_tui.screens.wizard.state import Answers
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+# ---------------------------------------------------------------- where an issue points
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an issue path points in the wizard: a step, the field path there, and a node row for nodes."""
+
+    step: StepId
+    field: str
+    node: int | None = None
+    node_field: str | None = None
+
+
+def locate(path: str) -> Location:
+    """`spec.loadBalancer.addresses[0]` → network step, field `spec.loadBalancer.addresses`."""
+    match = re.match(r"^spec\.nodes\[(\d+)\](?:\.(\w+))?", path)
+    if match:
+        return Location("nodes", "spec.nodes", int(match[1]), match[2])
+    if path.startswith("spec.nodes"):
+        return Location("nodes", "spec.nodes")
+    bare = _INDEX.sub("", path)
+    for candidate in _prefixes(bare):
+        if candidate in FIELD_BY_PATH:
+            return Location(FIELD_BY_PATH[candidate].step, candidate)
+    # A whole missing object (`spec.network`) or a rule about one (`spec.gitops.credentials`):
+    for spec_field in FIELDS:
+        if spec_field.path.startswith(bare + "."):
+            return Location(spec_field.step, spec_field.path)
+    return Location("cluster", "metadata.name")
+
+
+def _prefixes(path: str) -> Iterable[str]:
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        yield ".".join(parts[:end])
+
+
+# ---------------------------------------------------------------- checks (all rules from spec)
+
+
+@dataclass
+class StepCheck:
+    """Issues of one step: `errors` (field rules; they block Next) and `notes` (cross-field rules, listed on
+    review, where they block writing), both keyed by field path; `nodes` keys node issues by row."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    node_errors: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.node_errors
+
+
+def classify(data: dict[str, Any]) -> tuple[list[spec.Issue], list[spec.Issue]]:
+    """(field issues, cross-field issues) of the answers: spec reports cross-field ones only once every field
+    passes, so a non-empty list from `spec.check` is one kind or the other."""
+    issues = spec.check(data)
+    if not issues:
+        return [], []
+    try:
+        spec.Cluster.model_validate(data)
+    except ValidationError:
+        return issues, []
+    return [], issues
+
+
+# Valid stand-ins for sections the cross-field rules never read, so those rules can run before the
+# operator reaches the later steps. Sections the rules do read are never replaced.
+_STAND_INS: dict[str, Any] = {
+    "metadata": {"name": "wizard"},
+    "spec.ingress": {"domain": "example.com", "acme": {"email": "ops@example.com"}},
+    "spec.gitops": {"repoURL": "file:///srv/wizard.git"},
+    "spec.components": {},
+    "spec.talos.schematic": versions.VANILLA_SCHEMATIC,
+}
+
+
+def _with_stand_ins(data: dict[str, Any], field_issues: list[spec.Issue], keep: StepId) -> dict[str, Any]:
+    trial = copy.deepcopy(data)
+    for section, stand_in in _STAND_INS.items():
+        if any(_under(issue.path, section) for issue in field_issues) and not any(
+            f.step == keep and _under(f.path, section) for f in FIELDS
+        ):
+            set_value(trial, section, copy.deepcopy(stand_in))
+    return trial
+
+
+def _under(path: str, section: str) -> bool:
+    return path == section or path.startswith(section + ".") or path.startswith(section + "[")
+
+
+def check_step(data: dict[str, Any], step: StepId) -> StepCheck:
+    """What is wrong with the fields of one step, as spec sees the whole answers."""
+    result = StepCheck()
+    field_issues, cross = classify(data)
+    if field_issues:
+        trial = _with_stand_ins(data, field_issues, step)
+        still, cross = classify(trial)
+        if still:
+            cross = []
+    for issue in field_issues:
+        _file(result, issue, step, blocking=True)
+    for issue in cross:
+        _file(result, issue, step, blocking=False)
+    return result
+
+
+def _file(result: StepCheck, issue: spec.Issue, step: StepId, *, blocking: bool) -> None:
+    where = locate(issue.path)
+    if where.step != step and step != "review":
+        return
+    if where.node is not None and blocking:
+        name = where.node_field or "node"
+        result.node_errors.setdefault(where.node, []).append(f"{name}: {issue.message}")
+        return
+    target = result.errors if blocking else result.notes
+    message = issue.message if where.node is None else f"{issue.path}: {issue.message}"
+    target.setdefault(where.field, []).append(message)
+
+
+def check_node(data: dict[str, Any], index: int, node: dict[str, Any]) -> dict[str, list[str]]:
+    """Field errors of one node (as it would sit at `index`), keyed by node key (hostname, ip, …)."""
+    trial = copy.deepcopy(data)
+    nodes = trial.setdefault("spec", {}).setdefault("nodes", [])
+    if index < len(nodes):
+        nodes[index] = node
+    else:
+        nodes.append(node)
+        index = len(nodes) - 1
+    out: dict[str, list[str]] = {}
+    field_issues, _cross = classify(trial)
+    for issue in field_issues:
+        where = locate(issue.path)
+        if where.node == index:
+            out.setdefault(where.node_field or "node", []).append(issue.message)
+    return out
+
+
+def node_cross_issues(data: dict[str, Any], index: int, node: dict[str, Any]) -> dict[str, list[str]]:
+    """Cross-field issues of one node (duplicates, outside the subnet), when the rest can be checked."""
+    trial = copy.deepcopy(data)
+    nodes = trial.setdefault("spec", {}).setdefault("nodes", [])
+    if index < len(nodes):
+        nodes[index] = node
+    else:
+        nodes.append(node)
+        index = len(nodes) - 1
+    field_issues, cross = classify(trial)
+    if field_issues:
+        trial = _with_stand_ins(trial, field_issues, "nodes")
+        still, cross = classify(trial)
+        if still:
+            return {}
+    out: dict[str, list[str]] = {}
+    for issue in cross:
+        where = locate(issue.path)
+        if where.node == index:
+            out.setdefault(where.node_field or "node", []).append(issue.message)
+    return out
+
+
+def review_issues(data: dict[str, Any]) -> list[spec.Issue]:
+    """Every error of the answers, field and cross-field, each with its path."""
+    field_issues, cross = classify(data)
+    return field_issues or cross
+
+
+def check_workspace(answers: Answers) -> tuple[list[str], list[str]]:
+    """(errors, notes) about the workspace folder: it must be a folder (or not exist yet)."""
+    folder = answers.workspace
+    if folder is None:
+        return ["name the cluster, or type a folder"], []
+    if folder.exists() and not folder.is_dir():
+        return [f"{folder} is a file, not a folder"], []
+    existing = folder / "cluster.yaml"
+    if existing.is_file():
+        try:
+            other = yaml.safe_load(existing.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            other = {}
+        other_name = get_value(other, "metadata.name") if isinstance(other, dict) else None
+        if other_name and other_name != answers.name:
+            return [], [
+                f"{folder} holds the workspace of cluster {other_name!r}; writing replaces its answers"
+            ]
+    return [], []
+
+
+def kubernetes_help(data: dict[str, Any]) -> str:
+    """The supported range for the Talos version typed, from the support matrix."""
+    talos = str(get_value(data, "spec.talos.version") or "")
+    release = versions.release_for(talos)
+    if release is None:
+        return "the supported range depends on the Talos version"
+    low, high = versions.kubernetes_range(talos) or ("?", "?")
+    return f"Talos v{release.minor} supports {low} – {high} (default {release.k8s_default})"

@@ -1,0 +1,233 @@
+"""The answers being edited by the wizard: a cluster.yaml dict, reading and writing its fields, and saving.
+
+Pure Python (no Textual). Every rule about the answers lives in `skynet_tui.spec`; `checks` applies them per
+step, `catalog` says which field belongs to which step.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from skynet_tui import spec, versions
+from skynet_tui.screens.wizard.catalog import FieldSpec
+
+# Optional sub-objects that disappear from the answers once all their fields are empty.
+_PRUNABLE = ("spec.ingress.acme.dns01", "spec.gitops.credentials")
+
+
+# ---------------------------------------------------------------- reading and writing the answers dict
+
+
+def _parts(path: str) -> list[str]:
+    return path.split(".")
+
+
+def get_value(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in _parts(path):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def set_value(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set (or with None, remove) the value at a dotted path, creating parents as needed."""
+    parts = _parts(path)
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            if value is None:
+                return
+            child = node[part] = {}
+        node = child
+    if value is None:
+        node.pop(parts[-1], None)
+        for prunable in _PRUNABLE:
+            if get_value(data, prunable) == {}:
+                parent, _, key = prunable.rpartition(".")
+                container = get_value(data, parent)
+                if isinstance(container, dict):
+                    container.pop(key, None)
+    else:
+        node[parts[-1]] = value
+
+
+def split_list(text: str) -> list[str]:
+    return [item for item in re.split(r"[,\s]+", text.strip()) if item]
+
+
+def text_of(data: dict[str, Any], spec_field: FieldSpec) -> str:
+    """The text an input shows for a field."""
+    value = get_value(data, spec_field.path)
+    if value is None:
+        return ""
+    if spec_field.kind == "list":
+        return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return str(value)
+
+
+def set_text(data: dict[str, Any], spec_field: FieldSpec, text: str) -> None:
+    """Write what the operator typed; an empty input removes the key (so spec's default or 'required' applies)."""
+    text = text.strip()
+    if spec_field.kind == "list":
+        set_value(data, spec_field.path, split_list(text) or None)
+    else:
+        set_value(data, spec_field.path, text or None)
+    if spec_field.path == "spec.ingress.acme.challenge" and text != "dns01":
+        set_value(data, "spec.ingress.acme.dns01", None)
+
+
+def disk_text(value: Any) -> str:
+    """installDisk as one line: `/dev/sda`, `serial:S4EW…` or `wwid:naa.5000…`."""
+    if isinstance(value, dict):
+        for key in ("serial", "wwid"):
+            if value.get(key):
+                return f"{key}:{value[key]}"
+        return ""
+    return "" if value is None else str(value)
+
+
+def parse_disk_text(text: str) -> Any:
+    text = text.strip()
+    for key in ("serial", "wwid"):
+        if text.lower().startswith(key + ":"):
+            return {key: text[len(key) + 1 :].strip()}
+    return text or None
+
+
+def link_text(node: dict[str, Any]) -> str:
+    return str(node.get("mac") or node.get("interface") or "")
+
+
+def set_link_text(node: dict[str, Any], text: str) -> None:
+    """One input for the node's link: a MAC pins it by hardware address, anything else is a link name."""
+    text = text.strip()
+    node.pop("mac", None)
+    node.pop("interface", None)
+    if not text:
+        return
+    node["mac" if re.fullmatch(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}", text) else "interface"] = text
+
+
+def blank_answers() -> dict[str, Any]:
+    """A new cluster: the defaults filled in, everything the operator must decide left empty."""
+    return {
+        "apiVersion": spec.API_VERSION,
+        "kind": spec.KIND,
+        "metadata": {},
+        "spec": {
+            "talos": {"version": versions.DEFAULT_TALOS, "schematic": versions.VANILLA_SCHEMATIC},
+            "kubernetes": {
+                "version": versions.DEFAULT_KUBERNETES,
+                "podSubnet": "10.244.0.0/16",
+                "serviceSubnet": "10.96.0.0/12",
+                "cni": "flannel",
+            },
+            "network": {"nameservers": ["1.1.1.1", "9.9.9.9"], "ntp": ["time.cloudflare.com"]},
+            "controlPlane": {"vip": True},
+            "nodes": [],
+            "loadBalancer": {},
+            "ingress": {"acme": {"server": "staging", "challenge": "http01"}},
+            "gitops": {"branch": "main", "path": "gitops"},
+            "components": spec.Components().model_dump(by_alias=True),
+        },
+    }
+
+
+def suggest_hostname(data: dict[str, Any], role: str) -> str:
+    """The next free `cp-N` / `worker-N`."""
+    prefix = "cp" if role == "controlplane" else "worker"
+    used = {n.get("hostname") for n in get_value(data, "spec.nodes") or []}
+    number = 1
+    while f"{prefix}-{number}" in used:
+        number += 1
+    return f"{prefix}-{number}"
+
+
+def suggest_role(data: dict[str, Any]) -> str:
+    """Three control planes first, then workers."""
+    nodes = get_value(data, "spec.nodes") or []
+    planes = sum(1 for n in nodes if n.get("role") == "controlplane")
+    return "controlplane" if planes < 3 else "worker"
+
+
+# ---------------------------------------------------------------- the editing session
+
+
+DRAFT_HEADER = "# Draft answers saved by the Skynet wizard; open it with `skynet` to finish them.\n"
+
+
+class Answers:
+    """The answers being edited plus the workspace they belong to, and whether they changed since saved."""
+
+    def __init__(self, data: dict[str, Any] | None = None, workspace: str | None = None):
+        self.data: dict[str, Any] = data if data is not None else blank_answers()
+        self.workspace_text: str = workspace or ""
+        self._saved = copy.deepcopy(self.data) if data is not None else None
+        # Disks the operator agreed to wipe by typing the hostname: (ip, disk text).
+        self.wipe_confirmed: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_cluster(cls, cluster: spec.Cluster, workspace: str | Path | None = None) -> Answers:
+        return cls(spec.to_data(cluster), str(workspace) if workspace else None)
+
+    @classmethod
+    def from_file(cls, path: Path, workspace: str | Path | None = None) -> Answers:
+        """Load answers, valid or a saved draft; a file that is not a YAML mapping raises SpecError."""
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise spec.SpecError([spec.Issue(str(path), f"cannot read the answers: {exc}")]) from None
+        if not isinstance(raw, dict):
+            raise spec.SpecError([spec.Issue(str(path), "the answers file must be a YAML mapping")])
+        return cls(raw, str(workspace or path.parent))
+
+    @property
+    def name(self) -> str:
+        return str(get_value(self.data, "metadata.name") or "")
+
+    @property
+    def workspace(self) -> Path | None:
+        """The workspace folder: as typed, else ./<cluster name>."""
+        text = self.workspace_text.strip()
+        if text:
+            return Path(text).expanduser()
+        return Path(self.name) if self.name else None
+
+    @property
+    def dirty(self) -> bool:
+        return self.data != self._saved
+
+    def cluster(self) -> spec.Cluster:
+        """The validated model; raises SpecError."""
+        return spec.parse(self.data)
+
+    def text(self) -> str:
+        """cluster.yaml as it will be written: canonical when valid, the raw draft otherwise."""
+        try:
+            return spec.dump(self.cluster())
+        except spec.SpecError:
+            return DRAFT_HEADER + yaml.safe_dump(self.data, sort_keys=False, default_flow_style=False)
+
+    def save(self) -> Path:
+        """Write cluster.yaml into the workspace (a draft when incomplete); returns its path."""
+        from skynet_tui.workspace import Workspace
+
+        folder = self.workspace
+        if folder is None:
+            raise ValueError("name the cluster (or the workspace folder) first")
+        ws = Workspace.at(folder)
+        ws.root.mkdir(parents=True, exist_ok=True)
+        ws.write("cluster.yaml", self.text())
+        self._saved = copy.deepcopy(self.data)
+        return ws.cluster_yaml
+
+    def mark_saved(self) -> None:
+        self._saved = copy.deepcopy(self.data)
