@@ -175,7 +175,6 @@ def test_json_stream_reads_concatenated_objects() -> None:
     items = parse.json_stream(text)
     assert [i["metadata"]["id"] for i in items] == ["sda", "sdb"]
     assert parse.json_stream("  \n") == []
-    assert parse.resources is parse.json_stream
     with pytest.raises(ValueError, match="not JSON"):
         parse.json_stream('{"a": 1}\nerror: connection refused\n')
     with pytest.raises(ValueError, match="not an object"):

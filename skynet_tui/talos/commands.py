@@ -183,7 +183,6 @@ def get(
     return [TALOSCTL, "get", resource, *_target(node, endpoint or node, talosconfig), "--output", "json"]
 
 
-get_resource = get  # the name discovery uses
 
 
 def apply_config(

@@ -27,7 +27,6 @@ def json_stream(text: str) -> list[dict[str, Any]]:
         out.append(obj)
 
 
-resources = json_stream  # `get -o json` output as a list of resources
 
 
 _VERSION = re.compile(r"v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?")
