@@ -1,9 +1,10 @@
-"""Writes the lab's fake executables (talosctl, kubectl, helm) into a folder to put first on PATH."""
+"""The lab's fake executables (talosctl, kubectl, helm): their wrapper scripts and their shared entry guard."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 FAKES = {
@@ -30,3 +31,12 @@ def install_fakes(folder: Path) -> Path:
 def lab_path(folder: Path, base_path: str | None = None) -> str:
     """PATH with the fakes first."""
     return f"{folder}{os.pathsep}{base_path if base_path is not None else os.environ.get('PATH', '')}"
+
+
+def quiet_on_broken_pipe(entry: Callable[[list[str]], int], argv: list[str]) -> int:
+    """Run a fake tool's entry point; a closed stdout (`| head`) ends quietly, as a Go tool dies of SIGPIPE."""
+    try:
+        return entry(argv)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from skynet_tui.lab.bin import quiet_on_broken_pipe
 
 VERSION = "v3.19.0"
 COMMIT = "0000000000000000000000000000000000000000"
@@ -152,11 +153,7 @@ def version(argv: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     """Entry point; a closed stdout (`| head`) ends quietly, as a Go tool dies of SIGPIPE."""
-    try:
-        return _main(argv)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    return quiet_on_broken_pipe(_main, argv)
 
 
 def _main(argv: list[str]) -> int:

@@ -6,13 +6,14 @@ Output and errors follow kubectl 1.36. It imports only the standard library and 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from skynet_tui.lab.bin import quiet_on_broken_pipe
 from skynet_tui.lab.kubesim.kubectl_client import (
+    BUILD_INFO,
     CLIENT_VERSION,
     GLOBAL_VALUE,
     KUSTOMIZE_VERSION,
@@ -35,17 +36,7 @@ REAL_COMMANDS = {
 
 def _client_version() -> dict[str, str]:
     major, minor, _ = CLIENT_VERSION.lstrip("v").split(".", 2)
-    return {
-        "major": major,
-        "minor": minor,
-        "gitVersion": CLIENT_VERSION,
-        "gitCommit": "0000000000000000000000000000000000000000",
-        "gitTreeState": "clean",
-        "buildDate": "2026-08-01T00:00:00Z",
-        "goVersion": "go1.25.9",
-        "compiler": "gc",
-        "platform": "linux/amd64 (skynet lab, simulated)",
-    }
+    return {"major": major, "minor": minor, "gitVersion": CLIENT_VERSION, **BUILD_INFO}
 
 
 def cmd_version(argv: list[str]) -> int:
@@ -342,11 +333,7 @@ COMMANDS = {"apply": cmd_apply, "get": cmd_get, "version": cmd_version}
 
 def main(argv: list[str]) -> int:
     """Entry point; a closed stdout (`| head`) ends quietly, as a Go tool dies of SIGPIPE."""
-    try:
-        return _main(argv)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    return quiet_on_broken_pipe(_main, argv)
 
 
 def _main(argv: list[str]) -> int:

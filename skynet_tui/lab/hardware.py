@@ -63,6 +63,21 @@ def _sata_ssd(dev: str, seed: str, size: int, model: str, port: int) -> dict[str
     )
 
 
+def _virtual_cdrom() -> dict[str, Any]:
+    """The virtual CD-ROM drive (sr0) the Talos ISO is attached to."""
+    return _disk(
+        "sr0",
+        116_391_936,
+        readonly=True,
+        cdrom=True,
+        model="Virtual CDROM0",
+        serial="AAAABBBBCCCC1",
+        modalias="scsi:t-0x05",
+        bus_path="/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.0/host4/target4:0:0/4:0:0:0",
+        transport="usb",
+    )
+
+
 def _profile(index: int, seed: str) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """(disks, partitions per disk id) for one machine; three profiles cycle over the lab's nodes."""
     iso_label = "TALOS_V1_13_9"
@@ -83,17 +98,7 @@ def _profile(index: int, seed: str) -> tuple[list[dict[str, Any]], dict[str, lis
                 rotational=True,
                 symlinks=[f"/dev/disk/by-id/ata-WDC_WD20EFRX-68EUZN0_{hdd_serial}"],
             ),
-            _disk(
-                "sr0",
-                116_391_936,
-                readonly=True,
-                cdrom=True,
-                model="Virtual CDROM0",
-                serial="AAAABBBBCCCC1",
-                modalias="scsi:t-0x05",
-                bus_path="/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.0/host4/target4:0:0/4:0:0:0",
-                transport="usb",
-            ),
+            _virtual_cdrom(),
         ]
         parts = {
             "sdb": [("sdb1", 2_000_397_868_544, "xfs", "data", "data")],
@@ -138,17 +143,7 @@ def _profile(index: int, seed: str) -> tuple[list[dict[str, Any]], dict[str, lis
     else:
         disks = [
             _sata_ssd("sda", seed, 256_060_514_304, "Crucial CT256MX500SSD1", 1),
-            _disk(
-                "sr0",
-                116_391_936,
-                readonly=True,
-                cdrom=True,
-                model="Virtual CDROM0",
-                serial="AAAABBBBCCCC1",
-                modalias="scsi:t-0x05",
-                bus_path="/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.0/host4/target4:0:0/4:0:0:0",
-                transport="usb",
-            ),
+            _virtual_cdrom(),
         ]
         parts = {}
         labels = {"sr0": ("iso9660", iso_label)}

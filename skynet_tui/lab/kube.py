@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from skynet_tui.lab.kubesim.kubectl_client import BUILD_INFO
 from skynet_tui.lab.kubesim.resources import BUILTIN, Resource
 from skynet_tui.lab.kubesim.store import ApiError, Store
 from skynet_tui.lab.kubesim.table import table
@@ -213,12 +214,7 @@ class MockKubeAPI:
             "emulationMajor": major,
             "emulationMinor": minor,
             "gitVersion": self.server_version,
-            "gitCommit": "0000000000000000000000000000000000000000",
-            "gitTreeState": "clean",
-            "buildDate": "2026-08-01T00:00:00Z",
-            "goVersion": "go1.25.9",
-            "compiler": "gc",
-            "platform": "linux/amd64 (skynet lab, simulated)",
+            **BUILD_INFO,
         }
 
     # -- resources

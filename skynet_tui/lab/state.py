@@ -89,6 +89,22 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def _update_json(
+    path: Path, fn: Callable[[dict[str, Any]], Any], stored: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """Locked read-modify-write of one JSON file; `fn` mutates the dict in place (or returns a new one).
+
+    The file receives `stored(data)`; the caller gets `data`.
+    """
+    with _locked(path):
+        data = _read_json(path)
+        result = fn(data)
+        if isinstance(result, dict):
+            data = result
+        _write_json(path, stored(data))
+    return data
+
+
 def node_path(root: str | Path, ip: str) -> Path:
     return Path(root) / NODES_DIR / f"{ip}.json"
 
@@ -108,30 +124,30 @@ def write_lab(root: str | Path, data: dict[str, Any]) -> None:
 
 def update_lab(root: str | Path, fn: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
     """Locked read-modify-write of lab.json; `fn` mutates the dict in place (or returns a new one)."""
-    path = Path(root) / LAB_FILE
-    with _locked(path):
-        data = _read_json(path)
-        result = fn(data)
-        if isinstance(result, dict):
-            data = result
-        _write_json(path, data)
-    return data
+    return _update_json(Path(root) / LAB_FILE, fn, lambda data: data)
+
+
+class _FaultCounter:
+    """An update `fn` that consumes one occurrence of a counted fault while fewer than `limit` were used."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self.taken = False
+
+    def __call__(self, data: dict[str, Any]) -> None:
+        used = data.setdefault("fault_used", {})
+        if used.get(self.name, 0) < self.limit:
+            used[self.name] = used.get(self.name, 0) + 1
+            self.taken = True
 
 
 def take_fault(root: str | Path, name: str, limit: int) -> bool:
     """Consume one occurrence of a counted global fault; False once `limit` were used."""
-    taken = False
-
-    def consume(lab: dict[str, Any]) -> None:
-        nonlocal taken
-        used = lab.setdefault("fault_used", {})
-        if used.get(name, 0) < limit:
-            used[name] = used.get(name, 0) + 1
-            taken = True
-
+    consume = _FaultCounter(name, limit)
     if limit > 0:
         update_lab(root, consume)
-    return taken
+    return consume.taken
 
 
 # ---------------------------------------------------------------- nodes/<ip>.json
@@ -173,30 +189,15 @@ def write_node(root: str | Path, node: dict[str, Any]) -> None:
 
 def update_node(root: str | Path | None, ip: str, fn: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
     """Locked read-modify-write of nodes/<ip>.json; `fn` mutates the stored dict (or returns a new one)."""
-    path = node_path(lab_root(root), ip)
-    with _locked(path):
-        node = _read_json(path)
-        result = fn(node)
-        if isinstance(result, dict):
-            node = result
-        _write_json(path, _stored(node))
-    return node
+    return _update_json(node_path(lab_root(root), ip), fn, _stored)
 
 
 def take_node_fault(root: str | Path | None, ip: str, name: str, limit: int) -> bool:
     """Consume one occurrence of a per-node counted fault (e.g. apply_error for this node)."""
-    taken = False
-
-    def consume(node: dict[str, Any]) -> None:
-        nonlocal taken
-        used = node.setdefault("fault_used", {})
-        if used.get(name, 0) < limit:
-            used[name] = used.get(name, 0) + 1
-            taken = True
-
+    consume = _FaultCounter(name, limit)
     if limit > 0:
         update_node(root, ip, consume)
-    return taken
+    return consume.taken
 
 
 DERIVED_KEYS = (

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
 
 from skynet_tui.lab.talos_conn import Ctx, Failure
-from skynet_tui.lab.talos_resources import GO_VERSION, SHA, Definition, definition, services, timestamp
+from skynet_tui.lab.talos_resources import Definition, definition, services, timestamp
 from skynet_tui.lab.talosctl_cli import CliError, check_args
+
+Results = list[tuple[str, dict[str, Any], str | None]]  # (ip, node, error) per target of a read
 
 # ---------------------------------------------------------------- output
 
@@ -122,48 +126,46 @@ def get(ctx: Ctx) -> int:
     return 1 if failed else 0
 
 
-def _per_node(ctx: Ctx, prefix: str = "") -> list[tuple[str, dict[str, Any], str | None]]:
+def _per_node(ctx: Ctx, prefix: str = "") -> Results:
     """(ip, node, error) for each target of a read, through the maintenance API or through mTLS."""
-    out: list[tuple[str, dict[str, Any], str | None]] = []
+    check: Callable[[str], dict[str, Any]]
     if ctx.inv.get("insecure"):
-        for ip in ctx.insecure_nodes():
-            try:
-                out.append((ip, ctx.check_insecure(ip), None))
-            except Failure as exc:
-                out.append((ip, {}, exc.message))
-        return out
-    _, nodes, config = ctx.secure_route(prefix)
+        nodes, check = ctx.insecure_nodes(), ctx.check_insecure
+    else:
+        _, nodes, config = ctx.secure_route(prefix)
+        check = functools.partial(ctx.check_secure, config=config)
+    out: Results = []
     for ip in nodes:
         try:
-            out.append((ip, ctx.check_secure(ip, config), None))
+            out.append((ip, check(ip), None))
         except Failure as exc:
             out.append((ip, {}, exc.message))
     return out
 
 
+def _answered(results: Results, prefix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(ip, node) of the nodes that answered; the others' errors go to stderr as `<prefix><error>`, in turn."""
+    for ip, node, error in results:
+        if error is not None:
+            print(f"{prefix}{error}", file=sys.stderr, flush=True)
+            continue
+        yield ip, node
+
+
+def _any_failed(results: Results) -> bool:
+    return any(error is not None for _, _, error in results)
+
+
 def version(ctx: Ctx) -> int:
     """`talosctl version [--insecure] [-n IP]`: the client block, then one server block per node."""
-    from skynet_tui.lab.fake_talosctl import client_version
+    from skynet_tui.lab.fake_talosctl import GO_VERSION, SHA, print_client
 
     check_args(ctx.inv, exact=0)
     ctx.sleep("version")
     results = _per_node(ctx, "error getting version: ")
-    print("Client:")
-    if ctx.inv.get("short"):
-        print(f"Talos {client_version()}")
-    else:
-        print(f"\tTag:         {client_version()}")
-        print(f"\tSHA:         {SHA}")
-        print("\tBuilt:       ")
-        print(f"\tGo version:  {GO_VERSION}")
-        print("\tOS/Arch:     linux/amd64")
+    print_client(short=bool(ctx.inv.get("short")))
     print("Server:", flush=True)
-    failed = False
-    for ip, node, error in results:
-        if error is not None:
-            print(f"error getting version: {error}", file=sys.stderr, flush=True)
-            failed = True
-            continue
+    for ip, node in _answered(results, "error getting version: "):
         print(f"\tNODE:        {ip}")
         print(f"\tTag:         {node['versions']['talos']}")
         print(f"\tSHA:         {SHA}")
@@ -171,7 +173,7 @@ def version(ctx: Ctx) -> int:
         print(f"\tGo version:  {GO_VERSION}")
         print("\tOS/Arch:     linux/amd64")
         print("\tEnabled:     RBAC", flush=True)
-    return 1 if failed else 0
+    return 1 if _any_failed(results) else 0
 
 
 def service(ctx: Ctx) -> int:
@@ -182,16 +184,12 @@ def service(ctx: Ctx) -> int:
     ctx.sleep("service")
     results = _per_node(ctx, "error listing services: ")
     rows = [["NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE", "LAST EVENT"]]
-    failed = False
-    for ip, node, error in results:
-        if error is not None:
-            print(f"error listing services: {error}", file=sys.stderr, flush=True)
-            failed = True
-            continue
+    for ip, node in _answered(results, "error listing services: "):
         for name, run_state, health, event in services(node):
             if ctx.inv.args and ctx.inv.args[0] != name:
                 continue
             rows.append([ip, name, run_state, health, "12s ago", event])
+    failed = _any_failed(results)
     if ctx.inv.args and len(rows) == 1 and not failed:
         raise Failure(f'rpc error: code = NotFound desc = service "{ctx.inv.args[0]}" not found')
     if ctx.inv.args:

@@ -10,9 +10,6 @@ from typing import Any
 from skynet_tui.lab import hardware
 from skynet_tui.lab.talos_conn import Ctx, Failure
 
-GO_VERSION = "go1.25.9"
-SHA = "3ebd10a7"
-
 Builder = Callable[[Ctx, dict[str, Any]], list[tuple[str, int, dict[str, Any]]]]  # → [(id, version, spec)]
 
 

@@ -183,8 +183,6 @@ def get(
     return [TALOSCTL, "get", resource, *_target(node, endpoint or node, talosconfig), "--output", "json"]
 
 
-
-
 def apply_config(
     node: str,
     config: Path | str,

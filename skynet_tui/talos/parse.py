@@ -27,8 +27,6 @@ def json_stream(text: str) -> list[dict[str, Any]]:
         out.append(obj)
 
 
-
-
 _VERSION = re.compile(r"v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?")
 
 

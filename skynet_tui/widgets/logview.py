@@ -12,8 +12,9 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from skynet_tui.widgets.lines import LineScrollView
 
 DEFAULT_LIMIT = 5_000
 # A single line longer than this is cut for display; the step's log file on disk keeps it whole.
@@ -97,9 +98,10 @@ class LineBuffer:
         return len(entries), evicted
 
 
-class LogView(ScrollView, can_focus=True):
+class LogView(LineScrollView, can_focus=True):
     """Shows one `LineBuffer`; renders only the visible lines, so a full buffer costs nothing to display."""
 
+    STYLE_PREFIX = "logview"
     COMPONENT_CLASSES = {
         "logview--tag",
         "logview--err",
@@ -141,7 +143,6 @@ class LogView(ScrollView, can_focus=True):
         self.placeholder = placeholder
         self._buffer = LineBuffer(0)
         self.following = True
-        self._styles: dict[str, Style] = {}
 
     @property
     def buffer(self) -> LineBuffer:
@@ -183,16 +184,6 @@ class LogView(ScrollView, can_focus=True):
         buffer = self._buffer
         gutter = buffer.tag_width + 2 if buffer.tag_width else 0
         self.virtual_size = Size(gutter + buffer.max_width, len(buffer.lines))
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.get_component_rich_style(f"logview--{name}", partial=True)
-        return style
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

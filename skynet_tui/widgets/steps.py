@@ -8,16 +8,15 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from skynet_tui.events import StepInfo
+from skynet_tui.widgets.lines import LineScrollView
 
 STATES = ("pending", "running", "retrying", "done", "skipped", "failed", "cancelled")
 ICONS = {
@@ -79,7 +78,7 @@ class StepRow:
         return None
 
 
-class StepList(ScrollView, can_focus=True):
+class StepList(LineScrollView, can_focus=True):
     """A keyboard- and mouse-navigable checklist of the plan's steps; only visible rows are rendered."""
 
     BINDINGS = [
@@ -91,6 +90,7 @@ class StepList(ScrollView, can_focus=True):
         Binding("end", "cursor(100000)", "Last", show=False),
     ]
 
+    STYLE_PREFIX = "steplist"
     COMPONENT_CLASSES = {
         "steplist--cursor",
         "steplist--cursor-blurred",
@@ -146,7 +146,6 @@ class StepList(ScrollView, can_focus=True):
         self.clock = clock
         self.rows: list[StepRow] = []
         self._index: dict[str, int] = {}
-        self._styles: dict[str, Style] = {}
 
     # ------------------------------------------------------------------ model
 
@@ -244,16 +243,6 @@ class StepList(ScrollView, can_focus=True):
         self.refresh()
 
     # ------------------------------------------------------------------ rendering
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = self.get_component_rich_style(f"steplist--{name}", partial=True)
-        return style
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

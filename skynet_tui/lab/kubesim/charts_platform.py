@@ -151,23 +151,36 @@ def _claim(ctx: Ctx, spec_path: str) -> list[tuple[str, str, str]]:
     return [("storage", spec.get("storageClassName", ""), size)]
 
 
+def _served(
+    ctx: Ctx,
+    kind: str,
+    name: str,
+    labels: dict[str, str],
+    port: tuple[str, int, int],
+    image: str,
+    *,
+    workload_name: str = "",
+    claims: list[tuple[str, str, str]] | None = None,
+) -> list[Obj]:
+    """A one-port Service `name` (port = (name, port, target)) and the workload behind it (default: same name)."""
+    return [
+        service(ctx, name, labels, [port]),
+        workload(ctx, kind, workload_name or name, labels, image, [port[2]], claims=claims),
+    ]
+
+
 def _kube_prometheus_stack(ctx: Ctx, include_crds: bool) -> list[Obj]:
     out = crds_for(ctx, "monitoring.coreos.com") if ctx.get("crds.enabled", True) and include_crds else []
     f = ctx.fullname
     op = ctx.labels("kube-prometheus-stack-prometheus-operator", "prometheus-operator")
-    out += [
-        service_account(ctx, f"{f}-operator", op),
-        service(ctx, f"{f}-operator", op, [("https", 443, 10250)]),
-    ]
-    out.append(
-        workload(
-            ctx,
-            "Deployment",
-            f"{f}-operator",
-            op,
-            f"quay.io/prometheus-operator/prometheus-operator:{ctx.app_version}",
-            [10250],
-        )
+    out.append(service_account(ctx, f"{f}-operator", op))
+    out += _served(
+        ctx,
+        "Deployment",
+        f"{f}-operator",
+        op,
+        ("https", 443, 10250),
+        f"quay.io/prometheus-operator/prometheus-operator:{ctx.app_version}",
     )
     graf = ctx.labels("grafana")
     graf["app.kubernetes.io/instance"] = ctx.release
@@ -198,55 +211,41 @@ def _kube_prometheus_stack(ctx: Ctx, include_crds: bool) -> list[Obj]:
     ing = ingress(ctx, f"{f}-grafana", graf, ctx.get("grafana.ingress") or {}, "", f"{f}-grafana", 80)
     if ing is not None:
         out.append(ing)
-    ksm = ctx.labels("kube-state-metrics")
-    out += [service(ctx, f"{f}-kube-state-metrics", ksm, [("http", 8080, 8080)])]
-    out.append(
-        workload(
-            ctx,
-            "Deployment",
-            f"{f}-kube-state-metrics",
-            ksm,
-            "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.17.0",
-            [8080],
-        )
+    out += _served(
+        ctx,
+        "Deployment",
+        f"{f}-kube-state-metrics",
+        ctx.labels("kube-state-metrics"),
+        ("http", 8080, 8080),
+        "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.17.0",
     )
-    nex = ctx.labels("prometheus-node-exporter", "metrics")
-    out.append(service(ctx, f"{f}-prometheus-node-exporter", nex, [("http-metrics", 9100, 9100)]))
-    out.append(
-        workload(
-            ctx,
-            "DaemonSet",
-            f"{f}-prometheus-node-exporter",
-            nex,
-            "quay.io/prometheus/node-exporter:v1.10.2",
-            [9100],
-        )
+    out += _served(
+        ctx,
+        "DaemonSet",
+        f"{f}-prometheus-node-exporter",
+        ctx.labels("prometheus-node-exporter", "metrics"),
+        ("http-metrics", 9100, 9100),
+        "quay.io/prometheus/node-exporter:v1.10.2",
     )
-    prom = ctx.labels("prometheus", "prometheus")
-    out.append(service(ctx, f"{f}-prometheus", prom, [("http-web", 9090, 9090)]))
-    out.append(
-        workload(
-            ctx,
-            "StatefulSet",
-            f"prometheus-{f}-prometheus",
-            prom,
-            "quay.io/prometheus/prometheus:v3.7.3",
-            [9090],
-            claims=_claim(ctx, "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec"),
-        )
+    out += _served(
+        ctx,
+        "StatefulSet",
+        f"{f}-prometheus",
+        ctx.labels("prometheus", "prometheus"),
+        ("http-web", 9090, 9090),
+        "quay.io/prometheus/prometheus:v3.7.3",
+        workload_name=f"prometheus-{f}-prometheus",
+        claims=_claim(ctx, "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec"),
     )
-    am = ctx.labels("alertmanager", "alertmanager")
-    out.append(service(ctx, f"{f}-alertmanager", am, [("http-web", 9093, 9093)]))
-    out.append(
-        workload(
-            ctx,
-            "StatefulSet",
-            f"alertmanager-{f}-alertmanager",
-            am,
-            "quay.io/prometheus/alertmanager:v0.29.0",
-            [9093],
-            claims=_claim(ctx, "alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec"),
-        )
+    out += _served(
+        ctx,
+        "StatefulSet",
+        f"{f}-alertmanager",
+        ctx.labels("alertmanager", "alertmanager"),
+        ("http-web", 9093, 9093),
+        "quay.io/prometheus/alertmanager:v0.29.0",
+        workload_name=f"alertmanager-{f}-alertmanager",
+        claims=_claim(ctx, "alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec"),
     )
     return out
 
@@ -282,17 +281,13 @@ def _loki(ctx: Ctx, include_crds: bool) -> list[Obj]:
         )
     )
     if ctx.get("gateway.enabled", True):
-        gw = ctx.labels("loki", "gateway")
-        out.append(service(ctx, f"{ctx.fullname}-gateway", gw, [("http-metrics", 80, 8080)]))
-        out.append(
-            workload(
-                ctx,
-                "Deployment",
-                f"{ctx.fullname}-gateway",
-                gw,
-                "docker.io/nginxinc/nginx-unprivileged:1.29-alpine",
-                [8080],
-            )
+        out += _served(
+            ctx,
+            "Deployment",
+            f"{ctx.fullname}-gateway",
+            ctx.labels("loki", "gateway"),
+            ("http-metrics", 80, 8080),
+            "docker.io/nginxinc/nginx-unprivileged:1.29-alpine",
         )
     return out
 

@@ -11,6 +11,15 @@ from typing import Any
 
 CLIENT_VERSION = "v1.36.3"
 KUSTOMIZE_VERSION = "v5.7.1"
+# The build the simulated kubectl and the mock API server both report after their version numbers.
+BUILD_INFO = {
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-08-01T00:00:00Z",
+    "goVersion": "go1.25.9",
+    "compiler": "gc",
+    "platform": "linux/amd64 (skynet lab, simulated)",
+}
 GLOBAL_VALUE = {
     "--kubeconfig",
     "--context",

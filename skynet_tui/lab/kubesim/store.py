@@ -239,10 +239,7 @@ class Store:
         subresource: str = "",
     ) -> Obj:
         with self.lock:
-            key = self._key(res, namespace, name)
-            old = self._objects.get(key)
-            if old is None:
-                raise not_found(res, name)
+            key, old = self._existing(res, namespace, name)
             try:
                 new = json_patch(old, body) if "json-patch" in content_type else merge_patch(old, body)
             except PatchError as exc:
@@ -255,10 +252,7 @@ class Store:
         self, res: Resource, namespace: str, name: str, obj: Obj, *, manager: str = "", subresource: str = ""
     ) -> Obj:
         with self.lock:
-            key = self._key(res, namespace, name)
-            old = self._objects.get(key)
-            if old is None:
-                raise not_found(res, name)
+            key, old = self._existing(res, namespace, name)
             wanted = (obj.get("metadata") or {}).get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
                 raise ApiError(
@@ -291,10 +285,7 @@ class Store:
 
     def delete(self, res: Resource, namespace: str, name: str) -> Obj:
         with self.lock:
-            key = self._key(res, namespace, name, check_namespace=False)
-            old = self._objects.get(key)
-            if old is None:
-                raise not_found(res, name)
+            key, old = self._existing(res, namespace, name, check_namespace=False)
             if res.key == NAMESPACE_KEY:
                 for other in [k for k in self._objects if k[2] == name and k[:2] != NAMESPACE_KEY]:
                     other_res = self.registry.by_key(*other[:2])
@@ -416,6 +407,16 @@ class Store:
         if ns and check_namespace and ("", "namespaces", "", ns) not in self._objects:
             raise ApiError(404, "NotFound", f'namespaces "{ns}" not found', name=ns, kind="namespaces")
         return (*res.key, ns, name)
+
+    def _existing(
+        self, res: Resource, namespace: str, name: str, check_namespace: bool = True
+    ) -> tuple[Key, Obj]:
+        """The key and stored object a write targets (under the lock); NotFound when there is none."""
+        key = self._key(res, namespace, name, check_namespace)
+        old = self._objects.get(key)
+        if old is None:
+            raise not_found(res, name)
+        return key, old
 
     def _subresource(self, res: Resource, old: Obj, new: Obj, subresource: str) -> Obj:
         if subresource == "status":
