@@ -553,6 +553,7 @@ def test_upgrade_reboots_one_node_into_the_new_talos(lab_factory, tmp_path):
     lab = lab_factory(3, 1, latency={"upgrade": 0.5, "reboot": 0.5})
     tc = apply_all(lab, tmp_path)
     cps = lab.control_plane_ips
+    _wait_stage(lab, cps[0], "booting")  # the reboot after install takes 0.5 s here
     assert _run(lab, talos.bootstrap(cps[0], tc)).returncode == 0
     image = "factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.10"
     result = _run(lab, talos.upgrade(cps[1], image, tc, timeout=30))
