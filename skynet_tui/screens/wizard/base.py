@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -66,6 +66,10 @@ class StepScreen(Screen[None]):
             yield Button("Back", id="back", compact=True)
             yield Button(self.NEXT_LABEL, id="next", variant="primary", compact=True)
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below 100 columns the step keys only fit the footer without its padding (Quit was cut off at 80).
+        self.query_one(Footer).compact = event.size.width < 100
 
     def body_container(self) -> Widget:
         return VerticalScroll(id="step-body")
