@@ -19,16 +19,7 @@ from skynet_tui.app import SkynetApp
 from skynet_tui.commands import tui
 from skynet_tui.screens.welcome import find_workspaces
 from skynet_tui.screens.wizard import catalog, state
-from tests.wizard_helpers import SIZE, fill
-
-
-class FakeInstall(Screen[None]):
-    def __init__(self, cluster: spec.Cluster, ws: Any, env: dict[str, str] | None):
-        super().__init__()
-        self.cluster, self.ws, self.env = cluster, ws, env
-
-    def compose(self) -> ComposeResult:
-        yield Static("installing")
+from tests.wizard_helpers import SIZE, FakeInstall, fill
 
 
 def write_workspace(folder: Path, data: dict[str, Any], *, journal: bool = False) -> Path:

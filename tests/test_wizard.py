@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import yaml
-from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, Select, Static
 from textual.worker import WorkerCancelled
@@ -24,7 +23,16 @@ from skynet_tui.screens.wizard.fields import FieldRow
 from skynet_tui.screens.wizard.gitops import check_access
 from skynet_tui.screens.wizard.state import Answers
 from tests.lab_helpers import make_lab
-from tests.wizard_helpers import SIZE, choose, expected_answers, fill, focus, set_checkbox, type_into
+from tests.wizard_helpers import (
+    SIZE,
+    FakeInstall,
+    choose,
+    expected_answers,
+    fill,
+    focus,
+    set_checkbox,
+    type_into,
+)
 
 # ---------------------------------------------------------------- state (pure)
 
@@ -134,17 +142,6 @@ def test_answers_save_a_draft_or_the_canonical_file(tmp_path, example_data):
 
 
 # ---------------------------------------------------------------- Pilot
-
-
-class FakeInstall(Screen[None]):
-    """Stands in for the install screen: records what the wizard handed over."""
-
-    def __init__(self, cluster: spec.Cluster, ws: Any, env: dict[str, str] | None):
-        super().__init__()
-        self.cluster, self.ws, self.env = cluster, ws, env
-
-    def compose(self) -> ComposeResult:
-        yield Static("installing")
 
 
 def bare_repo(tmp_path: Path) -> str:

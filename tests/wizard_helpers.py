@@ -6,9 +6,12 @@ import copy
 from typing import Any
 
 from textual import events
+from textual.app import ComposeResult
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Select
+from textual.screen import Screen
+from textual.widgets import Checkbox, Input, Select, Static
 
+from skynet_tui import spec
 from skynet_tui.screens.wizard.catalog import widget_id
 
 SIZE = (100, 32)
@@ -129,3 +132,14 @@ def expected_answers(base: str = "127.0.88") -> dict[str, Any]:
             },
         }
     )
+
+
+class FakeInstall(Screen[None]):
+    """Stands in for the install screen: records what the wizard handed over."""
+
+    def __init__(self, cluster: spec.Cluster, ws: Any, env: dict[str, str] | None):
+        super().__init__()
+        self.cluster, self.ws, self.env = cluster, ws, env
+
+    def compose(self) -> ComposeResult:
+        yield Static("installing")

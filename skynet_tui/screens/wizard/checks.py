@@ -145,15 +145,20 @@ def _file(result: StepCheck, issue: spec.Issue, step: StepId, *, blocking: bool)
     target.setdefault(where.field, []).append(message)
 
 
-def check_node(data: dict[str, Any], index: int, node: dict[str, Any]) -> dict[str, list[str]]:
-    """Field errors of one node (as it would sit at `index`), keyed by node key (hostname, ip, …)."""
+def _with_node(data: dict[str, Any], index: int, node: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """A copy of the answers with `node` at `index` (appended when index is past the end), and its index."""
     trial = copy.deepcopy(data)
     nodes = trial.setdefault("spec", {}).setdefault("nodes", [])
     if index < len(nodes):
         nodes[index] = node
-    else:
-        nodes.append(node)
-        index = len(nodes) - 1
+        return trial, index
+    nodes.append(node)
+    return trial, len(nodes) - 1
+
+
+def check_node(data: dict[str, Any], index: int, node: dict[str, Any]) -> dict[str, list[str]]:
+    """Field errors of one node (as it would sit at `index`), keyed by node key (hostname, ip, …)."""
+    trial, index = _with_node(data, index, node)
     out: dict[str, list[str]] = {}
     field_issues, _cross = classify(trial)
     for issue in field_issues:
@@ -165,13 +170,7 @@ def check_node(data: dict[str, Any], index: int, node: dict[str, Any]) -> dict[s
 
 def node_cross_issues(data: dict[str, Any], index: int, node: dict[str, Any]) -> dict[str, list[str]]:
     """Cross-field issues of one node (duplicates, outside the subnet), when the rest can be checked."""
-    trial = copy.deepcopy(data)
-    nodes = trial.setdefault("spec", {}).setdefault("nodes", [])
-    if index < len(nodes):
-        nodes[index] = node
-    else:
-        nodes.append(node)
-        index = len(nodes) - 1
+    trial, index = _with_node(data, index, node)
     field_issues, cross = classify(trial)
     if field_issues:
         trial = _with_stand_ins(trial, field_issues, "nodes")
