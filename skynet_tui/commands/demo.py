@@ -22,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"skynet demo: {exc}", file=sys.stderr)
         return EXIT_USAGE
     root = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="skynet-demo-"))
-    print(BANNER, flush=True)
+    if not args.headless:  # headless prints the same banner when the install starts
+        print(BANNER, flush=True)
     try:
         lab, cluster, ws = prepare_demo(root, args.nodes)
     except LabError as exc:
