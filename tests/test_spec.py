@@ -151,6 +151,14 @@ INVALID = [
     ({"spec.gitops.repoURL": "github.com/example/homelab"}, "spec.gitops.repoURL", "Git URL"),
     ({"spec.gitops.branch": "-main"}, "spec.gitops.branch", "branch"),
     ({"spec.gitops.path": "../gitops"}, "spec.gitops.path", "relative"),
+    ({"spec.gitops.path": "."}, "spec.gitops.path", "dot"),
+    ({"spec.gitops.path": "./secrets"}, "spec.gitops.path", "dot"),
+    ({"spec.gitops.path": "repo/.git"}, "spec.gitops.path", "dot"),
+    (
+        {"spec.gitops.repoURL": "https://oauth2:glpat-Secret42@gitlab.example.com/x/y.git"},
+        "spec.gitops.repoURL",
+        "tokenEnv",
+    ),
     (
         {"spec.gitops.credentials": {"sshKeyFile": "~/.ssh/k", "tokenEnv": "T"}},
         "spec.gitops.credentials",
@@ -179,6 +187,20 @@ def test_no_controlplane_is_an_error(example_data: dict) -> None:
     assert [str(i) for i in spec.check(example_data)] == [
         "spec.nodes: no node has role controlplane; at least one is required"
     ]
+
+
+def test_a_token_in_the_url_is_not_echoed(example_data: dict) -> None:
+    example_data["spec"]["gitops"]["repoURL"] = "https://oauth2:glpat-Secret42@gitlab.example.com/x/y.git"
+    assert "glpat-Secret42" not in str(spec.check(example_data))
+    example_data["spec"]["gitops"]["repoURL"] = "ssh://git@gitlab.example.com/x/y.git"
+    assert spec.check(example_data) == []
+
+
+def test_an_answers_file_that_is_not_utf8(tmp_path) -> None:
+    bad = tmp_path / "cluster.yaml"
+    bad.write_bytes(b"\xff\xfe")
+    with pytest.raises(spec.SpecError, match="not UTF-8"):
+        spec.load(bad)
 
 
 def test_not_a_mapping_and_bad_yaml() -> None:

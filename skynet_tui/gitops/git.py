@@ -36,12 +36,15 @@ _SSH_BATCH = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new"
 
 
 def gitops_folder(ws: Workspace, cluster: Cluster) -> Path:
+    """<workspace>/<gitops.path>: a folder of its own inside the workspace, never the root or one of its parts
+    (write_tree deletes what the tree no longer has there)."""
     relative = cluster.spec.gitops.path
-    if relative.split("/")[0] in _RESERVED:
+    base = (ws.root / relative).resolve()
+    if base == ws.root or not base.is_relative_to(ws.root) or relative.split("/")[0] in _RESERVED:
         raise GitOpsError(
-            f"gitops.path {relative!r} collides with the workspace's own {relative.split('/')[0]}"
+            f"gitops.path {relative!r} collides with the workspace's own files; use e.g. gitops"
         )
-    return ws.root / relative
+    return base
 
 
 def write_tree(ws: Workspace, cluster: Cluster) -> list[str]:

@@ -27,6 +27,7 @@ KIND = "Cluster"
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 _SCP_URL = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$")
+_URL_PASSWORD = re.compile(r"^[a-z]+://[^/@\s]*:[^/@\s]*@")
 _URL = re.compile(r"^(ssh|https|http|file|git)://[^\s]+$")
 _IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$")
 
@@ -209,6 +210,11 @@ class GitOps(_Model):
             raise ValueError(
                 f"{value!r} is not a Git URL: use ssh (git@host:org/repo.git), https://… or file:///path"
             )
+        if _URL_PASSWORD.match(value):
+            # The URL is committed and pushed; a password or token in it would be too. Not echoed back.
+            raise ValueError(
+                "the URL holds a password or token; remove it and set gitops.credentials.tokenEnv"
+            )
         return value
 
     @field_validator("branch")
@@ -221,8 +227,12 @@ class GitOps(_Model):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", value) or ".." in value.split("/"):
-            raise ValueError(f"{value!r} is not a relative folder path inside the repository (e.g. gitops)")
+        # No segment may start with a dot: ".", ".." and ".git" would point the tree at the workspace itself.
+        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*", value):
+            raise ValueError(
+                f"{value!r} is not a relative folder path inside the repository (e.g. gitops; no segment "
+                "may start with a dot)"
+            )
         return value
 
 

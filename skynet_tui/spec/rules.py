@@ -314,6 +314,8 @@ def load(path: str | Path) -> Cluster:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError([Issue(str(path), f"cannot read the answers file: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([Issue(str(path), f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]) from None
     return loads(text)
 
 
