@@ -27,6 +27,7 @@ class Record:
     duration: float = 0.0
     queued: float = 0.0  # of the duration, seconds spent waiting for a process slot
     reason: str = ""
+    answers: str = ""  # run records: fingerprint of the answers the run was planned from
 
 
 def read(path: Path) -> list[Record]:
@@ -45,11 +46,17 @@ def read(path: Path) -> list[Record]:
     return records
 
 
-def finished(path: Path) -> dict[str, Record]:
-    """Steps whose last end record says ok or skipped, by step id (the latest such record)."""
+def finished(path: Path, answers: str | None = None) -> dict[str, Record]:
+    """Steps whose last end record says ok or skipped, by step id (the latest such record).
+
+    With `answers`, only runs planned from those answers count: a step finished for other answers is done again
+    (its postcondition probe still skips it when the machines already hold the result)."""
     done: dict[str, Record] = {}
+    planned_from: dict[str, str] = {}
     for record in read(path):
-        if record.event != "end":
+        if record.event == "run":
+            planned_from[record.run] = record.answers
+        if record.event != "end" or (answers is not None and planned_from.get(record.run) != answers):
             continue
         if record.status in DONE_STATUSES:
             done[record.step] = record

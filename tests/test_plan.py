@@ -13,7 +13,7 @@ import yaml
 
 from skynet_tui import spec
 from skynet_tui.plan import StepError, install_plan
-from skynet_tui.plan.install import Timing
+from skynet_tui.plan.install import Timing, fingerprint
 from skynet_tui.plan.probes import check_install_disk, disk_text, talosconfig_endpoints
 from skynet_tui.support import write_bundle
 from skynet_tui.workspace import Workspace
@@ -151,12 +151,22 @@ def test_skynet_plan_lists_steps_and_rerun_skips(tmp_path: Path, example_data: d
     assert "a re-run skips 0" in result.stdout and not ws_dir.exists()
 
     ws_dir.mkdir()
+    answers = fingerprint(spec.parse(example_data))
     (ws_dir / "journal.jsonl").write_text(
-        json.dumps({"event": "end", "step": "preflight-tools", "status": "ok", "run": "r", "ts": 1}) + "\n"
+        json.dumps({"event": "run", "run": "r", "ts": 1, "answers": answers})
+        + "\n"
+        + json.dumps({"event": "end", "step": "preflight-tools", "status": "ok", "run": "r", "ts": 1})
+        + "\n"
     )
     result = _cli("plan", "--config", str(config), "--workspace", str(ws_dir), cwd=tmp_path)
     line = next(ln for ln in result.stdout.splitlines() if "preflight-tools" in ln and "skip" in ln)
     assert "finished in an earlier run" in line and "a re-run skips 1" in result.stdout
+
+    # Changed answers: nothing counts as finished any more (generate and push must run again).
+    example_data["spec"]["ingress"]["domain"] = "example.org"
+    config.write_text(yaml.safe_dump(example_data))
+    result = _cli("plan", "--config", str(config), "--workspace", str(ws_dir), cwd=tmp_path)
+    assert "a re-run skips 0" in result.stdout
 
 
 def test_bad_answers_exit_2_and_write_nothing(tmp_path: Path, example_data: dict) -> None:

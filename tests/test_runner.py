@@ -336,6 +336,17 @@ def test_rerun_resumes_and_postconditions_skip(ws: Workspace, tmp_path: Path) ->
     assert starts(ws, "a") == 1 and starts(ws, "b") == 2 and starts(ws, "d") == 0
 
 
+def test_steps_finished_for_other_answers_run_again(ws: Workspace) -> None:
+    calls: list[str] = []
+    steps = [Step("a", "a", lambda ctx: calls.append("a"))]
+    ok, _ = run_plan(ws, steps, plan_kwargs={"answers": "first"})
+    assert ok and calls == ["a"]
+    assert Plan("t", steps, answers="first").finished_in_journal(ws) == {"a": "finished in an earlier run"}
+    assert Plan("t", steps, answers="second").finished_in_journal(ws) == {}
+    ok, _ = run_plan(ws, steps, plan_kwargs={"answers": "second"})
+    assert ok and calls == ["a", "a"]
+
+
 def test_journal_is_fsynced_json_lines_and_survives_a_torn_line(ws: Workspace) -> None:
     ws.journal.write_text('{"event": "end", "step": "x", "status": "ok", "ts": 1, "run": "r"}\n{"event": "st')
     ok, _ = run_plan(ws, [Step("a", "a", py("print(1)"))])

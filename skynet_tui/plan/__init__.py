@@ -76,6 +76,7 @@ class Plan:
     secret_env: tuple[str, ...] = ()  # environment variables whose values are secrets (tokens)
     secret_files: tuple[Path, ...] = ()  # files outside secrets/ whose contents are secrets (deploy keys)
     on_failure: Callable[[Workspace, dict[str, str], Redactor], Path | None] | None = None
+    answers: str | None = None  # fingerprint of the answers; journal entries of other answers do not count
 
     def __post_init__(self) -> None:
         ids = [step.id for step in self.steps]
@@ -112,7 +113,7 @@ class Plan:
 
     def finished_in_journal(self, ws: Workspace) -> dict[str, str]:
         """Step id → why a re-run skips it, from the journal (no machine is contacted)."""
-        done = journal.finished(ws.journal)
+        done = journal.finished(ws.journal, self.answers)
         return {
             step.id: "finished in an earlier run" if done[step.id].status == "ok" else done[step.id].reason
             for step in self.steps

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,13 @@ class Timing:
         except ValueError:
             factor = 1.0
         return cls().scaled(factor) if factor > 0 else cls()
+
+
+def fingerprint(cluster: Cluster) -> str:
+    """Identifies the answers a run was planned from (the canonical cluster.yaml text)."""
+    from skynet_tui import spec
+
+    return hashlib.sha256(spec.dump(cluster).encode("utf-8")).hexdigest()[:16]
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -197,6 +205,7 @@ def build(
     dns01, creds = cluster.spec.ingress.acme.dns01, cluster.spec.gitops.credentials
     return Plan(
         name=f"install {cluster.name}",
+        answers=fingerprint(cluster),
         steps=steps,
         simulated="SKYNET_LAB_DIR" in env,
         summary=lambda: platform.summary(cluster, ws),

@@ -90,7 +90,7 @@ class Runner:
         self.ws.ensure()
         self._refresh_redactor()
         self.journal = journal_mod.Journal(self.ws.journal)
-        self.journal.write("run", pid=os.getpid(), plan=self.plan.name)
+        self.journal.write("run", pid=os.getpid(), plan=self.plan.name, answers=self.plan.answers or "")
         earlier = self.plan.finished_in_journal(self.ws)
         ordered = self.plan.order()
         self._emit(events.PlanStarted(steps=tuple(s.info() for s in ordered), simulated=self.simulated))
