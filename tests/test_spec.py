@@ -224,13 +224,32 @@ def test_warnings(example_data: dict, cps: int, acme: str, expected: list[str]) 
     for i, node in enumerate(nodes):
         node["role"] = "controlplane" if i < cps else "worker"
     example_data["spec"]["ingress"]["acme"]["server"] = acme
+    example_data["spec"]["gitops"]["credentials"] = {"sshKeyFile": "~/.ssh/skynet_deploy"}
     found = [w.message for w in spec.warnings(spec.parse(example_data))]
     assert len(found) == len(expected)
     for message, word in zip(found, expected, strict=True):
         assert word in message
 
 
+def test_ssh_remote_without_a_key_and_cni_none_warn(example_data: dict) -> None:
+    example_data["spec"]["kubernetes"]["cni"] = "none"
+    found = {w.path: w.message for w in spec.warnings(spec.parse(example_data))}
+    assert "Argo CD cannot clone it" in found["spec.gitops.credentials"]
+    assert "install your CNI" in found["spec.kubernetes.cni"]
+    example_data["spec"]["gitops"]["repoURL"] = "https://git.example.com/homelab.git"
+    assert "spec.gitops.credentials" not in {w.path for w in spec.warnings(spec.parse(example_data))}
+
+
+def test_talos_114_needs_a_worker(example_data: dict) -> None:
+    example_data["spec"]["talos"]["version"] = "v1.14.0"
+    example_data["spec"]["kubernetes"]["version"] = "1.37.0"
+    assert spec.check(example_data) == []
+    example_data["spec"]["nodes"] = example_data["spec"]["nodes"][:3]
+    assert [i.path for i in spec.check(example_data)] == ["spec.nodes"]
+
+
 def test_production_is_no_warning_after_the_first_install(example_data: dict) -> None:
+    example_data["spec"]["gitops"]["credentials"] = {"sshKeyFile": "~/.ssh/skynet_deploy"}
     example_data["spec"]["ingress"]["acme"]["server"] = "production"
     assert spec.warnings(spec.parse(example_data), first_install=False) == []
 

@@ -58,13 +58,23 @@ def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
         namespace_doc = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
         ws.write_secret(ARGOCD_MANIFESTS, f"{yaml.safe_dump(namespace_doc)}---\n{rendered.stdout}")
         ctx.line(f"rendered {argocd['chart']} {argocd['version']} into secrets/{ARGOCD_MANIFESTS}")
-        result = ctx.run([*apply, str(ws.secrets_dir / ARGOCD_MANIFESTS)], show_stdout=False)
+        # Applied as Argo CD's own field manager: once it manages itself, it owns (and can prune) every field.
+        adopt = [a if a != "skynet" else "argocd-controller" for a in apply]
+        result = ctx.run([*adopt, str(ws.secrets_dir / ARGOCD_MANIFESTS)], show_stdout=False)
         ctx.check(result)
         ctx.line(f"applied {sum(1 for _, line in result.lines if line.strip())} objects server-side")
 
+    byo_cni = cluster.spec.kubernetes.cni == "none"
     out = [
         Step(
-            "secrets", "Create namespaces and out-of-git secrets", bootstrap_secrets, deps=("kubeconfig", "health"),
+            "nodes-ready", f"Wait for all {len(cluster.spec.nodes)} nodes to be Ready",
+            probes.nodes_ready(len(cluster.spec.nodes), t.poll), deps=("kubeconfig", "health"),
+            timeout=t.kube_timeout,
+            hint="cni is none: install your CNI now (talosctl health skips this check without one)"
+            if byo_cni else "kubectl get nodes shows which node is not Ready",
+        ),
+        Step(
+            "secrets", "Create namespaces and out-of-git secrets", bootstrap_secrets, deps=("nodes-ready",),
             timeout=t.kube_timeout, learns_secrets=True, **kube,
         ),
         Step(

@@ -166,6 +166,32 @@ def kubeconfig_ready(ctx: Context) -> bool:
     return bool(data.get("clusters")) and bool(data.get("users"))
 
 
+def nodes_ready(count: int, interval: float) -> Callable[[Context], None]:
+    """Wait until `count` Kubernetes nodes report Ready (with cni: none, only once the operator's CNI runs)."""
+
+    def action(ctx: Context) -> None:
+        from skynet_tui import kube
+
+        def probe() -> tuple[bool, str]:
+            try:
+                nodes = kube.items(ctx.kube(), "", "v1", "nodes")
+            except kube.KubeError as exc:
+                return False, f"{exc}"
+            ready = [
+                n
+                for n in nodes
+                if any(
+                    c.get("type") == "Ready" and c.get("status") == "True"
+                    for c in (n.get("status") or {}).get("conditions") or []
+                )
+            ]
+            return len(ready) >= count, f"{len(ready)}/{count} nodes Ready"
+
+        ctx.wait(probe, interval=interval, what=f"{count} nodes to be Ready")
+
+    return action
+
+
 def rollout(namespace: str, interval: float) -> Callable[[Context], None]:
     """Wait until every Deployment, StatefulSet and DaemonSet in the namespace has rolled out."""
 

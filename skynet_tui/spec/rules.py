@@ -234,6 +234,15 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
             )
         )
 
+    if versions.minor_of(spec.talos.version) != "1.13" and not cluster.workers:
+        issues.append(
+            Issue(
+                "spec.nodes",
+                f"Talos {spec.talos.version} without workers: the platform needs a worker node "
+                "(Skynet lets control planes run workloads on Talos v1.13 only)",
+            )
+        )
+
     acme = spec.ingress.acme
     if acme.challenge == "dns01":
         if acme.dns01 is None or acme.dns01.provider is None:
@@ -258,6 +267,23 @@ def warnings(cluster: Cluster, first_install: bool = True) -> list[Issue]:
         out.append(
             Issue(
                 "spec.nodes", f"{count} control planes: etcd tolerates no more failures than with {count - 1}"
+            )
+        )
+    gitops = cluster.spec.gitops
+    ssh_url = gitops.repo_url.startswith("ssh://") or "://" not in gitops.repo_url
+    if ssh_url and not (gitops.credentials and gitops.credentials.ssh_key_file):
+        out.append(
+            Issue(
+                "spec.gitops.credentials",
+                "an ssh repoURL without sshKeyFile: Argo CD cannot clone it unless its repository "
+                "credentials are set up another way",
+            )
+        )
+    if cluster.spec.kubernetes.cni == "none":
+        out.append(
+            Issue(
+                "spec.kubernetes.cni",
+                "none: install your CNI right after bootstrap; the install waits for every node Ready",
             )
         )
     if first_install and cluster.spec.ingress.acme.server == "production":

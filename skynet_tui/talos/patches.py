@@ -86,15 +86,13 @@ def common(cluster: Cluster) -> list[Document]:
     docs.append(_doc("TimeSyncConfig", ntp={"servers": list(network.ntp)}))
     if spec.components.storage:
         # local-path-provisioner keeps volumes under /var/mnt/local-path-provisioner (gitops values).
+        # EPHEMERAL is provisioned first and grows over the whole system disk unless capped.
+        docs.append(_doc("VolumeConfig", name="EPHEMERAL", provisioning={"maxSize": "50%"}))
         docs.append(
             _doc(
                 "UserVolumeConfig",
                 name="local-path-provisioner",
-                provisioning={
-                    "diskSelector": {"match": "system_disk"},
-                    "minSize": "10GiB",
-                    "maxSize": "100GiB",
-                },
+                provisioning={"diskSelector": {"match": "system_disk"}, "minSize": "10GiB", "grow": True},
             )
         )
     return docs
