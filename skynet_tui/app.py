@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from skynet_tui.screens.wizard.catalog import STEPS
 from skynet_tui.screens.wizard.flow import Wizard
-from skynet_tui.screens.wizard.state import Answers
+from skynet_tui.screens.wizard.state import Answers, is_draft
 
 BootstrapArgs = tuple[Any, Any, "dict[str, str] | None", bool]  # (cluster, ws, env, simulated)
 # (cluster, ws, env) -> the install screen; tests pass one that records what it was given.
@@ -81,15 +81,18 @@ class SkynetApp(App[int]):
             self.action_new_cluster()
 
     def open_config(self, path: Path, workspace: Path | None = None) -> None:
-        """The wizard prefilled from an answers file (validated already by the CLI)."""
+        """The wizard prefilled from an answers file (validated already by the CLI) or a saved draft."""
         from skynet_tui import spec
 
         try:
-            cluster = spec.load(path)
+            if is_draft(path):
+                answers = Answers.from_file(path, workspace)
+            else:
+                answers = Answers.from_cluster(spec.load(path), workspace)
         except spec.SpecError as exc:
             self.notify(f"{path} is invalid:\n{exc}", severity="error", timeout=15, markup=False)
             return
-        self.start_wizard(Answers.from_cluster(cluster, workspace), title="Editing")
+        self.start_wizard(answers, title="Editing")
 
     def start_wizard(
         self,

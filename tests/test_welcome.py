@@ -12,7 +12,7 @@ import pytest
 import yaml
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from skynet_tui import spec
 from skynet_tui.app import SkynetApp
@@ -135,6 +135,13 @@ async def test_quitting_with_unsaved_answers_asks_and_can_save_them(tmp_path):
     text = (folder / "cluster.yaml").read_text()
     assert text.startswith(state.DRAFT_HEADER)
     assert yaml.safe_load(text)["metadata"] == {"name": "half"}
+
+    # The saved draft opens again with --config, in the wizard, where it was left.
+    again = SkynetApp(config=folder / "cluster.yaml", workspace=folder)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.screen.STEP == "cluster"
+        assert again.screen.query_one("#" + catalog.widget_id("metadata.name"), Input).value == "half"
 
 
 def test_cli_refuses_a_bad_config_before_any_screen(tmp_path, example_data, monkeypatch, capsys):

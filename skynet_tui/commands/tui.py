@@ -16,7 +16,10 @@ def run(args: argparse.Namespace) -> int:
     workspace = Path(args.workspace) if getattr(args, "workspace", None) else None
     if config is not None:
         from skynet_tui import spec
+        from skynet_tui.screens.wizard.state import is_draft
 
+        if is_draft(config):
+            return _run_tui(config, workspace or config.parent)
         try:
             cluster = spec.load(config)
         except spec.SpecError as exc:
@@ -26,6 +29,10 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         if workspace is None:
             workspace = Path(cluster.name)
+    return _run_tui(config, workspace)
+
+
+def _run_tui(config: Path | None, workspace: Path | None) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("TEXTUAL_DRIVER"):
         print(
             "skynet: the terminal UI needs a terminal; without one use "

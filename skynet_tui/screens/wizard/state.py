@@ -231,3 +231,12 @@ class Answers:
 
     def mark_saved(self) -> None:
         self._saved = copy.deepcopy(self.data)
+
+
+def is_draft(path: Path) -> bool:
+    """True when the file is answers the wizard saved unfinished (they open in the wizard, not headless)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline() == DRAFT_HEADER
+    except (OSError, UnicodeDecodeError):
+        return False
