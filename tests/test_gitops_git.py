@@ -289,3 +289,13 @@ def test_generate_patches_only_writes_commits_and_pushes_gitops(example_data, tm
     commits = git("rev-list", "--count", "HEAD", cwd=workspace)
     assert main(argv) == 0
     assert git("rev-list", "--count", "HEAD", cwd=workspace) == commits
+
+
+def test_a_missing_remote_is_named_by_gits_own_reason(example_data, tmp_path):
+    cluster = with_remote(example_data, tmp_path / "nowhere.git")
+    ws = new_workspace(tmp_path)
+    gitops.write_tree(ws, cluster)
+    ws.commit("first")
+    with pytest.raises(gitops.GitOpsError) as error:
+        gitops.push(ws, cluster)
+    assert "does not appear to be a git repository" in str(error.value)

@@ -277,3 +277,19 @@ def test_install_on_a_locked_workspace_exits_2(tmp_path: Path, example_data: dic
     )
     assert result.returncode == 2 and "in use by another skynet (PID 1)" in result.stderr
     assert sorted(p.name for p in (tmp_path / "ws").iterdir()) == [".skynet.lock"]
+
+
+def test_secret_inputs_are_checked_before_any_machine(example_data: dict, tmp_path: Path) -> None:
+    from skynet_tui.plan.probes import missing_secrets
+
+    example_data["spec"]["ingress"]["acme"].update(
+        challenge="dns01", dns01={"provider": "cloudflare", "tokenEnv": "CF_API_TOKEN"}
+    )
+    example_data["spec"]["gitops"]["credentials"] = {"sshKeyFile": str(tmp_path / "deploy")}
+    cluster = spec.parse(example_data)
+    missing = missing_secrets(cluster, {})
+    assert len(missing) == 2
+    assert "CF_API_TOKEN (ingress.acme.dns01.tokenEnv) is not set" in missing[0]
+    assert "gitops.credentials.sshKeyFile" in missing[1]
+    (tmp_path / "deploy").write_text("key\n")
+    assert missing_secrets(cluster, {"CF_API_TOKEN": "t0ken-value"}) == []

@@ -46,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
             from skynet_tui.app import run_app
 
             code = run_app(bootstrap=(cluster, ws, env, True))
+            if code == 0:  # the screen with the summary is gone: keep it on the terminal
+                from skynet_tui.plan.platform import summary
+
+                print(summary(cluster, ws), flush=True)
     finally:
         lab.stop()
-    print(
-        f"SIMULATED LAB stopped. Workspace kept in {ws.root}; run with --workspace {root} to resume.",
-        flush=True,
-    )
+    resume = "" if code == 0 else f"; run with --workspace {root} to resume"
+    print(f"SIMULATED LAB stopped. Workspace kept in {ws.root}{resume}.", flush=True)
     return int(code or 0)

@@ -125,10 +125,11 @@ def _classify(url: str, branch: str, result: launcher.Result) -> GitOpsError:
         )
     if result.timed_out:
         return GitOpsError(f"push to {url} timed out; check the network path to the repository")
-    last = next(
-        (line for _, line in reversed(result.lines) if line.strip()), f"exit code {result.returncode}"
-    )
-    return GitOpsError(f"push to {url} failed: {last.strip()}")
+    # git says what went wrong on its first fatal/error line; the lines after it are generic advice.
+    lines = [line.strip() for _, line in result.lines if line.strip()]
+    first_error = next((line for line in lines if line.startswith(("fatal:", "error:"))), None)
+    reason = first_error or (lines[-1] if lines else f"exit code {result.returncode}")
+    return GitOpsError(f"push to {url} failed: {reason}")
 
 
 def push(

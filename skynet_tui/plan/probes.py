@@ -71,10 +71,30 @@ def check_install_disk(node: Node) -> Callable[[Any], None]:
     return accept
 
 
+def missing_secrets(cluster: Cluster, env: dict[str, str]) -> list[str]:
+    """What the answers name as secret inputs but this environment lacks (checked before any machine is touched)."""
+    spec = cluster.spec
+    missing = []
+    dns01 = spec.ingress.acme.dns01 if spec.ingress.acme.challenge == "dns01" else None
+    for name, where in (
+        (dns01 and dns01.token_env, "ingress.acme.dns01.tokenEnv"),
+        (spec.gitops.credentials and spec.gitops.credentials.token_env, "gitops.credentials.tokenEnv"),
+    ):
+        if name and not env.get(name):
+            missing.append(f"the environment variable {name} ({where}) is not set: export it and run again")
+    key = spec.gitops.credentials and spec.gitops.credentials.ssh_key_file
+    if key and not Path(key).expanduser().is_file():
+        missing.append(f"the deploy key {key} (gitops.credentials.sshKeyFile) does not exist")
+    return missing
+
+
 def tools(cluster: Cluster) -> Callable[[Context], None]:
-    """talosctl, kubectl, helm and git are on PATH; talosctl's minor is the cluster's Talos minor."""
+    """Secret inputs are there; talosctl, kubectl, helm and git are on PATH; talosctl's minor is the cluster's."""
 
     def check(ctx: Context) -> None:
+        missing = missing_secrets(cluster, ctx.env)
+        if missing:
+            raise StepError("; ".join(missing))
         want = versions.minor_of(cluster.spec.talos.version)
         result = ctx.run(talos.version_client(), show_stdout=False)
         have = parse.client_version(result.stdout)
