@@ -510,3 +510,23 @@ async def test_a_required_field_says_so_once_left_empty():
         await pilot.press("tab")
         await pilot.pause()
         assert str(error.render()) == "✗ is required"
+
+
+@pytest.mark.asyncio
+async def test_review_f_switches_to_the_files_and_back(tmp_path, example_data):
+    from textual.widgets import TabbedContent
+
+    path = tmp_path / "cluster.yaml"
+    path.write_text(yaml.safe_dump(example_data))
+    app = SkynetApp(config=path, workspace=tmp_path / "ws")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        tabs = app.screen.query_one("#review-tabs", TabbedContent)
+        await pilot.press("f")
+        await pilot.pause()
+        assert tabs.active == "tab-files"
+        await pilot.press("f")
+        await pilot.pause()
+        assert tabs.active == "tab-summary"

@@ -176,8 +176,12 @@ class ReviewStep(StepScreen):
 
     def action_toggle_files(self) -> None:
         tabs = self.query_one("#review-tabs", TabbedContent)
-        tabs.active = "tab-summary" if tabs.active == "tab-files" else "tab-files"
         if tabs.active == "tab-files":
+            # Focus leaves the Files pane first: focus left inside a hidden pane would switch back to it.
+            self.query_one("#next", Button).focus()
+            tabs.active = "tab-summary"
+        else:
+            tabs.active = "tab-files"
             self.query_one("#file-tree", Tree).focus()
 
     @work(
