@@ -134,7 +134,9 @@ class GitOpsStep(StepScreen):
     @on(Tested)
     def _tested(self, message: Tested) -> None:
         mark = "✓" if message.access.ok else "✗"
-        self.query_one("#access-result", Static).update(f"{mark} {message.access.message}")
+        result = self.query_one("#access-result", Static)
+        result.update(f"{mark} {message.access.message}")
+        result.scroll_visible()  # on a short terminal the row sits below the fold
 
     @on(Button.Pressed, "#test-access")
     def _test_pressed(self) -> None:
