@@ -530,3 +530,12 @@ async def test_review_f_switches_to_the_files_and_back(tmp_path, example_data):
         await pilot.press("f")
         await pilot.pause()
         assert tabs.active == "tab-summary"
+
+
+def test_the_version_range_blocks_the_cluster_step_as_typed():
+    data = {"metadata": {"name": "lab"}, "spec": {"talos": {"version": "v1.13.9"}}}
+    data["spec"]["kubernetes"] = {"version": "1.40.0"}
+    errors = checks.check_step(data, "cluster").errors
+    assert "support range 1.31.0 – 1.36.x" in errors["spec.kubernetes.version"][0]
+    data["spec"]["kubernetes"]["version"] = "1.36.3"
+    assert checks.check_step(data, "cluster").ok

@@ -48,6 +48,7 @@ from skynet_tui.spec.rules import (
     loads,
     parse,
     to_data,
+    version_issues,
     warnings,
 )
 
@@ -57,5 +58,5 @@ __all__ = [
     "Kubernetes", "Label", "LoadBalancer", "Metadata", "Network", "Node", "PoolEntry", "SpecError", "Talos",
     "check", "check_cidr", "check_dns_name", "check_env_name", "check_host", "check_ip", "check_label",
     "check_pool_entry", "cross_field_issues", "dump", "format_loc", "json_schema", "load", "loads", "parse",
-    "pool_bounds", "to_data", "warnings",
+    "pool_bounds", "to_data", "version_issues", "warnings",
 ]  # fmt: skip

@@ -125,6 +125,19 @@ def _ip(value: str) -> ipaddress.IPv4Address:
     return ipaddress.IPv4Address(value)
 
 
+def version_issues(talos_version: str, kubernetes_version: str) -> list[Issue]:
+    """The Kubernetes version against the Talos version's support range (valid versions of each)."""
+    if versions.kubernetes_supported(talos_version, kubernetes_version):
+        return []
+    low, high = versions.kubernetes_range(talos_version) or ("?", "?")
+    return [
+        Issue(
+            "spec.kubernetes.version",
+            f"Kubernetes {kubernetes_version} is outside Talos {talos_version}'s support range {low} – {high}",
+        )
+    ]
+
+
 def cross_field_issues(cluster: Cluster) -> list[Issue]:
     """Every rule that looks at more than one field. Field-level checks have already passed."""
     spec = cluster.spec
@@ -225,14 +238,7 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
     if services.overlaps(subnet):
         issues.append(Issue("spec.kubernetes.serviceSubnet", f"{services} overlaps network.subnet {subnet}"))
 
-    if not versions.kubernetes_supported(spec.talos.version, k8s.version):
-        low, high = versions.kubernetes_range(spec.talos.version) or ("?", "?")
-        issues.append(
-            Issue(
-                "spec.kubernetes.version",
-                f"Kubernetes {k8s.version} is outside Talos {spec.talos.version}'s support range {low} – {high}",
-            )
-        )
+    issues += version_issues(spec.talos.version, k8s.version)
 
     if versions.minor_of(spec.talos.version) != "1.13" and not cluster.workers:
         issues.append(

@@ -129,7 +129,21 @@ def check_step(data: dict[str, Any], step: StepId) -> StepCheck:
         _file(result, issue, step, blocking=True)
     for issue in cross:
         _file(result, issue, step, blocking=False)
+    if step == "cluster":
+        _check_versions(data, result)
     return result
+
+
+def _check_versions(data: dict[str, Any], result: StepCheck) -> None:
+    """Both versions sit on the cluster step: their range rule (from spec) blocks Next there, as typed."""
+    paths = ("spec.talos.version", "spec.kubernetes.version")
+    if any(path in result.errors for path in paths):
+        return
+    talos = get_value(data, paths[0]) or versions.DEFAULT_TALOS
+    kubernetes = get_value(data, paths[1]) or versions.DEFAULT_KUBERNETES
+    for issue in spec.version_issues(str(talos), str(kubernetes)):
+        result.notes.pop(issue.path, None)
+        result.errors.setdefault(issue.path, []).append(issue.message)
 
 
 def _file(result: StepCheck, issue: spec.Issue, step: StepId, *, blocking: bool) -> None:
