@@ -145,6 +145,9 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
     subnet = ipaddress.IPv4Network(spec.network.subnet)
     node_ips = {_ip(n.ip): i for i, n in enumerate(spec.nodes)}
 
+    def ref(index: int) -> str:
+        return f"spec.nodes[{index}] ({spec.nodes[index].hostname})"
+
     def outside(address: ipaddress.IPv4Address) -> bool:
         return address not in subnet
 
@@ -160,9 +163,7 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
             )
         hostnames.setdefault(node.hostname, i)
         if node.ip in ips:
-            issues.append(
-                Issue(f"spec.nodes[{i}].ip", f"{node.ip} is already used by spec.nodes[{ips[node.ip]}]")
-            )
+            issues.append(Issue(f"spec.nodes[{i}].ip", f"{node.ip} is already used by {ref(ips[node.ip])}"))
         ips.setdefault(node.ip, i)
         address = _ip(node.ip)
         if outside(address):
@@ -179,9 +180,7 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
     if outside(gateway):
         issues.append(Issue("spec.network.gateway", f"{gateway} is outside network.subnet {subnet}"))
     if gateway in node_ips:
-        issues.append(
-            Issue("spec.network.gateway", f"{gateway} is also the IP of spec.nodes[{node_ips[gateway]}]")
-        )
+        issues.append(Issue("spec.network.gateway", f"{gateway} is also the IP of {ref(node_ips[gateway])}"))
 
     cp = spec.control_plane
     endpoint_ip = _ip(cp.endpoint) if cp.endpoint_is_ip else None
@@ -200,7 +199,7 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
             issues.append(
                 Issue(
                     "spec.controlPlane.endpoint",
-                    f"the VIP {endpoint_ip} is also the IP of spec.nodes[{node_ips[endpoint_ip]}]; pick a free address",
+                    f"the VIP {endpoint_ip} is also the IP of {ref(node_ips[endpoint_ip])}; pick a free address",
                 )
             )
         if cp.vip and endpoint_ip == gateway:
@@ -216,7 +215,7 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
             issues.append(Issue(path, f"{entry} is outside network.subnet {subnet}"))
         for address, index in node_ips.items():
             if first <= address <= last:
-                issues.append(Issue(path, f"{entry} contains {address}, the IP of spec.nodes[{index}]"))
+                issues.append(Issue(path, f"{entry} contains {address}, the IP of {ref(index)}"))
         if first <= gateway <= last:
             issues.append(Issue(path, f"{entry} contains the gateway {gateway}"))
         if endpoint_ip is not None and first <= endpoint_ip <= last:
