@@ -6,12 +6,12 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from skynet_tui import launcher
 from skynet_tui.redact import MASK, Redactor
+from tests.runner_helpers import live_in_group
 
 PY = sys.executable
 
@@ -51,33 +51,19 @@ def test_timeout_kills_the_child() -> None:
     assert result.timed_out and not result.ok and result.duration < 5
 
 
-def _children_of(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == pid:  # session id == our child's pid: its whole process group
-                found.add(int(entry.name))
-    return found
-
-
 def test_cancel_ends_the_whole_process_group() -> None:
     code = "import subprocess,sys,time\nsubprocess.Popen([sys.executable,'-c','import time; time.sleep(60)'])\nprint('up', flush=True)\ntime.sleep(60)"
     ready = threading.Event()
     proc = launcher.start([PY, "-c", code], on_line=lambda stream, line: ready.set())
     assert ready.wait(10)
-    assert len(_children_of(proc.pid)) >= 2
+    assert len(set(live_in_group(proc.pid))) >= 2
     proc.cancel()
     result = proc.wait()
     assert result.cancelled
     deadline = time.monotonic() + 5
-    while _children_of(proc.pid) and time.monotonic() < deadline:
+    while set(live_in_group(proc.pid)) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _children_of(proc.pid) == set(), "no process of the cancelled group survives"
+    assert set(live_in_group(proc.pid)) == set(), "no process of the cancelled group survives"
     assert os.getpid() != proc.pid
 
 
