@@ -7,10 +7,10 @@ import importlib
 import os
 import sys
 
+from skynet_tui.commands import EXIT_FAILED, EXIT_USAGE
+
 # Heavy modules (pydantic, textual, kubernetes) are imported only inside the command that needs them,
 # so `skynet --help` stays fast (bench/cli_startup.py).
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 
 from skynet_tui import spec
+from skynet_tui.__main__ import main
 from skynet_tui.app import SkynetApp
 from skynet_tui.commands import tui
 from skynet_tui.screens.welcome import find_workspaces
@@ -154,8 +155,7 @@ def test_cli_refuses_a_bad_config_before_any_screen(tmp_path, example_data, monk
         raise AssertionError("the app must not start")
 
     monkeypatch.setattr("skynet_tui.app.run_app", no_app)
-    code = tui.run(argparse.Namespace(config=str(path), workspace=None))
-    assert code == 2
+    assert main(["--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "spec.nodes[1].ip" in err and "192.168.10.300" in err
 

@@ -7,7 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from skynet_tui.commands import EXIT_FAILED, EXIT_USAGE
+
 SCALE_ENV = "SKYNET_TIMING_SCALE"  # read by the install plan (plan/install.py)
 DEMO_TIMING_SCALE = "0.2"
 

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _err(message: str) -> None:
-    print(f"skynet: {message}", file=sys.stderr)
+from skynet_tui.commands import EXIT_OK, EXIT_USAGE, answers_and_workspace
 
 
 def run(args: argparse.Namespace) -> int:
-    from skynet_tui import spec
     from skynet_tui.generate import generate
-    from skynet_tui.workspace import Workspace
 
     # Invalid answers (exit 2), a workspace in use (exit 2), a missing talosctl or a failed step (exit 1)
     # are reported by the CLI entry point; nothing is written before the answers validate.
-    cluster = spec.load(args.config)
-
-    root = Path(args.workspace) if args.workspace else Path.cwd() / cluster.name
-    if root.exists() and not root.is_dir():
-        _err(f"--workspace {root} exists and is not a folder")
+    cluster, ws = answers_and_workspace(args)
+    if ws.root.exists() and not ws.root.is_dir():
+        print(f"skynet: --workspace {ws.root} exists and is not a folder", file=sys.stderr)
         return EXIT_USAGE
-    ws = Workspace.at(root)
-    for issue in spec.warnings(cluster, first_install=not ws.cluster_yaml.exists()):
-        print(f"warning: {issue.path}: {issue.message}", file=sys.stderr)
 
     def on_line(stream: str, line: str) -> None:
         print(f"  {line}" if stream != "info" else line, file=sys.stderr if stream == "err" else sys.stdout)

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from skynet_tui.commands.install import EXIT_USAGE, load
+from skynet_tui.commands import answers_and_workspace
 
 
 def run(args: argparse.Namespace) -> int:
-    loaded = load(args)
-    if loaded is None:
-        return EXIT_USAGE
+    cluster, ws = answers_and_workspace(args)
     from rich.console import Console
     from rich.text import Text
 
     from skynet_tui.plan import install_plan
 
-    cluster, ws = loaded
     plan = install_plan(cluster, ws)
     skips = plan.finished_in_journal(ws)
     console = Console(highlight=False)

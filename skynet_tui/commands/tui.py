@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from skynet_tui.commands import EXIT_USAGE
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,13 +20,7 @@ def run(args: argparse.Namespace) -> int:
 
         if is_draft(config):
             return _run_tui(config, workspace or config.parent)
-        try:
-            cluster = spec.load(config)
-        except spec.SpecError as exc:
-            print(f"skynet: {config} is invalid ({len(exc.issues)} problem(s)):", file=sys.stderr)
-            for issue in exc.issues:
-                print(f"  {issue}", file=sys.stderr)
-            return EXIT_USAGE
+        cluster = spec.load(config)  # SpecError: every field path, exit 2, from the entry point
         if workspace is None:
             workspace = Path(cluster.name)
     return _run_tui(config, workspace)
