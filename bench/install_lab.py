@@ -48,8 +48,8 @@ def _install(nodes: int, serial: bool) -> tuple[float, float, list[str]]:
 
 
 def _install_in(root: Path, nodes: int, serial: bool) -> tuple[float, float, list[str]]:
+    from skynet_lab.core import Lab
     from skynet_tui import journal, spec
-    from skynet_tui.lab.core import Lab
     from skynet_tui.plan import Plan, install_plan
     from skynet_tui.plan.install import Timing
     from skynet_tui.runner import Runner

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from skynet_tui.lab import state
-from skynet_tui.lab.core import DEFAULT_LATENCY, Lab
+from skynet_lab import state
+from skynet_lab.core import DEFAULT_LATENCY, Lab
 
 # Every operation and transition of the lab takes (almost) no time in tests.
 FAST_LATENCY = {name: 0.0 for name in DEFAULT_LATENCY}
@@ -113,7 +113,7 @@ def write_talosconfig(
 
 def node_disk(lab: Lab, ip: str) -> str:
     """The install disk cluster_data() chose for a node (a path)."""
-    from skynet_tui.lab import hardware
+    from skynet_lab import hardware
 
     stored = next(n for n in state.load_stored_nodes(lab.root) if n["ip"] == ip)
     return hardware.install_candidate(stored["hardware"])["dev_path"]

@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from skynet_tui.lab import state
-from skynet_tui.lab.bin import install_fakes, lab_path
-from skynet_tui.lab.kubesim.base import DEFAULT_LATENCY
+from skynet_lab import state
+from skynet_lab.bin import install_fakes, lab_path
+from skynet_lab.kubesim.base import DEFAULT_LATENCY
 
 # Every simulated transition immediate: tests wait on watch events, never on wall-clock delays.
 FAST = {

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from skynet_lab.bin import install_fakes, lab_path
 from skynet_tui import spec
-from skynet_tui.lab.bin import install_fakes, lab_path
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SCHEMAS = {
@@ -100,7 +100,7 @@ def run_fake(
     *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """The fake talosctl as a real process (for exit codes and streams exactly as callers see them)."""
-    code = "import sys; from skynet_tui.lab.fake_talosctl import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from skynet_lab.fake_talosctl import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", code, *argv], cwd=cwd, env=env, capture_output=True, text=True
     )

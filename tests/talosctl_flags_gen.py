@@ -1,6 +1,6 @@
-"""Generates skynet_tui/lab/talosctl_flags.py from ../shared/reference/talosctl-1.13.9-flags.json.
+"""Generates skynet_lab/talosctl_flags.py from ../shared/reference/talosctl-1.13.9-flags.json.
 
-Run: .venv/bin/python tests/talosctl_flags_gen.py > skynet_tui/lab/talosctl_flags.py, then ruff format it.
+Run: .venv/bin/python tests/talosctl_flags_gen.py > skynet_lab/talosctl_flags.py, then ruff format it.
 tests/test_fake_talosctl.py asserts that the embedded table equals what the JSON says.
 """
 

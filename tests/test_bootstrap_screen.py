@@ -451,7 +451,7 @@ PLATFORM_FAST = dict.fromkeys(
 
 def test_lab_install_3_control_planes_2_workers_in_the_tui(tmp_path):
     """The real plan and runner against the simulated lab, driven through the screen."""
-    pytest.importorskip("skynet_tui.lab.core")
+    pytest.importorskip("skynet_lab.core")
     from tests.lab_helpers import make_lab
 
     with make_lab(tmp_path, 3, 2, latency=PLATFORM_FAST) as lab:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from skynet_tui.lab import fake_talosctl, talos_merge, talosctl_cli
-from skynet_tui.lab.talosctl_cli import CliError, HelpRequested, Invocation
-from skynet_tui.lab.talosctl_flags import COMMANDS
+from skynet_lab import fake_talosctl, talos_merge, talosctl_cli
+from skynet_lab.talosctl_cli import CliError, HelpRequested, Invocation
+from skynet_lab.talosctl_flags import COMMANDS
 from tests.talos_helpers import FIXTURES, run_fake
 from tests.talosctl_flags_gen import table
 
@@ -160,7 +160,7 @@ def test_node_commands_go_to_talos_node(
             seen.append(inv)
             return 7
 
-    monkeypatch.setitem(sys.modules, "skynet_tui.lab.talos_node", Module)
+    monkeypatch.setitem(sys.modules, "skynet_lab.talos_node", Module)
     code, _, _ = main(capsys, "bootstrap", "-n", "10.0.0.1", "-e", "10.0.0.1", "--talosconfig", "/tc")
     assert code == 7
     assert seen[0].command == ("bootstrap",) and seen[0].nodes == ["10.0.0.1"]
@@ -172,7 +172,7 @@ def test_node_commands_go_to_talos_node(
 def test_without_talos_node_node_commands_fail(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "skynet_tui.lab.talos_node", None)  # import raises ModuleNotFoundError
+    monkeypatch.setitem(sys.modules, "skynet_lab.talos_node", None)  # import raises ModuleNotFoundError
     code, _, err = main(capsys, "get", "disks", "--insecure", "-n", "10.0.0.1")
     assert code == 1 and err == "Error: simulated node commands unavailable\n"
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from skynet_lab import fake_talosctl
 from skynet_tui import spec
 from skynet_tui.__main__ import main
 from skynet_tui.generate import GenerateError, generate
-from skynet_tui.lab import fake_talosctl
 from skynet_tui.workspace import Workspace
 from tests.talos_helpers import (
     fakes_on_path,

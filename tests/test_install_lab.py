@@ -20,7 +20,7 @@ from skynet_tui.runner import Runner
 from skynet_tui.workspace import Workspace
 from tests.runner_helpers import Recorder, lab_processes, secret_values
 
-lab_core = pytest.importorskip("skynet_tui.lab.core")
+lab_core = pytest.importorskip("skynet_lab.core")
 
 # Near-zero latencies for every simulated operation: the machines' and the platform's (Argo CD, pods, certs).
 FAST = {

@@ -12,16 +12,16 @@ import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from skynet_tui.lab import state
-from skynet_tui.lab.kube import MockKubeAPI
-from skynet_tui.lab.kubesim.patches import (
+from skynet_lab import state
+from skynet_lab.kube import MockKubeAPI
+from skynet_lab.kubesim.patches import (
     PatchError,
     json_patch,
     match_labels,
     merge_patch,
     parse_label_selector,
 )
-from skynet_tui.lab.kubesim.store import Store
+from skynet_lab.kubesim.store import Store
 from tests.lab_kube_helpers import (
     ARGOCD_VALUES,
     WAVES,

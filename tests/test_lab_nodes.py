@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from skynet_lab import state
+from skynet_lab.core import Lab, LabError
+from skynet_lab.talos_health import CHECKS
 from skynet_tui import spec
-from skynet_tui.lab import state
-from skynet_tui.lab.core import Lab, LabError
-from skynet_tui.lab.talos_health import CHECKS
 from skynet_tui.talos import commands as talos
 from skynet_tui.talos import parse
 from tests.lab_helpers import (  # noqa: F401 - lab_factory_fixture provides the lab_factory fixture
@@ -510,7 +510,7 @@ def test_update_node_is_a_locked_read_modify_write(lab_factory):
     lab = lab_factory(1, 0)
     ip = lab.node_ips[0]
     code = (
-        "import sys\nfrom skynet_tui.lab import state\n"
+        "import sys\nfrom skynet_lab import state\n"
         "for _ in range(40):\n"
         "    state.update_node(sys.argv[1], sys.argv[2], lambda n: n.update(hits=n.get('hits', 0) + 1))\n"
     )
@@ -604,7 +604,7 @@ def test_upgrade_k8s_moves_every_node_one_minor_at_most(lab_factory, tmp_path):
 
 
 def test_prepare_demo_writes_valid_answers_and_resumes_the_same_lab(tmp_path):
-    from skynet_tui.lab.demo import prepare_demo
+    from skynet_lab.demo import prepare_demo
     from tests.lab_helpers import FAST_LATENCY
 
     lab, cluster, ws = prepare_demo(tmp_path, "1+1", latency=FAST_LATENCY)

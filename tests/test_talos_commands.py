@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from skynet_tui.lab import talosctl_cli
+from skynet_lab import talosctl_cli
 from skynet_tui.talos import commands as c
 from skynet_tui.talos import parse
 

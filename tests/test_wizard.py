@@ -15,9 +15,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, Select, Static
 from textual.worker import WorkerCancelled
 
+from skynet_lab.bin import install_fakes, lab_path
 from skynet_tui import spec
 from skynet_tui.app import SkynetApp
-from skynet_tui.lab.bin import install_fakes, lab_path
 from skynet_tui.screens.wizard import catalog, checks, state
 from skynet_tui.screens.wizard.fields import FieldRow
 from skynet_tui.screens.wizard.gitops import check_access

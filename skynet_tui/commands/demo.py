@@ -14,8 +14,8 @@ DEMO_TIMING_SCALE = "0.2"
 
 
 def run(args: argparse.Namespace) -> int:
-    from skynet_tui.lab.core import LabError
-    from skynet_tui.lab.demo import BANNER, parse_nodes, prepare_demo
+    from skynet_lab.core import LabError
+    from skynet_lab.demo import BANNER, parse_nodes, prepare_demo
 
     try:
         parse_nodes(args.nodes)

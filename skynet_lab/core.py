@@ -1,0 +1,407 @@
+"""The simulated lab: a subnet of fake Talos machines on 127.0.X.0/24, their fakes on PATH and a mock API."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from skynet_lab import hardware, state
+from skynet_lab.bin import install_fakes, lab_path
+
+APID_PORT = 50000
+CP_BASE, WORKER_BASE = 11, 21  # control planes at .11+, workers at .21+
+GATEWAY, VIP = 1, 10
+POOL = (200, 220)
+MAX_CONTROL_PLANES = WORKER_BASE - CP_BASE
+MAX_WORKERS = POOL[0] - WORKER_BASE
+
+# Watchable timings for the demo (seconds); tests pass near-zero ones.
+DEFAULT_LATENCY: dict[str, float] = {
+    "install": 6.0,
+    "reboot": 3.0,
+    "bootstrap_ready": 2.0,
+    "etcd": 3.0,
+    "boot": 4.0,
+    "health_check": 0.3,
+    "version": 0.2,
+    "get": 0.1,
+    "apply-config": 0.8,
+    "bootstrap": 0.5,
+    "kubeconfig": 0.3,
+    "etcd-cmd": 0.2,
+    "service": 0.1,
+    "upgrade": 3.0,  # pulling and staging the new installer image before the reboot
+    "upgrade-k8s": 0.2,  # each step of upgrade-k8s
+}
+
+FAULT_NAMES = (
+    "unreachable",
+    "apply_error",
+    "bootstrap_not_ready",
+    "health_timeout",
+    "app_degraded",
+    "kill_during",
+)
+
+
+class LabError(RuntimeError):
+    """The lab cannot start (no free subnet, state in use by another process, bad sizes)."""
+
+
+class Lab:
+    """N simulated Talos machines with state under `root`; a context manager (start on enter, stop on exit)."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        control_planes: int = 3,
+        workers: int = 2,
+        *,
+        latency: dict[str, float] | None = None,
+        faults: dict[str, Any] | None = None,
+        talos_version: str = "v1.13.9",
+    ):
+        if not 1 <= control_planes <= MAX_CONTROL_PLANES:
+            raise LabError(f"a lab has 1 to {MAX_CONTROL_PLANES} control planes, not {control_planes}")
+        if not 0 <= workers <= MAX_WORKERS:
+            raise LabError(f"a lab has 0 to {MAX_WORKERS} workers, not {workers}")
+        self.root = Path(root).resolve()
+        self.control_planes = control_planes
+        self.workers = workers
+        self.talos_version = talos_version
+        self._latency = {**DEFAULT_LATENCY, **(latency or {})}
+        self._faults = dict(faults or {})
+        self._check_faults(self._faults)
+        self.prefix = ""
+        self.api_url: str | None = None
+        self._reservation: socket.socket | None = None
+        self._listeners: dict[str, _Listener] = {}
+        self._kube: Any = None
+        self._started = False
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ addresses
+
+    @property
+    def subnet(self) -> str:
+        return f"{self.prefix}.0/24"
+
+    def address(self, host: int) -> str:
+        return f"{self.prefix}.{host}"
+
+    @property
+    def control_plane_ips(self) -> list[str]:
+        return [self.address(CP_BASE + i) for i in range(self.control_planes)]
+
+    @property
+    def worker_ips(self) -> list[str]:
+        return [self.address(WORKER_BASE + i) for i in range(self.workers)]
+
+    @property
+    def node_ips(self) -> list[str]:
+        return self.control_plane_ips + self.worker_ips
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.root / "bin"
+
+    @property
+    def repo_path(self) -> Path:
+        return self.root / "gitops.git"
+
+    # ------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> Lab:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> Lab:
+        """Reserve a subnet, write the state, install the fakes, listen, start the mock API.
+
+        When `root` already holds a lab, it is reopened as it was (its subnet, machines, latencies and faults;
+        the sizes and latencies given to the constructor are ignored), so an interrupted demo resumes.
+        """
+        with self._lock:
+            if self._started:
+                return self
+            self.root.mkdir(parents=True, exist_ok=True)
+            existing = (self.root / state.LAB_FILE).exists()
+            if existing:
+                self._reopen()
+            else:
+                self._reserve_free_subnet()
+                self._write_state()
+            install_fakes(self.bin_dir)
+            self._init_repo()
+            self._started = True
+            self._sync_listeners()
+            self._start_kube()
+        return self
+
+    def stop(self) -> None:
+        """Close the listeners and the mock API; the state stays on disk (a new Lab on `root` resumes it)."""
+        with self._lock:
+            for listener in self._listeners.values():
+                listener.close()
+            self._listeners.clear()
+            if self._kube is not None:
+                with contextlib.suppress(Exception):
+                    self._kube.stop()
+                self._kube = None
+            if self._reservation is not None:
+                self._reservation.close()
+                self._reservation = None
+            self._started = False
+
+    def env(self) -> dict[str, str]:
+        """os.environ with the fakes first on PATH and SKYNET_LAB_DIR set: pass it to every launcher call."""
+        env = dict(os.environ)
+        env["PATH"] = lab_path(self.bin_dir, env.get("PATH", ""))
+        env[state.ENV_DIR] = str(self.root)
+        return env
+
+    # ------------------------------------------------------------ faults
+
+    def inject(self, **faults: Any) -> None:
+        """Set faults (see FAULT_NAMES; `latency={op: s}` merges latencies); re-setting a fault resets its count."""
+        latency = faults.pop("latency", None)
+        self._check_faults(faults)
+
+        def apply(lab: dict[str, Any]) -> None:
+            lab.setdefault("faults", {}).update(faults)
+            used = lab.setdefault("fault_used", {})
+            for name in faults:
+                used.pop(name, None)
+            if latency:
+                lab.setdefault("latency", {}).update(latency)
+
+        state.update_lab(self.root, apply)
+        if "apply_error" in faults:
+            for ip in self.node_ips:
+                state.update_node(
+                    self.root, ip, lambda n: n.setdefault("fault_used", {}).pop("apply_error", None)
+                )
+        with self._lock:
+            if self._started:
+                self._sync_listeners()
+
+    def nodes(self) -> list[dict[str, Any]]:
+        """Every node with its derived stage (see skynet_lab/state.py)."""
+        return state.load_nodes(self.root)
+
+    # ------------------------------------------------------------ answers
+
+    def cluster_data(self, name: str = "lab") -> dict[str, Any]:
+        """Valid answers (cluster.yaml as a dict) for this lab's machines."""
+        from skynet_tui import versions
+
+        release = versions.release_for(self.talos_version)
+        kubernetes = release.k8s_default if release else versions.DEFAULT_KUBERNETES
+        nodes = []
+        for stored in state.load_stored_nodes(self.root):
+            hw = stored["hardware"]
+            disk = hardware.install_candidate(hw)
+            link = hardware.primary_link(hw)
+            entry: dict[str, Any] = {
+                "hostname": stored["planned_hostname"],
+                "ip": stored["ip"],
+                "role": stored["planned_role"],
+            }
+            # One worker is addressed by disk serial and MAC, as a user of a heterogeneous fleet would.
+            if stored["planned_role"] == "worker" and stored["index"] == self.control_planes:
+                entry["installDisk"] = {"serial": disk["serial"]}
+                entry["mac"] = link["hardwareAddr"]
+            else:
+                entry["installDisk"] = disk["dev_path"]
+                entry["interface"] = link["id"]
+            nodes.append(entry)
+        return {
+            "apiVersion": "skynet.dev/v1alpha1",
+            "kind": "Cluster",
+            "metadata": {"name": name},
+            "spec": {
+                "talos": {"version": self.talos_version},
+                "kubernetes": {"version": kubernetes},
+                "network": {
+                    "subnet": self.subnet,
+                    "gateway": self.address(GATEWAY),
+                    "nameservers": [self.address(GATEWAY)],
+                    "ntp": [self.address(GATEWAY)],
+                },
+                "controlPlane": {"endpoint": self.address(VIP), "vip": True},
+                "nodes": nodes,
+                "loadBalancer": {"addresses": [f"{self.address(POOL[0])}-{self.address(POOL[1])}"]},
+                "ingress": {
+                    "domain": f"{name}.skynet-lab.test",
+                    "acme": {"email": "ops@skynet-lab.test", "server": "staging", "challenge": "http01"},
+                },
+                "gitops": {"repoURL": self.repo_path.as_uri(), "branch": "main", "path": "gitops"},
+            },
+        }
+
+    # ------------------------------------------------------------ internals
+
+    @staticmethod
+    def _check_faults(faults: dict[str, Any]) -> None:
+        unknown = sorted(set(faults) - set(FAULT_NAMES))
+        if unknown:
+            raise LabError(f"unknown lab fault(s) {', '.join(unknown)}; known: {', '.join(FAULT_NAMES)}")
+
+    def _reserve(self, third_octet: int) -> bool:
+        """Bind <prefix>.1:50000 (never listened on) as the lab's claim on the /24; False when taken."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((f"127.0.{third_octet}.{GATEWAY}", APID_PORT))
+        except OSError:
+            sock.close()
+            return False
+        self._reservation = sock
+        self.prefix = f"127.0.{third_octet}"
+        return True
+
+    def _reserve_free_subnet(self) -> None:
+        candidates = list(range(16, 255))
+        start = random.randrange(len(candidates))
+        for third in candidates[start:] + candidates[:start]:
+            if self._reserve(third):
+                return
+        raise LabError("no free 127.0.X.0/24 for a lab: every candidate subnet is in use")
+
+    def _reopen(self) -> None:
+        lab = state.load_lab(self.root)
+        third = int(lab["prefix"].split(".")[2])
+        if not self._reserve(third):
+            raise LabError(f"the lab in {self.root} is in use by another process ({lab['subnet']})")
+        stored = state.load_stored_nodes(self.root)
+        self.control_planes = sum(1 for n in stored if n["planned_role"] == "controlplane")
+        self.workers = len(stored) - self.control_planes
+        self.talos_version = lab.get("versions", {}).get("talos", self.talos_version)
+        self._latency = {**lab.get("latency", {})}
+
+    def _write_state(self) -> None:
+        from skynet_tui import versions
+
+        release = versions.release_for(self.talos_version)
+        now = time.time()
+        planned = [(ip, "controlplane", f"cp-{i + 1}") for i, ip in enumerate(self.control_plane_ips)]
+        planned += [(ip, "worker", f"worker-{i + 1}") for i, ip in enumerate(self.worker_ips)]
+        for index, (ip, role, hostname) in enumerate(planned):
+            state.write_node(
+                self.root,
+                {
+                    "ip": ip,
+                    "index": index,
+                    "planned_role": role,
+                    "role": role,
+                    "planned_hostname": hostname,
+                    "maintenance_hostname": hardware.maintenance_hostname(ip),
+                    "node_id": hardware.node_id(ip),
+                    "etcd_member_id": hardware.etcd_member_id(ip),
+                    "created_at": now,
+                    "hardware": hardware.machine_hardware(index, ip),
+                    "applied_at": None,
+                    "config": None,
+                    "reboot_at": None,
+                    "etcd_bootstrapped": False,
+                    "versions": {"talos": self.talos_version, "kubernetes": None},
+                    "fault_used": {},
+                },
+            )
+        state.write_lab(
+            self.root,
+            {
+                "simulated": True,
+                "subnet": self.subnet,
+                "prefix": self.prefix,
+                "nodes": [{"ip": ip, "role": role, "hostname": hostname} for ip, role, hostname in planned],
+                "latency": self._latency,
+                "faults": self._faults,
+                "fault_used": {},
+                "bootstrap": None,
+                "api_url": None,
+                "versions": {
+                    "talos": self.talos_version,
+                    "kubernetes": release.k8s_default if release else versions.DEFAULT_KUBERNETES,
+                },
+                "repo": str(self.repo_path),
+                "created_at": now,
+            },
+        )
+
+    def _init_repo(self) -> None:
+        if (self.repo_path / "HEAD").exists():
+            return
+        from skynet_tui import launcher
+
+        result = launcher.run(
+            ["git", "init", "--bare", "--quiet", "--initial-branch=main", str(self.repo_path)]
+        )
+        if not result.ok:
+            raise LabError(f"cannot create the lab's GitOps repository: {result.tail(3)}")
+
+    def _sync_listeners(self) -> None:
+        """Listen on <ip>:50000 for every reachable node; close the listeners of unreachable ones."""
+        unreachable = set(state.load_lab(self.root).get("faults", {}).get("unreachable") or [])
+        wanted = [ip for ip in self.node_ips if ip not in unreachable]
+        for ip in list(self._listeners):
+            if ip not in wanted:
+                self._listeners.pop(ip).close()
+        for ip in wanted:
+            if ip not in self._listeners:
+                self._listeners[ip] = _Listener(ip, APID_PORT)
+
+    def _start_kube(self) -> None:
+        from skynet_lab.kube import MockKubeAPI
+
+        previous = state.load_lab(self.root).get("api_url") or ""
+        kube = MockKubeAPI(self.root)
+        # A restarted lab keeps its API address, so the workspace's kubeconfig stays valid on resume.
+        self.api_url = kube.start(int(previous.rsplit(":", 1)[1]) if previous.count(":") == 2 else 0)
+        self._kube = kube
+        url = self.api_url
+        state.update_lab(self.root, lambda lab: lab.update(api_url=url))
+
+
+class _Listener:
+    """Accepts and closes TCP connections on one address, like a Talos apid port seen by a port scan."""
+
+    def __init__(self, host: str, port: int):
+        self.address = (host, port)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._sock.bind(self.address)
+        except OSError as exc:
+            self._sock.close()
+            raise LabError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        self._sock.listen(64)
+        self._sock.settimeout(0.2)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name=f"lab-apid-{host}", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._closed.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.close()
+
+    def close(self) -> None:
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() at once on Linux
+        self._thread.join(timeout=2)
+        self._sock.close()

@@ -1,0 +1,367 @@
+"""The lab's SIMULATED kubectl: `apply --server-side`, `get` and `version`, over HTTP to the lab's mock API.
+
+Output and errors follow kubectl 1.36. It imports only the standard library and PyYAML, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from skynet_lab.bin import quiet_on_broken_pipe
+from skynet_lab.kubesim.kubectl_client import (
+    BUILD_INFO,
+    CLIENT_VERSION,
+    GLOBAL_VALUE,
+    KUSTOMIZE_VERSION,
+    Api,
+    KubectlError,
+    collection_path,
+    last,
+    parse,
+    qualified,
+    server_error,
+)
+
+REAL_COMMANDS = {
+    "annotate", "api-resources", "api-versions", "attach", "auth", "autoscale", "certificate", "cluster-info",
+    "completion", "config", "cordon", "cp", "create", "debug", "delete", "describe", "diff", "drain", "edit",
+    "events", "exec", "explain", "expose", "kustomize", "label", "logs", "patch", "plugin", "port-forward", "proxy",
+    "replace", "rollout", "run", "scale", "set", "taint", "top", "uncordon", "wait",
+}  # fmt: skip
+
+
+def _client_version() -> dict[str, str]:
+    major, minor, _ = CLIENT_VERSION.lstrip("v").split(".", 2)
+    return {"major": major, "minor": minor, "gitVersion": CLIENT_VERSION, **BUILD_INFO}
+
+
+def cmd_version(argv: list[str]) -> int:
+    args, flags = parse(argv, {"-o", "--output"}, {"--client"}, "version")
+    output = last(flags, "-o", "--output")
+    if output not in ("", "json", "yaml"):
+        raise KubectlError("error: --output must be 'yaml' or 'json'")
+    doc: dict[str, Any] = {"clientVersion": _client_version(), "kustomizeVersion": KUSTOMIZE_VERSION}
+    if last(flags, "--client") != "true":
+        doc["serverVersion"] = Api(flags).get("/version")
+    if output == "json":
+        print(json.dumps(doc, indent=2), flush=True)
+    elif output == "yaml":
+        import yaml
+
+        print(yaml.safe_dump(doc, sort_keys=True), end="", flush=True)
+    else:
+        print(f"Client Version: {CLIENT_VERSION}\nKustomize Version: {KUSTOMIZE_VERSION}", flush=True)
+        if "serverVersion" in doc:
+            print(f"Server Version: {doc['serverVersion'].get('gitVersion')}", flush=True)
+    return 0
+
+
+def _read_manifests(sources: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    out: list[tuple[str, dict[str, Any]]] = []
+    for source in sources:
+        if source == "-":
+            files = [("STDIN", sys.stdin.read())]
+        else:
+            path = Path(source)
+            if path.is_dir():
+                names = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+                files = [(str(p), p.read_text(encoding="utf-8")) for p in names]
+            elif path.exists():
+                files = [(source, path.read_text(encoding="utf-8"))]
+            else:
+                raise KubectlError(f'error: the path "{source}" does not exist')
+        for name, text in files:
+            try:
+                docs = list(yaml.load_all(text, Loader=loader))
+            except yaml.YAMLError as exc:
+                raise KubectlError(
+                    f"error: error parsing {name}: error converting YAML to JSON: yaml: {exc}"
+                ) from None
+            for doc in docs:
+                if not doc:
+                    continue
+                if not isinstance(doc, dict):
+                    raise KubectlError(
+                        f"error: error parsing {name}: json: cannot unmarshal into Go value of type map[string]interface {{}}"
+                    )
+                items = (
+                    doc.get("items")
+                    if str(doc.get("kind", "")).endswith("List") and "items" in doc
+                    else [doc]
+                )
+                out += [(name, item) for item in items or []]
+    return out
+
+
+def cmd_apply(argv: list[str]) -> int:
+    args, flags = parse(
+        argv,
+        {"-f", "--filename", "--field-manager", "-o", "--output"},
+        {"--server-side", "--force-conflicts", "--validate"},
+        "apply",
+    )
+    sources = flags.get("-f", []) + flags.get("--filename", [])
+    if args:
+        raise KubectlError(f"error: Unexpected args: {args}\nSee 'kubectl apply -h' for help and examples")
+    if not sources:
+        raise KubectlError("error: must specify one of -f and -k")
+    if last(flags, "--server-side") != "true":
+        raise KubectlError(
+            "error: the Skynet lab's simulated kubectl applies server-side only: add --server-side"
+        )
+    manager = last(flags, "--field-manager", default="kubectl")
+    force = last(flags, "--force-conflicts") == "true"
+    docs = _read_manifests(sources)
+    if not docs:
+        raise KubectlError("error: no objects passed to apply")
+    api = Api(flags)
+    by_kind = {
+        (f"{r['group']}/{r['version']}" if r["group"] else r["version"], r["kind"]): r
+        for r in api.resources()
+    }
+    errors: list[str] = []
+    for source, doc in docs:
+        api_version, kind = doc.get("apiVersion"), doc.get("kind")
+        meta = doc.get("metadata") or {}
+        missing = [
+            f"{field} not set" for field, value in (("apiVersion", api_version), ("kind", kind)) if not value
+        ]
+        if missing:
+            errors.append(
+                f'error: error validating "{source}": error validating data: [{", ".join(missing)}]; if you choose to ignore these errors, turn validation off with --validate=false'
+            )
+            continue
+        res = by_kind.get((api_version, kind))
+        if res is None:
+            group_version = api_version if "/" in api_version else f"/{api_version}"
+            errors.append(
+                f'error: resource mapping not found for name: "{meta.get("name", "")}" namespace: "{meta.get("namespace", "")}" '
+                f'from "{source}": no matches for kind "{kind}" in version "{group_version.lstrip("/")}"\nensure CRDs are installed first'
+            )
+            continue
+        name = meta.get("name")
+        if not name:
+            errors.append(
+                f'error: error when retrieving current configuration of:\nResource: "{res["name"]}", GroupVersionKind: "{api_version}, Kind={kind}"\nName: "", Namespace: "{api.namespace}"\nfrom server for: "{source}": resource name may not be empty'
+            )
+            continue
+        namespace = meta.get("namespace") or api.namespace if res["namespaced"] else None
+        if (
+            res["namespaced"]
+            and last(flags, "--namespace", "-n")
+            and meta.get("namespace") not in (None, namespace)
+        ):
+            errors.append(
+                f'error: the namespace from the provided object "{meta["namespace"]}" does not match the namespace "{namespace}". You must pass \'--namespace={meta["namespace"]}\' to perform this operation.'
+            )
+            continue
+        query = urllib.parse.urlencode({"fieldManager": manager, **({"force": "true"} if force else {})})
+        path = f"{collection_path(res, namespace)}/{urllib.parse.quote(name)}?{query}"
+        status, body = api.request(
+            "PATCH", path, json.dumps(doc).encode(), {"Content-Type": "application/apply-patch+yaml"}
+        )
+        if status >= 400:
+            err = server_error(
+                {**body, "message": f'error when serverside-apply "{source}": {body.get("message", "")}'}
+                if isinstance(body, dict)
+                else body,
+                status,
+            )
+            errors.append(str(err))
+            continue
+        print(f"{qualified(res)}/{name} serverside-applied", flush=True)
+    for error in errors:
+        print(error, file=sys.stderr, flush=True)
+    return 1 if errors else 0
+
+
+def _resolve(api: Api, word: str) -> list[dict[str, Any]]:
+    name, _, group = word.lower().partition(".")
+    found = []
+    for res in api.resources():
+        if group and res["group"] != group and not res["group"].startswith(group + "."):
+            continue
+        if name == "all" and not group:
+            if "all" in (res.get("categories") or []):
+                found.append(res)
+        elif name in (
+            res["name"],
+            res.get("singularName"),
+            res["kind"].lower(),
+            *(res.get("shortNames") or []),
+        ):
+            found.append(res)
+    if not found:
+        raise KubectlError(f'error: the server doesn\'t have a resource type "{word}"')
+    if name == "all":
+        return found
+    return [sorted(found, key=lambda r: (r["group"] != "", r["group"] == "metrics.k8s.io"))[0]]
+
+
+def _clean(obj: dict[str, Any], res: dict[str, Any]) -> dict[str, Any]:
+    obj = dict(obj)
+    obj.setdefault("apiVersion", f"{res['group']}/{res['version']}" if res["group"] else res["version"])
+    obj.setdefault("kind", res["kind"])
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    obj["metadata"] = meta
+    return {"apiVersion": obj.pop("apiVersion"), "kind": obj.pop("kind"), **obj}
+
+
+def _print_table(
+    tables: list[tuple[dict[str, Any], dict[str, Any]]], all_namespaces: bool, wide: bool
+) -> None:
+    multi = len(tables) > 1
+    blocks = []
+    for res, doc in tables:
+        cols = [
+            (i, c) for i, c in enumerate(doc.get("columnDefinitions") or []) if wide or not c.get("priority")
+        ]
+        header = (["NAMESPACE"] if all_namespaces and res["namespaced"] else []) + [
+            c["name"].upper() for _, c in cols
+        ]
+        rows = [header]
+        for row in doc.get("rows") or []:
+            cells = ["<none>" if row["cells"][i] is None else str(row["cells"][i]) for i, _ in cols]
+            if multi:
+                cells[0] = f"{qualified(res)}/{cells[0]}"
+            ns = (((row.get("object") or {}).get("metadata")) or {}).get("namespace", "")
+            rows.append(([ns] if all_namespaces and res["namespaced"] else []) + cells)
+        if len(rows) > 1:
+            widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+            blocks.append(
+                "\n".join(
+                    "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+                )
+            )
+    print("\n\n".join(blocks), flush=True)
+
+
+def cmd_get(argv: list[str]) -> int:
+    args, flags = parse(
+        argv,
+        {"-o", "--output", "-l", "--selector", "--field-selector"},
+        {"-A", "--all-namespaces", "--show-managed-fields"},
+        "get",
+    )
+    if not args:
+        raise KubectlError(
+            'You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain pods).\nSee \'kubectl get -h\' for help and examples'
+        )
+    output = last(flags, "-o", "--output")
+    if output not in ("", "json", "yaml", "name", "wide"):
+        raise KubectlError(
+            f'error: unable to match a printer suitable for the output format "{output}", allowed formats are: json,name,wide,yaml'
+        )
+    all_ns = last(flags, "-A", "--all-namespaces") == "true"
+    names = args[1:]
+    if all_ns and names:
+        raise KubectlError("error: a resource cannot be retrieved by name across all namespaces")
+    api = Api(flags)
+    kinds = [r for word in args[0].split(",") if word for r in _resolve(api, word)]
+    query = {
+        k: v
+        for k, v in (
+            ("labelSelector", last(flags, "-l", "--selector")),
+            ("fieldSelector", last(flags, "--field-selector")),
+        )
+        if v
+    }
+    qs = f"?{urllib.parse.urlencode(query)}" if query else ""
+    namespace = None if all_ns else api.namespace
+    items: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    tables: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    errors: list[str] = []
+    table_accept = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
+    for res in kinds:
+        base = collection_path(res, namespace if res["namespaced"] else None)
+        if names:
+            for name in names:
+                status, body = api.request(
+                    "GET",
+                    f"{base}/{urllib.parse.quote(name)}",
+                    headers=table_accept if output in ("", "wide") else None,
+                )
+                if status >= 400:
+                    errors.append(str(server_error(body, status)))
+                elif output in ("", "wide"):
+                    tables.append((res, body))
+                else:
+                    items.append((res, body))
+        elif output in ("", "wide"):
+            tables.append((res, api.get(base + qs, headers=table_accept)))
+        else:
+            items += [(res, o) for o in api.get(base + qs).get("items") or []]
+    if output in ("", "wide"):
+        if any(doc.get("rows") for _, doc in tables):
+            _print_table(tables, all_ns, output == "wide")
+        elif not errors:
+            where = f" in {namespace} namespace" if namespace and any(r["namespaced"] for r in kinds) else ""
+            print(f"No resources found{where}.", file=sys.stderr, flush=True)
+    elif output == "name":
+        for res, obj in items:
+            print(f"{qualified(res)}/{obj['metadata']['name']}", flush=True)
+    else:
+        objs = [_clean(o, r) for r, o in items]
+        if len(names) == 1 and len(kinds) == 1 and len(objs) == 1:
+            doc: Any = objs[0]
+        else:
+            doc = {"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}}
+        if output == "json":
+            print(json.dumps(doc, indent=4), flush=True)
+        else:
+            import yaml
+
+            print(
+                yaml.safe_dump(doc, sort_keys=True, default_flow_style=False, width=1_000_000),
+                end="",
+                flush=True,
+            )
+    for error in errors:
+        print(error, file=sys.stderr, flush=True)
+    return 1 if errors else 0
+
+
+COMMANDS = {"apply": cmd_apply, "get": cmd_get, "version": cmd_version}
+
+
+def main(argv: list[str]) -> int:
+    """Entry point; a closed stdout (`| head`) ends quietly, as a Go tool dies of SIGPIPE."""
+    return quiet_on_broken_pipe(_main, argv)
+
+
+def _main(argv: list[str]) -> int:
+    """Entry point of the fake `kubectl` executable."""
+    rest = list(argv)
+    command = ""
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg.startswith("-"):
+            i += 2 if arg in GLOBAL_VALUE else 1
+            continue
+        command = rest.pop(i)
+        break
+    try:
+        if command in COMMANDS:
+            return COMMANDS[command](rest)
+        if command in REAL_COMMANDS:
+            raise KubectlError(
+                f'error: "kubectl {command}" is not simulated by the Skynet lab (simulated: apply --server-side, get, version)'
+            )
+        if not command:
+            raise KubectlError(
+                "error: the Skynet lab's simulated kubectl needs a command: apply, get or version"
+            )
+        raise KubectlError(
+            f'error: unknown command "{command}" for "kubectl"\nRun \'kubectl --help\' for usage.'
+        )
+    except KubectlError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return 1

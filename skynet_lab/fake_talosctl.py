@@ -1,0 +1,101 @@
+"""The lab's SIMULATED talosctl: parses argv like talosctl 1.13.9 and dispatches to the simulated handlers."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from skynet_lab import talosctl_cli
+from skynet_lab.talosctl_cli import CliError, HelpRequested, Invocation
+
+# The client version the simulated talosctl reports; the lab may pretend to be another release.
+VERSION_ENV = "SKYNET_LAB_TALOSCTL_VERSION"
+DEFAULT_VERSION = "v1.13.9"
+# The build every simulated talosctl and Talos node reports.
+SHA = "3ebd10a7"
+GO_VERSION = "go1.25.9"
+
+
+def client_version() -> str:
+    return os.environ.get(VERSION_ENV) or DEFAULT_VERSION
+
+
+def _local_handlers() -> dict[tuple[str, ...], Callable[[Invocation], int]]:
+    from skynet_lab import talos_gen
+
+    return {
+        ("gen", "secrets"): talos_gen.gen_secrets,
+        ("gen", "config"): talos_gen.gen_config,
+        ("machineconfig", "patch"): talos_gen.machineconfig_patch,
+        ("validate",): talos_gen.validate,
+    }
+
+
+def version_client(inv: Invocation) -> int:
+    """`talosctl version --client [--short]`: the client half of `version`, printed to stdout."""
+    talosctl_cli.check_args(inv, exact=0)
+    print_client(short=bool(inv.get("short")))
+    return 0
+
+
+def print_client(short: bool) -> None:
+    """The `Client:` block that every form of `talosctl version` starts with."""
+    tag = client_version()
+    print("Client:")
+    if short:
+        print(f"Talos {tag}")
+    else:
+        print(f"\tTag:         {tag}")
+        print(f"\tSHA:         {SHA}")
+        print("\tBuilt:       ")
+        print(f"\tGo version:  {GO_VERSION}")
+        print("\tOS/Arch:     linux/amd64")
+
+
+def _node_handler() -> Callable[[Invocation], int] | None:
+    try:
+        module = importlib.import_module("skynet_lab.talos_node")
+    except ModuleNotFoundError as exc:
+        if exc.name != "skynet_lab.talos_node":
+            raise
+        return None
+    return module.handle
+
+
+def dispatch(inv: Invocation) -> int:
+    """Run one parsed invocation: offline commands here, everything node-facing in talos_node."""
+    if inv.command == ("version",) and inv.get("client"):
+        return version_client(inv)
+    handler = _local_handlers().get(inv.command)
+    if handler is None:
+        handler = _node_handler()
+        if handler is None:
+            print("Error: simulated node commands unavailable", file=sys.stderr)
+            return 1
+    return handler(inv)
+
+
+def _print_error(exc: CliError) -> None:
+    # talosctl prints the bare error, then - when the text mentions a flag, arg(s) or command - the usage.
+    print(exc.message, file=sys.stderr)
+    if exc.usage and any(word in exc.message for word in ("arg(s)", "flag", "command")):
+        print(file=sys.stderr)
+        print(talosctl_cli.usage(exc.command), file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the fake executable; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        inv = talosctl_cli.parse(args)
+        return dispatch(inv)
+    except HelpRequested as exc:
+        print(talosctl_cli.usage(exc.command), end="")
+        return 0
+    except CliError as exc:
+        _print_error(exc)
+        return 1
+    except BrokenPipeError:
+        return 1
