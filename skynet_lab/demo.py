@@ -1,20 +1,13 @@
-"""`skynet demo` set-up: a started lab, its answers file written into a workspace, ready to install."""
+"""The lab of `skynet demo`: its size from `--nodes`, started under the demo's folder, resumed when it is there."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from skynet_lab.core import MAX_CONTROL_PLANES, MAX_WORKERS, Lab, LabError
 
-if TYPE_CHECKING:
-    from skynet_tui.spec import Cluster
-    from skynet_tui.workspace import Workspace
-
-CLUSTER_NAME = "lab"
 LAB_DIR = "simulated-lab"  # the lab's state, beside the workspace folder <root>/<cluster name>
-BANNER = "SIMULATED LAB: no real machine is touched; every node, tool and API here is a simulation."
 
 _NODES = re.compile(r"^\s*(\d+)\s*\+\s*(\d+)\s*$")
 
@@ -32,32 +25,19 @@ def parse_nodes(text: str) -> tuple[int, int]:
     return control_planes, workers
 
 
-def prepare_demo(
-    root: str | Path, nodes: str = "3+2", *, latency: dict[str, float] | None = None
-) -> tuple[Lab, Cluster, Workspace]:
-    """Start a lab under `root/simulated-lab`, write its answers to `root/<cluster>/cluster.yaml`; the caller stops the lab.
+def start_lab(root: Path, nodes: str = "3+2", *, latency: dict[str, float] | None = None) -> Lab:
+    """Start (or reopen) the lab under `root/simulated-lab`; the caller stops it.
 
-    A second call on the same `root` resumes: the lab reopens its state (same subnet, same machines) and the
-    workspace keeps its journal, so the install continues where it stopped.
+    A lab already there keeps its subnet and machines, so an interrupted demo resumes; asking it for another
+    size is a LabError.
     """
-    from skynet_tui import spec
-    from skynet_tui.workspace import Workspace, atomic_write
-
     control_planes, workers = parse_nodes(nodes)
-    root = Path(root).resolve()
     lab = Lab(root / LAB_DIR, control_planes, workers, latency=latency)
     lab.start()
-    try:
-        if (lab.control_planes, lab.workers) != (control_planes, workers):
-            raise LabError(
-                f"{root} holds a lab of {lab.control_planes}+{lab.workers} nodes; "
-                f"use another --workspace for {control_planes}+{workers}"
-            )
-        cluster = spec.parse(lab.cluster_data(name=CLUSTER_NAME))
-        ws = Workspace.at(root / cluster.name)
-        ws.root.mkdir(parents=True, exist_ok=True)
-        atomic_write(ws.cluster_yaml, spec.dump(cluster))
-    except BaseException:
+    if (lab.control_planes, lab.workers) != (control_planes, workers):
         lab.stop()
-        raise
-    return lab, cluster, ws
+        raise LabError(
+            f"{root} holds a lab of {lab.control_planes}+{lab.workers} nodes; "
+            f"use another --workspace for {control_planes}+{workers}"
+        )
+    return lab

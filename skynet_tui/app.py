@@ -190,7 +190,7 @@ class SkynetApp(App[int]):
 
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False, description="Starting the lab")
     def prepare_demo(self) -> None:
-        from skynet_lab.demo import prepare_demo
+        from skynet_tui.commands.demo import prepare_demo
 
         root = Path(tempfile.mkdtemp(prefix="skynet-demo-"))
         try:

@@ -604,7 +604,7 @@ def test_upgrade_k8s_moves_every_node_one_minor_at_most(lab_factory, tmp_path):
 
 
 def test_prepare_demo_writes_valid_answers_and_resumes_the_same_lab(tmp_path):
-    from skynet_lab.demo import prepare_demo
+    from skynet_tui.commands.demo import prepare_demo
     from tests.lab_helpers import FAST_LATENCY
 
     lab, cluster, ws = prepare_demo(tmp_path, "1+1", latency=FAST_LATENCY)
