@@ -29,15 +29,10 @@ DEFAULT_LATENCY: dict[str, float] = {
     "etcd": 3.0,
     "boot": 4.0,
     "health_check": 0.3,
-    "version": 0.2,
     "get": 0.1,
     "apply-config": 0.8,
     "bootstrap": 0.5,
     "kubeconfig": 0.3,
-    "etcd-cmd": 0.2,
-    "service": 0.1,
-    "upgrade": 3.0,  # pulling and staging the new installer image before the reboot
-    "upgrade-k8s": 0.2,  # each step of upgrade-k8s
 }
 
 FAULT_NAMES = (
@@ -305,12 +300,10 @@ class Lab:
                     "planned_hostname": hostname,
                     "maintenance_hostname": hardware.maintenance_hostname(ip),
                     "node_id": hardware.node_id(ip),
-                    "etcd_member_id": hardware.etcd_member_id(ip),
                     "created_at": now,
                     "hardware": hardware.machine_hardware(index, ip),
                     "applied_at": None,
                     "config": None,
-                    "reboot_at": None,
                     "etcd_bootstrapped": False,
                     "versions": {"talos": self.talos_version, "kubernetes": None},
                     "fault_used": {},

@@ -109,7 +109,7 @@ def template(argv: list[str]) -> int:
 
     value_flags = {
         "--repo": "repo", "--version": "version", "--namespace": "namespace", "-n": "namespace",
-        "--values": "values", "-f": "values", "--include-crds": "include-crds", "--kube-version": "kube-version",
+        "--values": "values", "-f": "values", "--include-crds": "include-crds",
     }  # fmt: skip
     args, flags = _parse(argv, value_flags, {"include-crds"}, {"values"})
     if not args:
@@ -139,7 +139,7 @@ def template(argv: list[str]) -> int:
 
 
 def version(argv: list[str]) -> int:
-    _, flags = _parse(argv, {"--short": "short", "--template": "template"}, {"short"}, set())
+    _, flags = _parse(argv, {"--short": "short"}, {"short"}, set())
     if flags.get("short"):
         print(f"{VERSION}+simulated", flush=True)
     else:

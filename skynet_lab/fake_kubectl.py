@@ -1,4 +1,4 @@
-"""The lab's SIMULATED kubectl: `apply --server-side`, `get` and `version`, over HTTP to the lab's mock API.
+"""The lab's SIMULATED kubectl: `apply --server-side`, `get -o yaml|json`, `version --client`, against the mock API.
 
 Output and errors follow kubectl 1.36. It imports only the standard library and PyYAML, so it starts fast.
 """
@@ -41,12 +41,14 @@ def _client_version() -> dict[str, str]:
 
 def cmd_version(argv: list[str]) -> int:
     args, flags = parse(argv, {"-o", "--output"}, {"--client"}, "version")
+    if last(flags, "--client") != "true":
+        raise KubectlError(
+            "error: the Skynet lab's simulated kubectl reports its client version only: add --client"
+        )
     output = last(flags, "-o", "--output")
     if output not in ("", "json", "yaml"):
         raise KubectlError("error: --output must be 'yaml' or 'json'")
     doc: dict[str, Any] = {"clientVersion": _client_version(), "kustomizeVersion": KUSTOMIZE_VERSION}
-    if last(flags, "--client") != "true":
-        doc["serverVersion"] = Api(flags).get("/version")
     if output == "json":
         print(json.dumps(doc, indent=2), flush=True)
     elif output == "yaml":
@@ -55,8 +57,6 @@ def cmd_version(argv: list[str]) -> int:
         print(yaml.safe_dump(doc, sort_keys=True), end="", flush=True)
     else:
         print(f"Client Version: {CLIENT_VERSION}\nKustomize Version: {KUSTOMIZE_VERSION}", flush=True)
-        if "serverVersion" in doc:
-            print(f"Server Version: {doc['serverVersion'].get('gitVersion')}", flush=True)
     return 0
 
 
@@ -214,50 +214,16 @@ def _clean(obj: dict[str, Any], res: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": obj.pop("apiVersion"), "kind": obj.pop("kind"), **obj}
 
 
-def _print_table(
-    tables: list[tuple[dict[str, Any], dict[str, Any]]], all_namespaces: bool, wide: bool
-) -> None:
-    multi = len(tables) > 1
-    blocks = []
-    for res, doc in tables:
-        cols = [
-            (i, c) for i, c in enumerate(doc.get("columnDefinitions") or []) if wide or not c.get("priority")
-        ]
-        header = (["NAMESPACE"] if all_namespaces and res["namespaced"] else []) + [
-            c["name"].upper() for _, c in cols
-        ]
-        rows = [header]
-        for row in doc.get("rows") or []:
-            cells = ["<none>" if row["cells"][i] is None else str(row["cells"][i]) for i, _ in cols]
-            if multi:
-                cells[0] = f"{qualified(res)}/{cells[0]}"
-            ns = (((row.get("object") or {}).get("metadata")) or {}).get("namespace", "")
-            rows.append(([ns] if all_namespaces and res["namespaced"] else []) + cells)
-        if len(rows) > 1:
-            widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-            blocks.append(
-                "\n".join(
-                    "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
-                )
-            )
-    print("\n\n".join(blocks), flush=True)
-
-
 def cmd_get(argv: list[str]) -> int:
-    args, flags = parse(
-        argv,
-        {"-o", "--output", "-l", "--selector", "--field-selector"},
-        {"-A", "--all-namespaces", "--show-managed-fields"},
-        "get",
-    )
+    args, flags = parse(argv, {"-o", "--output"}, {"-A", "--all-namespaces"}, "get")
     if not args:
         raise KubectlError(
             'You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain pods).\nSee \'kubectl get -h\' for help and examples'
         )
     output = last(flags, "-o", "--output")
-    if output not in ("", "json", "yaml", "name", "wide"):
+    if output not in ("json", "yaml"):
         raise KubectlError(
-            f'error: unable to match a printer suitable for the output format "{output}", allowed formats are: json,name,wide,yaml'
+            "error: the Skynet lab's simulated kubectl prints objects only: add -o yaml or -o json"
         )
     all_ns = last(flags, "-A", "--all-namespaces") == "true"
     names = args[1:]
@@ -265,64 +231,32 @@ def cmd_get(argv: list[str]) -> int:
         raise KubectlError("error: a resource cannot be retrieved by name across all namespaces")
     api = Api(flags)
     kinds = [r for word in args[0].split(",") if word for r in _resolve(api, word)]
-    query = {
-        k: v
-        for k, v in (
-            ("labelSelector", last(flags, "-l", "--selector")),
-            ("fieldSelector", last(flags, "--field-selector")),
-        )
-        if v
-    }
-    qs = f"?{urllib.parse.urlencode(query)}" if query else ""
     namespace = None if all_ns else api.namespace
     items: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    tables: list[tuple[dict[str, Any], dict[str, Any]]] = []
     errors: list[str] = []
-    table_accept = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
     for res in kinds:
         base = collection_path(res, namespace if res["namespaced"] else None)
-        if names:
-            for name in names:
-                status, body = api.request(
-                    "GET",
-                    f"{base}/{urllib.parse.quote(name)}",
-                    headers=table_accept if output in ("", "wide") else None,
-                )
-                if status >= 400:
-                    errors.append(str(server_error(body, status)))
-                elif output in ("", "wide"):
-                    tables.append((res, body))
-                else:
-                    items.append((res, body))
-        elif output in ("", "wide"):
-            tables.append((res, api.get(base + qs, headers=table_accept)))
-        else:
-            items += [(res, o) for o in api.get(base + qs).get("items") or []]
-    if output in ("", "wide"):
-        if any(doc.get("rows") for _, doc in tables):
-            _print_table(tables, all_ns, output == "wide")
-        elif not errors:
-            where = f" in {namespace} namespace" if namespace and any(r["namespaced"] for r in kinds) else ""
-            print(f"No resources found{where}.", file=sys.stderr, flush=True)
-    elif output == "name":
-        for res, obj in items:
-            print(f"{qualified(res)}/{obj['metadata']['name']}", flush=True)
+        if not names:
+            items += [(res, o) for o in api.get(base).get("items") or []]
+        for name in names:
+            status, body = api.request("GET", f"{base}/{urllib.parse.quote(name)}")
+            if status >= 400:
+                errors.append(str(server_error(body, status)))
+            else:
+                items.append((res, body))
+    objs = [_clean(o, r) for r, o in items]
+    if len(names) == 1 and len(kinds) == 1 and len(objs) == 1:
+        doc: Any = objs[0]
     else:
-        objs = [_clean(o, r) for r, o in items]
-        if len(names) == 1 and len(kinds) == 1 and len(objs) == 1:
-            doc: Any = objs[0]
-        else:
-            doc = {"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}}
-        if output == "json":
-            print(json.dumps(doc, indent=4), flush=True)
-        else:
-            import yaml
+        doc = {"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}}
+    if output == "json":
+        print(json.dumps(doc, indent=4), flush=True)
+    else:
+        import yaml
 
-            print(
-                yaml.safe_dump(doc, sort_keys=True, default_flow_style=False, width=1_000_000),
-                end="",
-                flush=True,
-            )
+        print(
+            yaml.safe_dump(doc, sort_keys=True, default_flow_style=False, width=1_000_000), end="", flush=True
+        )
     for error in errors:
         print(error, file=sys.stderr, flush=True)
     return 1 if errors else 0
@@ -353,7 +287,7 @@ def _main(argv: list[str]) -> int:
             return COMMANDS[command](rest)
         if command in REAL_COMMANDS:
             raise KubectlError(
-                f'error: "kubectl {command}" is not simulated by the Skynet lab (simulated: apply --server-side, get, version)'
+                f'error: "kubectl {command}" is not simulated by the Skynet lab (simulated: apply --server-side, get -o yaml|json, version --client)'
             )
         if not command:
             raise KubectlError(

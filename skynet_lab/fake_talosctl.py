@@ -13,7 +13,7 @@ from skynet_lab.talosctl_cli import CliError, HelpRequested, Invocation
 # The client version the simulated talosctl reports; the lab may pretend to be another release.
 VERSION_ENV = "SKYNET_LAB_TALOSCTL_VERSION"
 DEFAULT_VERSION = "v1.13.9"
-# The build every simulated talosctl and Talos node reports.
+# The build the simulated talosctl reports.
 SHA = "3ebd10a7"
 GO_VERSION = "go1.25.9"
 
@@ -36,15 +36,9 @@ def _local_handlers() -> dict[tuple[str, ...], Callable[[Invocation], int]]:
 def version_client(inv: Invocation) -> int:
     """`talosctl version --client [--short]`: the client half of `version`, printed to stdout."""
     talosctl_cli.check_args(inv, exact=0)
-    print_client(short=bool(inv.get("short")))
-    return 0
-
-
-def print_client(short: bool) -> None:
-    """The `Client:` block that every form of `talosctl version` starts with."""
     tag = client_version()
     print("Client:")
-    if short:
+    if inv.get("short"):
         print(f"Talos {tag}")
     else:
         print(f"\tTag:         {tag}")
@@ -52,6 +46,7 @@ def print_client(short: bool) -> None:
         print("\tBuilt:       ")
         print(f"\tGo version:  {GO_VERSION}")
         print("\tOS/Arch:     linux/amd64")
+    return 0
 
 
 def _node_handler() -> Callable[[Invocation], int] | None:

@@ -323,7 +323,3 @@ def node_id(ip: str) -> str:
         number, rest = divmod(number, 62)
         out.append(alphabet[rest])
     return "".join(out)
-
-
-def etcd_member_id(ip: str) -> str:
-    return hashlib.sha256(("etcd" + ip).encode()).hexdigest()[:16]

@@ -7,15 +7,13 @@ Layout under the lab root (`SKYNET_LAB_DIR`):
   `bootstrap` ({node, at} once etcd was bootstrapped, else null), `api_url` (mock Kubernetes API or null),
   `versions` ({talos, kubernetes}), `repo` (the bare GitOps repository), `simulated: true`.
 - `nodes/<ip>.json`: what happened to one machine. Stored keys: `ip`, `index`, `role` (planned, then the applied
-  machine type), `planned_hostname`, `maintenance_hostname`, `node_id`, `etcd_member_id`, `created_at`,
+  machine type), `planned_hostname`, `maintenance_hostname`, `node_id`, `created_at`,
   `hardware` ({disks, volumes, links}), `applied_at`, `config` (a summary of the applied machine config, never its
-  secrets), `reboot_at`, `upgrade` ({at, from, to} of the last `talosctl upgrade`), `etcd_bootstrapped`,
-  `versions` ({talos, kubernetes}; the derived `versions.talos` switches to `upgrade.to` once the node rebooted),
-  `fault_used` ({name: count}).
+  secrets), `etcd_bootstrapped`, `versions` ({talos, kubernetes}), `fault_used` ({name: count}).
 
 Stages are not stored: `derive` computes them on every read from the timestamps and the lab's latencies, so no
 daemon is needed. Readers (the fake talosctl, the mock Kubernetes API) get these derived keys from `load_nodes`:
-`stage` (maintenance|installing|rebooting|booting|running|upgrading), `stage_since`, `hostname`, `reachable`, `configured`
+`stage` (maintenance|installing|rebooting|booting|running), `stage_since`, `hostname`, `reachable`, `configured`
 (the mTLS API answers), `ready`, `unmet_conditions`, `etcd_running`, `kubelet_registered`, `node_ready`,
 `bootstrap_available`.
 """
@@ -246,22 +244,12 @@ def derive_all(
 
 
 def _timeline(lab: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    """When a configured node installed, first booted, and every later restart (reboots, upgrades) began."""
+    """When a configured node finished installing and when it first booted."""
     applied = node.get("applied_at")
     if not applied:
-        return {"first_boot": None, "installed": None, "restarts": []}
+        return {"first_boot": None, "installed": None}
     installed = applied + latency(lab, "install")
-    restarts = [installed]
-    if node.get("reboot_at"):
-        restarts.append(node["reboot_at"])
-    upgrade = node.get("upgrade")
-    if upgrade:
-        restarts.append(upgrade["at"] + latency(lab, "upgrade"))
-    return {
-        "first_boot": installed + latency(lab, "reboot"),
-        "installed": installed,
-        "restarts": sorted(restarts),
-    }
+    return {"first_boot": installed + latency(lab, "reboot"), "installed": installed}
 
 
 def _derive(
@@ -299,22 +287,15 @@ def _derive(
     if now < times["installed"]:
         node.update(stage="installing", stage_since=node["applied_at"])
         return node
-    restart = max(r for r in times["restarts"] if r <= now)
-    booted = restart + latency(lab, "reboot")
-    upgrade = node.get("upgrade")
-    if upgrade and now >= upgrade["at"] + latency(lab, "upgrade") + latency(lab, "reboot"):
-        node["versions"]["talos"] = upgrade["to"]
-    node["kubelet_registered"] = api_up is not None and now >= max(times["first_boot"], api_up)
+    booted = times["first_boot"]
+    node["kubelet_registered"] = api_up is not None and now >= max(booted, api_up)
     if now < booted:
-        node.update(stage="rebooting", stage_since=restart)
+        node.update(stage="rebooting", stage_since=times["installed"])
         return node
     node["configured"] = True
     node["bootstrap_available"] = is_cp and now >= booted + latency(lab, "bootstrap_ready")
     etcd_up = max(booted, bootstrapped_at) + latency(lab, "etcd") if is_cp and bootstrapped_at else None
     node["etcd_running"] = etcd_up is not None and now >= etcd_up
-    if upgrade and upgrade["at"] <= now < upgrade["at"] + latency(lab, "upgrade"):
-        node.update(stage="upgrading", stage_since=upgrade["at"])
-        return node
     if is_cp:
         running_at = etcd_up + latency(lab, "boot") if etcd_up is not None else None
     else:

@@ -124,26 +124,23 @@ def _say(line: str) -> None:
 
 
 def health(ctx: Ctx) -> int:
-    """Server-side (default) or client-side health: `waiting for <check>: ...|OK|SKIP|<error>` lines on stderr."""
+    """Server-side health with the node lists given: `waiting for <check>: ...|OK|SKIP|<error>` lines on stderr."""
     check_args(ctx.inv, exact=0)
-    server = ctx.inv.get("server", True)
-    if server:
-        _, nodes, config = ctx.secure_route()
-        if len(nodes) > 1:
-            raise CliError('command "health" is not supported with multiple nodes', ctx.inv.command)
-        ctx.check_secure(nodes[0], config)
-    timeout = ctx.inv.duration("wait-timeout", 20 * 60.0) or 0.0
-    deadline = time.monotonic() + timeout
+    if not ctx.inv.get("server", True):
+        raise Failure("client-side talosctl health (--server=false) is not simulated by the Skynet lab")
+    _, nodes, config = ctx.secure_route()
+    if len(nodes) > 1:
+        raise CliError('command "health" is not supported with multiple nodes', ctx.inv.command)
+    ctx.check_secure(nodes[0], config)
     cp_ips = [str(ip) for ip in ctx.inv.get("control-plane-nodes", []) or []]
     worker_ips = [str(ip) for ip in ctx.inv.get("worker-nodes", []) or []]
-    if not cp_ips and not worker_ips:
-        cp_ips = [n["ip"] for n in ctx.nodes.values() if n["configured"] and n["role"] == "controlplane"]
-        worker_ips = [n["ip"] for n in ctx.nodes.values() if n["configured"] and n["role"] == "worker"]
+    if not cp_ips:
+        raise Failure("talosctl health without --control-plane-nodes is not simulated by the Skynet lab")
+    deadline = time.monotonic() + (ctx.inv.duration("wait-timeout", 20 * 60.0) or 0.0)
     unknown = [ip for ip in cp_ips + worker_ips if ip not in ctx.nodes]
     if unknown:
         raise Failure(refused(unknown[0]))
-    if server:
-        _say("discovered nodes: [" + " ".join(f'"{ip}"' for ip in cp_ips + worker_ips) + "]")
+    _say("discovered nodes: [" + " ".join(f'"{ip}"' for ip in cp_ips + worker_ips) + "]")
     timeout_fault = state.take_fault(
         ctx.root, "health_timeout", int(ctx.lab.get("faults", {}).get("health_timeout") or 0)
     )

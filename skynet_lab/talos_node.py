@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from skynet_lab import state, talos_health, talos_read, talos_upgrade
-from skynet_lab.talos_conn import Ctx, Failure, TalosConfig
+from skynet_lab import state, talos_health, talos_read
+from skynet_lab.talos_conn import Ctx, Failure
 from skynet_lab.talosctl_cli import CliError, Invocation, check_args
 
 
@@ -43,53 +43,6 @@ def handle(inv: Invocation) -> int:
 # ---------------------------------------------------------------- apply-config
 
 
-def _load_patch(text: str) -> list[Any]:
-    if text.startswith("@"):
-        try:
-            text = Path(text[1:]).read_text()
-        except OSError as exc:
-            raise Failure(f"open {text[1:]}: {exc.strerror.lower() if exc.strerror else exc}") from None
-    try:
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as exc:
-        raise Failure(f"error loading config patch: {exc}") from None
-
-
-def _merge(base: Any, patch: Any) -> Any:
-    """Talos' strategic merge, enough for the lab: maps merge, lists append, scalars replace."""
-    if isinstance(base, dict) and isinstance(patch, dict):
-        out = dict(base)
-        for key, value in patch.items():
-            out[key] = _merge(base[key], value) if key in base else value
-        return out
-    if isinstance(base, list) and isinstance(patch, list):
-        return base + patch
-    return patch
-
-
-def _patched(docs: list[Any], patches: list[str]) -> list[Any]:
-    for text in patches:
-        for patch in _load_patch(text):
-            if not isinstance(patch, dict):
-                continue  # JSON6902 patches do not change what the lab records
-            if "kind" in patch:
-                key = (patch.get("kind"), patch.get("name"))
-                match = [
-                    i
-                    for i, d in enumerate(docs)
-                    if isinstance(d, dict) and (d.get("kind"), d.get("name")) == key
-                ]
-                if match:
-                    docs[match[0]] = _merge(docs[match[0]], patch)
-                else:
-                    docs.append(patch)
-            else:
-                main = [i for i, d in enumerate(docs) if isinstance(d, dict) and "machine" in d]
-                if main:
-                    docs[main[0]] = _merge(docs[main[0]], patch)
-    return docs
-
-
 def _invalid(problem: str) -> Failure:
     return Failure(
         "error applying new configuration: rpc error: code = InvalidArgument desc = configuration validation "
@@ -97,7 +50,7 @@ def _invalid(problem: str) -> Failure:
     )
 
 
-def summarize(text: str, patches: list[str], node: dict[str, Any], lab: dict[str, Any]) -> dict[str, Any]:
+def summarize(text: str, node: dict[str, Any], lab: dict[str, Any]) -> dict[str, Any]:
     """What the lab keeps of an applied machine config (never its secrets); raises Failure when invalid."""
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
@@ -105,7 +58,6 @@ def summarize(text: str, patches: list[str], node: dict[str, Any], lab: dict[str
         raise Failure(
             f"error applying new configuration: rpc error: code = InvalidArgument desc = failed to parse config: {exc}"
         ) from None
-    docs = _patched(docs, patches)
     main = next((d for d in docs if isinstance(d, dict) and isinstance(d.get("machine"), dict)), None)
     if main is None:
         raise _invalid("the configuration has no v1alpha1 document with a machine section")
@@ -174,8 +126,13 @@ _SELECTOR_KEYS = {"busPath": "bus_path"}
 
 
 def apply_config(ctx: Ctx) -> int:
-    """`talosctl apply-config [--insecure] -n IP -f FILE [-p PATCH]... [--dry-run] [--mode M]`."""
+    """`talosctl apply-config --insecure -n IP -f FILE`: a machine config for a node in maintenance mode."""
     check_args(ctx.inv, exact=0)
+    if not ctx.inv.get("insecure"):
+        raise Failure("talosctl apply-config is simulated for maintenance mode only: add --insecure")
+    for flag in ("config-patch", "dry-run", "mode"):
+        if ctx.inv.has(flag):
+            raise Failure(f"talosctl apply-config --{flag} is not simulated by the Skynet lab")
     file = ctx.inv.get("file")
     if not file:
         raise Failure("no filename supplied for configuration")
@@ -183,13 +140,7 @@ def apply_config(ctx: Ctx) -> int:
         text = Path(str(file)).read_text()
     except OSError as exc:
         raise Failure(f"open {file}: {(exc.strerror or str(exc)).lower()}") from None
-    patches = [str(p) for p in ctx.inv.get("config-patch", []) or []]
-    insecure = bool(ctx.inv.get("insecure"))
-    if insecure:
-        targets = ctx.insecure_nodes()
-        config = None
-    else:
-        _, targets, config = ctx.secure_route("error applying new configuration: ")
+    targets = ctx.insecure_nodes()
     faults = ctx.lab.get("faults", {})
     if faults.get("kill_during") == "apply-config" and state.take_fault(ctx.root, "kill_during", 1):
         _kill_parent()
@@ -199,7 +150,7 @@ def apply_config(ctx: Ctx) -> int:
     for ip in targets:
         try:
             try:
-                node = ctx.check_insecure(ip) if config is None else ctx.check_secure(ip, config)
+                node = ctx.check_insecure(ip)
             except Failure as exc:
                 raise Failure(f"error applying new configuration: {exc.message}") from None
             limit = int((faults.get("apply_error") or {}).get(ip, 0))
@@ -208,32 +159,20 @@ def apply_config(ctx: Ctx) -> int:
                     "error applying new configuration: rpc error: code = Unavailable desc = error reading from server: "
                     f"read tcp 127.0.0.1:{40000 + os.getpid() % 20000}->{ip}:50000: read: connection reset by peer"
                 )
-            summary = summarize(text, patches, node, ctx.lab)
+            summary = summarize(text, node, ctx.lab)
         except Failure as exc:
             print(exc.message if len(targets) == 1 else f"{ip}: {exc.message}", file=sys.stderr, flush=True)
             status = 1
             continue
-        if ctx.inv.get("dry-run"):
-            print(
-                "Dry run summary:\nApplied configuration without a reboot (skipped in dry-run).",
-                file=sys.stderr,
-            )
-            continue
-        reboot = node["configured"] and str(ctx.inv.get("mode") or "auto") == "reboot"
-        state.update_node(ctx.root, ip, lambda n, s=summary, r=reboot: _record_apply(n, s, r))
-        message = (
-            "Applied configuration with a reboot" if reboot else "Applied configuration without a reboot"
-        )
-        print(message, file=sys.stderr, flush=True)
+        state.update_node(ctx.root, ip, lambda n, s=summary: _record_apply(n, s))
+        print("Applied configuration without a reboot", file=sys.stderr, flush=True)
     return status
 
 
-def _record_apply(node: dict[str, Any], summary: dict[str, Any], reboot: bool) -> None:
-    now = time.time()
-    if not node.get("applied_at"):
-        node["applied_at"] = now  # maintenance → installing → rebooting → booting
-    elif reboot:
-        node["reboot_at"] = now
+def _record_apply(node: dict[str, Any], summary: dict[str, Any]) -> None:
+    node["applied_at"] = (
+        node.get("applied_at") or time.time()
+    )  # maintenance → installing → rebooting → booting
     node["config"] = summary
     node["role"] = summary["machine_type"]
     node["versions"] = {**node.get("versions", {}), "kubernetes": summary["kubernetes"]}
@@ -288,10 +227,12 @@ def bootstrap(ctx: Ctx) -> int:
 
 
 def kubeconfig(ctx: Ctx) -> int:
-    """`talosctl kubeconfig PATH|- [--force] [--merge=false] -n CP`: an admin kubeconfig for the mock API."""
+    """`talosctl kubeconfig PATH [--force] --merge=false -n CP`: an admin kubeconfig for the mock API."""
     check_args(ctx.inv, maximum=1)
-    if not ctx.inv.args:
-        raise Failure("the Skynet lab never writes ~/.kube/config: pass a path (or - for stdout)")
+    if not ctx.inv.args or ctx.inv.args[0] == "-":
+        raise Failure(
+            "the Skynet lab writes the kubeconfig to a file only (never ~/.kube/config): pass its path"
+        )
     _, nodes, config = ctx.secure_route("error copying: ")
     if len(nodes) > 1:
         raise CliError('command "kubeconfig" is not supported with multiple nodes', ctx.inv.command)
@@ -304,22 +245,16 @@ def kubeconfig(ctx: Ctx) -> int:
             "error copying: rpc error: code = Unimplemented desc = kubeconfig is only available on control plane nodes"
         )
     ctx.sleep("kubeconfig")
-    text = _kubeconfig_text(ctx, node)
-    target = ctx.inv.args[0]
-    if target == "-":
-        print(text, end="", flush=True)
-        return 0
-    path = Path(target)
+    path = Path(ctx.inv.args[0])
     if path.is_dir():
         path = path / "kubeconfig"
-    merge = ctx.inv.get("merge", True)
-    if path.exists() and merge:
-        text = _merge_kubeconfig(path, text)
-    elif path.exists() and not ctx.inv.get("force"):
+    if path.exists() and ctx.inv.get("merge", True):
+        raise Failure("merging kubeconfigs is not simulated by the Skynet lab: pass --merge=false")
+    if path.exists() and not ctx.inv.get("force"):
         raise Failure(f"kubeconfig file already exists, use --force to overwrite: {path}")
     from skynet_tui.workspace import atomic_write
 
-    atomic_write(path, text, 0o600)
+    atomic_write(path, _kubeconfig_text(ctx, node), 0o600)
     return 0
 
 
@@ -347,63 +282,25 @@ def _kubeconfig_text(ctx: Ctx, node: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def _merge_kubeconfig(path: Path, text: str) -> str:
-    try:
-        current = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise Failure(f"error merging kubeconfig: {exc}") from None
-    new = yaml.safe_load(text)
-    for section in ("clusters", "users", "contexts"):
-        names = {item["name"] for item in new[section]}
-        current[section] = [i for i in current.get(section) or [] if i.get("name") not in names] + new[
-            section
-        ]
-    current["current-context"] = new["current-context"]
-    current.setdefault("apiVersion", "v1")
-    current.setdefault("kind", "Config")
-    return yaml.safe_dump(current, sort_keys=False)
-
-
-# ---------------------------------------------------------------- config endpoint|node|info
+# ---------------------------------------------------------------- config endpoint|node
 
 
 def config_cmd(ctx: Ctx) -> int:
-    """`talosctl config endpoint|node A B…` edit the talosconfig's current context; `config info` prints it."""
+    """`talosctl config endpoint|node A B…`: edit the talosconfig's current context."""
     sub = ctx.inv.command[1]
+    if sub not in ("endpoint", "node"):
+        raise Failure(f"talosctl config {sub} is not simulated by the Skynet lab")
     config = ctx.talosconfig()
-    if sub in ("endpoint", "endpoints", "node", "nodes"):
-        key = "endpoints" if sub.startswith("endpoint") else "nodes"
-        config.data["contexts"][config.context][key] = list(ctx.inv.args)
-        config.save()
-        return 0
-    if sub == "info":
-        return _config_info(config)
-    raise Failure(f"talosctl config {sub} is not simulated by the Skynet lab")
-
-
-def _config_info(config: TalosConfig) -> int:
-    ctx = config.ctx
-    rows = [
-        ["Current context:", config.context],
-        ["Nodes:", ", ".join(ctx.get("nodes") or []) or "not defined"],
-        ["Endpoints:", ", ".join(ctx.get("endpoints") or []) or "not defined"],
-        ["Roles:", "os:admin"],
-        ["Certificate expires:", "1 year from now (simulated lab)"],
-    ]
-    print(talos_read.tabwrite(rows), end="", flush=True)
+    config.data["contexts"][config.context][f"{sub}s"] = list(ctx.inv.args)
+    config.save()
     return 0
 
 
 HANDLERS: dict[tuple[str, ...], Callable[[Ctx], int]] = {
-    ("version",): talos_read.version,
     ("get",): talos_read.get,
-    ("service",): talos_read.service,
-    ("etcd",): talos_read.etcd,
     ("apply-config",): apply_config,
     ("bootstrap",): bootstrap,
     ("health",): talos_health.health,
     ("kubeconfig",): kubeconfig,
     ("config",): config_cmd,
-    ("upgrade",): talos_upgrade.upgrade,
-    ("upgrade-k8s",): talos_upgrade.upgrade_k8s,
 }

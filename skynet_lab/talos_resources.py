@@ -1,4 +1,4 @@
-"""Talos resources of lab machines as talosctl shows them: types, namespaces, aliases, columns, specs."""
+"""Talos resources of lab machines as `talosctl get -o json` shows them: types, namespaces, aliases, specs."""
 
 from __future__ import annotations
 
@@ -15,29 +15,16 @@ Builder = Callable[[Ctx, dict[str, Any]], list[tuple[str, int, dict[str, Any]]]]
 
 @dataclass(frozen=True)
 class Definition:
-    """A resource definition as talosctl sees it: type, namespace, aliases, table columns."""
+    """A resource definition as talosctl sees it: type, namespace, aliases, and how the lab builds it."""
 
     type: str
     namespace: str
     aliases: tuple[str, ...]
-    columns: tuple[tuple[str, str], ...]  # (header, top-level spec key or dotted path)
     build: Builder
-    insecure: bool = False  # readable through the maintenance API
-
-    @property
-    def display(self) -> str:
-        plural = self.type.split(".")[0]
-        for suffix, single in (("Statuses", "Status"), ("ies", "y"), ("s", "")):
-            if plural.endswith(suffix):
-                return plural[: -len(suffix)] + single
-        return plural
 
 
 def timestamp(ts: float | None) -> str:
     return datetime.fromtimestamp(ts or 0, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# ---------------------------------------------------------------- builders
 
 
 def _disks(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
@@ -62,32 +49,6 @@ def _links(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any
     ]
 
 
-def _addresses(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
-    link = hardware.primary_link(node["hardware"])
-    index = link["index"]
-    out = [("lo/127.0.0.1/8", 1, _address("127.0.0.1/8", "lo", 1, "host"))]
-    out.append(
-        (f"{link['id']}/{node['ip']}/24", 1, _address(f"{node['ip']}/24", link["id"], index, "global"))
-    )
-    return out
-
-
-def _address(cidr: str, link: str, index: int, scope: str) -> dict[str, Any]:
-    ip = cidr.split("/")[0]
-    spec = {
-        "address": cidr,
-        "local": ip,
-        "linkIndex": index,
-        "linkName": link,
-        "family": "inet4",
-        "scope": scope,
-    }
-    spec["flags"] = "permanent"
-    if scope == "global":
-        spec["broadcast"] = ip.rsplit(".", 1)[0] + ".255"
-    return spec
-
-
 def _machinestatus(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
     version = {"maintenance": 2, "installing": 4, "rebooting": 6, "booting": 9, "running": 14}.get(
         node["stage"], 17
@@ -99,189 +60,43 @@ def _machinestatus(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[
     return [("machine", version, spec)]
 
 
-def _members(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
-    if not node["configured"]:
-        return []
-    out = []
-    for other in ctx.nodes.values():
-        if not other["configured"]:
-            continue
-        spec: dict[str, Any] = {
-            "nodeId": other["node_id"],
-            "addresses": [other["ip"]],
-            "hostname": other["hostname"],
-            "machineType": other["role"],
-            "operatingSystem": f"Talos ({other['versions']['talos']})",
-        }
-        if other["role"] == "controlplane":
-            spec["controlPlane"] = {"port": 6443}
-        out.append((other["hostname"], 2, spec))
-    return out
-
-
-def services(node: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(service, STATE, HEALTH, LAST EVENT) on one machine."""
-    base = [("auditd", "Running", "?"), ("dashboard", "Running", "?"), ("machined", "Running", "OK")]
-    base += [("syslogd", "Running", "?"), ("udevd", "Running", "?")]
-    if node["configured"]:
-        base += [("apid", "Running", "OK"), ("containerd", "Running", "OK"), ("cri", "Running", "OK")]
-        base += [("kubelet", "Running", "OK")]
-        if node["role"] == "controlplane":
-            base += [("trustd", "Running", "OK")]
-            base += [("etcd", "Running", "OK") if node["etcd_running"] else ("etcd", "Preparing", "?")]
-    events = {"OK": "Health check successful", "?": "Service started as goroutine"}
-    out = []
-    for name, run_state, health in sorted(base):
-        event = "Running pre state" if run_state == "Preparing" else events[health]
-        out.append((name, run_state, health, event))
-    return out
-
-
-def _services(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
-    return [
-        (name, 3, {"running": st == "Running", "healthy": health == "OK", "unknown": health == "?"})
-        for name, st, health, _ in services(node)
-    ]
-
-
-def _etcdmembers(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
-    if node["role"] != "controlplane" or not node["etcd_running"]:
-        return []
-    return [("local", 1, {"memberID": node["etcd_member_id"]})]
-
-
-def _nodename(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
-    if not node["configured"]:
-        return []
-    return [
-        ("nodename", 2, {"nodename": node["hostname"], "hostnameVersion": "3", "skipNodeRegistration": False})
-    ]
-
-
-def _versions(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
-    return [("version", 1, {"version": node["versions"]["talos"]})]
-
-
 DEFINITIONS: dict[str, Definition] = {
-    "disks": Definition(
-        "Disks.block.talos.dev",
-        "runtime",
-        ("disk", "disks"),
-        (
-            ("SIZE", "pretty_size"),
-            ("READ ONLY", "readonly"),
-            ("TRANSPORT", "transport"),
-            ("ROTATIONAL", "rotational"),
-            ("WWID", "wwid"),
-            ("MODEL", "model"),
-            ("SERIAL", "serial"),
-        ),
-        _disks,
-        insecure=True,
-    ),
+    "disks": Definition("Disks.block.talos.dev", "runtime", ("disk", "disks"), _disks),
     "discoveredvolumes": Definition(
         "DiscoveredVolumes.block.talos.dev",
         "runtime",
         ("discoveredvolume", "discoveredvolumes", "dv", "dvs"),
-        (
-            ("TYPE", "type"),
-            ("SIZE", "size"),
-            ("DISCOVERED", "name"),
-            ("LABEL", "label"),
-            ("PARTITIONLABEL", "partitionLabel"),
-        ),
         _volumes,
-        insecure=True,
     ),
     "links": Definition(
-        "LinkStatuses.net.talos.dev",
-        "network",
-        ("link", "links", "linkstatus", "linkstatuses"),
-        (
-            ("ALIAS", "alias"),
-            ("TYPE", "type"),
-            ("KIND", "kind"),
-            ("HW ADDR", "hardwareAddr"),
-            ("OPER STATE", "operationalState"),
-            ("LINK STATE", "linkState"),
-        ),
-        _links,
-        insecure=True,
-    ),
-    "addresses": Definition(
-        "AddressStatuses.net.talos.dev",
-        "network",
-        ("address", "addresses", "addressstatus", "addressstatuses"),
-        (("ADDRESS", "address"), ("LINK", "linkName")),
-        _addresses,
-        insecure=True,
+        "LinkStatuses.net.talos.dev", "network", ("link", "links", "linkstatus", "linkstatuses"), _links
     ),
     "machinestatus": Definition(
-        "MachineStatuses.runtime.talos.dev",
-        "runtime",
-        ("machinestatus", "machinestatuses"),
-        (("STAGE", "stage"), ("READY", "status.ready")),
-        _machinestatus,
-        insecure=True,
-    ),
-    "members": Definition(
-        "Members.cluster.talos.dev",
-        "cluster",
-        ("member", "members"),
-        (
-            ("HOSTNAME", "hostname"),
-            ("MACHINE TYPE", "machineType"),
-            ("OS", "operatingSystem"),
-            ("ADDRESSES", "addresses"),
-        ),
-        _members,
-    ),
-    "services": Definition(
-        "Services.v1alpha1.talos.dev",
-        "runtime",
-        ("service", "services", "svc"),
-        (("RUNNING", "running"), ("HEALTHY", "healthy"), ("HEALTH UNKNOWN", "unknown")),
-        _services,
-    ),
-    "etcdmembers": Definition(
-        "EtcdMembers.etcd.talos.dev",
-        "etcd",
-        ("etcdmember", "etcdmembers"),
-        (("MEMBER ID", "memberID"),),
-        _etcdmembers,
-    ),
-    "nodename": Definition(
-        "Nodenames.kubernetes.talos.dev",
-        "k8s",
-        ("nodename", "nodenames"),
-        (("NODENAME", "nodename"),),
-        _nodename,
-    ),
-    "versions": Definition(
-        "Versions.runtime.talos.dev",
-        "runtime",
-        ("version", "versions"),
-        (("VERSION", "version"),),
-        _versions,
-        insecure=True,
+        "MachineStatuses.runtime.talos.dev", "runtime", ("machinestatus", "machinestatuses"), _machinestatus
     ),
 }
 
 # Real resources the lab does not simulate: named as such instead of "not found".
 UNSIMULATED = (
-    "routes",
-    "extensions",
-    "staticpodstatus",
-    "volumestatus",
-    "systemdisk",
-    "hostnamestatus",
-    "resolvers",
-    "timeservers",
-    "nodeaddresses",
-    "kubeletspec",
+    "addresses",
     "affiliates",
+    "etcdmembers",
+    "extensions",
+    "hostnamestatus",
     "identities",
+    "kubeletspec",
+    "members",
+    "nodeaddresses",
+    "nodename",
     "rd",
+    "resolvers",
+    "routes",
+    "services",
+    "staticpodstatus",
+    "systemdisk",
+    "timeservers",
+    "versions",
+    "volumestatus",
 )
 
 

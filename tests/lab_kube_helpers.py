@@ -17,10 +17,7 @@ from skynet_lab.bin import install_fakes, lab_path
 from skynet_lab.kubesim.base import DEFAULT_LATENCY
 
 # Every simulated transition immediate: tests wait on watch events, never on wall-clock delays.
-FAST = {
-    name: 0.0
-    for name in (*DEFAULT_LATENCY, "install", "reboot", "bootstrap_ready", "etcd", "boot", "upgrade")
-}
+FAST = {name: 0.0 for name in (*DEFAULT_LATENCY, "install", "reboot", "bootstrap_ready", "etcd", "boot")}
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.test",
@@ -59,7 +56,6 @@ def write_lab(
                     "cni": "flannel",
                     "kubernetes": "1.36.3",
                 },
-                "reboot_at": None,
                 "etcd_bootstrapped": index == 0,
                 "versions": {"talos": "v1.13.9", "kubernetes": "1.36.3"},
                 "fault_used": {},

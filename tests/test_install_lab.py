@@ -25,13 +25,11 @@ lab_core = pytest.importorskip("skynet_lab.core")
 # Near-zero latencies for every simulated operation: the machines' and the platform's (Argo CD, pods, certs).
 FAST = {
     op: 0.01
-    for op in ("install", "reboot", "bootstrap_ready", "etcd", "boot", "health_check", "version", "get")
+    for op in ("install", "reboot", "bootstrap_ready", "etcd", "boot", "health_check", "get")
     + (
         "apply-config",
         "bootstrap",
         "kubeconfig",
-        "etcd-cmd",
-        "service",
         "pod_start",
         "lb_assign",
         "cert_issue",

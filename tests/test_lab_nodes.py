@@ -142,11 +142,6 @@ def test_machines_have_the_hardware_the_wizard_must_judge(lab_factory):
 def test_maintenance_outputs_parse_with_the_talos_parsers(lab_factory):
     lab = lab_factory(2, 0)
     ip = lab.node_ips[0]
-    result = _run(lab, talos.version_insecure(ip))
-    assert result.returncode == 0, result.stderr
-    assert parse.server_versions(result.stdout) == {ip: "v1.13.9"}
-    assert "simulated lab" in result.stdout
-
     disks = parse.json_stream(_run(lab, talos.get("disks", ip, insecure=True)).stdout)
     assert [d["metadata"]["id"] for d in disks] == ["sda", "sdb", "sr0"]
     assert all(d["node"] == ip and d["metadata"]["type"] == "Disks.block.talos.dev" for d in disks)
@@ -166,14 +161,14 @@ def test_maintenance_outputs_parse_with_the_talos_parsers(lab_factory):
     status = parse.json_stream(_run(lab, talos.get("machinestatus", ip, insecure=True)).stdout)
     assert status[0]["spec"]["stage"] == "maintenance"
 
-    as_yaml = list(
-        yaml.safe_load_all(talosctl(lab, "get", "disks", "--insecure", "-n", ip, "-o", "yaml").stdout)
+    # What the product never reads is refused as such, not imitated.
+    table = talosctl(lab, "get", "disks", "--insecure", "-n", ip)
+    assert table.returncode == 1 and "not simulated by the Skynet lab" in table.stderr
+    members = talosctl(lab, "get", "members", "--insecure", "-n", ip, "-o", "json")
+    assert (
+        members.returncode == 1
+        and members.stderr.strip() == 'resource "members" is not simulated by the Skynet lab'
     )
-    assert [doc["node"] for doc in as_yaml] == [ip] * 3 and as_yaml[0]["spec"]["model"]
-
-    table = parse.table(talosctl(lab, "get", "disks", "--insecure", "-n", ip).stdout)
-    assert [row["ID"] for row in table] == ["sda", "sdb", "sr0"]
-    assert table[2]["READ ONLY"] == "true" and table[0]["SIZE"] == "500 GB" and table[0]["TYPE"] == "Disk"
 
 
 def test_unknown_and_unreachable_nodes_refuse_like_real_ones(lab_factory, tmp_path):
@@ -188,7 +183,7 @@ def test_unknown_and_unreachable_nodes_refuse_like_real_ones(lab_factory, tmp_pa
     target = lab.node_ips[1]
     lab.inject(unreachable=[target])
     assert not _connects(target) and _connects(lab.node_ips[0])
-    result = _run(lab, talos.version_insecure(target))
+    result = _run(lab, talos.get("machinestatus", target, insecure=True))
     assert result.returncode == 1 and "connect: connection refused" in result.stderr
     config = tmp_path / "cp.yaml"
     config.write_text(machine_config("controlplane", disk=node_disk(lab, target)))
@@ -198,7 +193,7 @@ def test_unknown_and_unreachable_nodes_refuse_like_real_ones(lab_factory, tmp_pa
     )
     lab.inject(unreachable=[])
     assert _connects(target)
-    assert _run(lab, talos.version_insecure(target)).returncode == 0
+    assert _run(lab, talos.get("machinestatus", target, insecure=True)).returncode == 0
 
 
 # ---------------------------------------------------------------- install
@@ -270,15 +265,15 @@ def test_apply_config_rejects_what_a_node_would(lab_factory, tmp_path):
     assert no_file.returncode == 1 and "no such file or directory" in no_file.stderr
     assert all(n["stage"] == "maintenance" for n in state.load_nodes(lab.root))
 
-    # A selector by serial, a patch setting the hostname: the node records what it got.
+    # A selector by serial and a HostnameConfig: the node records what it got.
     serial = next(
         d["serial"] for d in state.load_node(lab.root, second)["hardware"]["disks"] if "nvme" in d["dev_path"]
     )
     selected = tmp_path / "selected.yaml"
-    selected.write_text(machine_config("worker", disk={"serial": serial}))
-    patch = tmp_path / "patch.yaml"
-    patch.write_text("apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: edge-7\nauto: off\n")
-    result = talosctl(lab, "apply-config", "-i", "-n", second, "-f", selected, "-p", f"@{patch}")
+    selected.write_text(machine_config("worker", hostname="edge-7", disk={"serial": serial}))
+    patched = talosctl(lab, "apply-config", "-i", "-n", second, "-f", selected, "-p", "@x.yaml")
+    assert patched.returncode == 1 and "--config-patch is not simulated" in patched.stderr
+    result = talosctl(lab, "apply-config", "-i", "-n", second, "-f", selected)
     assert result.returncode == 0, result.stderr
     node = state.load_node(lab.root, second)
     assert node["role"] == "worker" and node["config"]["hostname"] == "edge-7"
@@ -436,7 +431,7 @@ def test_kubeconfig_points_at_the_mock_api_and_is_private(lab_factory, tmp_path)
     worker = _run(lab, talos.kubeconfig(tmp_path / "k2", lab.worker_ips[0], tc))
     assert worker.returncode == 1 and not (tmp_path / "k2").exists()
     stdout = talosctl(lab, "kubeconfig", "-", "--talosconfig", tc, "-n", cp)
-    assert yaml.safe_load(stdout.stdout)["kind"] == "Config"
+    assert stdout.returncode == 1 and "to a file only" in stdout.stderr
 
 
 def test_talosconfig_endpoints_and_nodes_are_edited_in_place(lab_factory, tmp_path):
@@ -449,39 +444,15 @@ def test_talosconfig_endpoints_and_nodes_are_edited_in_place(lab_factory, tmp_pa
     assert tc.stat().st_mode & 0o777 == 0o600
 
 
-def test_etcd_service_and_cluster_resources_after_install(lab_factory, tmp_path):
+def test_machinestatus_over_mtls_after_install(lab_factory, tmp_path):
     lab = lab_factory(3, 1)
     tc = apply_all(lab, tmp_path)
     cps = lab.control_plane_ips
-    not_yet = _run(lab, talos.etcd_members(cps[0], tc))
-    assert not_yet.returncode == 1 and "etcd is not running" in not_yet.stderr
     assert _run(lab, talos.bootstrap(cps[0], tc)).returncode == 0
-
-    members = parse.table(_run(lab, talos.etcd_members(cps[0], tc)).stdout)
-    assert [m["HOSTNAME"] for m in members] == ["cp-1", "cp-2", "cp-3"]
-    assert members[0]["PEER URLS"] == f"https://{cps[0]}:2380" and members[0]["LEARNER"] == "false"
-    status = parse.table(_run(lab, talos.etcd_status(cps, tc)).stdout)
-    assert [s["NODE"] for s in status] == cps and len({s["LEADER"] for s in status}) == 1
-    assert status[0]["LEADER"] == members[0]["ID"]
-
-    services = parse.table(talosctl(lab, "service", "--talosconfig", tc, "-n", cps[0]).stdout)
-    etcd = next(s for s in services if s["SERVICE"] == "etcd")
-    assert etcd["STATE"] == "Running" and etcd["HEALTH"] == "OK"
-    worker_services = talosctl(lab, "service", "--talosconfig", tc, "-n", lab.worker_ips[0]).stdout
-    assert "etcd" not in worker_services and "kubelet" in worker_services
-
-    found = parse.json_stream(_run(lab, talos.get("members", cps[0], talosconfig=tc)).stdout)
-    assert sorted(m["spec"]["hostname"] for m in found) == ["cp-1", "cp-2", "cp-3", "worker-1"]
     running = parse.json_stream(_run(lab, talos.get("machinestatus", cps[1], talosconfig=tc)).stdout)
     assert running[0]["spec"] == {"stage": "running", "status": {"ready": True, "unmetConditions": []}}
-    etcd_members = parse.json_stream(_run(lab, talos.get("etcdmembers", cps[1], talosconfig=tc)).stdout)
-    assert etcd_members[0]["spec"]["memberID"] == members[1]["ID"]
-    versions = parse.json_stream(_run(lab, talos.get("versions", cps[1], talosconfig=tc)).stdout)
-    assert versions[0]["spec"] == {"version": "v1.13.9"}
-    secure_version = _run(lab, ["talosctl", "version", "--talosconfig", str(tc), "-n", ",".join(cps)])
-    assert parse.server_versions(secure_version.stdout) == dict.fromkeys(cps, "v1.13.9")
     wrong_ca = write_talosconfig(tmp_path / "other", cps, ca="b3RoZXItY2E=")
-    assert "unknown authority" in _run(lab, talos.get("versions", cps[0], talosconfig=wrong_ca)).stderr
+    assert "unknown authority" in _run(lab, talos.get("machinestatus", cps[0], talosconfig=wrong_ca)).stderr
 
 
 # ---------------------------------------------------------------- state
@@ -544,60 +515,6 @@ def test_env_puts_the_fakes_first(lab_factory):
     assert env["PATH"].split(os.pathsep)[0] == str(lab.bin_dir)
     assert env[state.ENV_DIR] == str(lab.root)
     assert (lab.bin_dir / "talosctl").stat().st_mode & 0o111
-
-
-# ---------------------------------------------------------------- upgrades
-
-
-def test_upgrade_reboots_one_node_into_the_new_talos(lab_factory, tmp_path):
-    lab = lab_factory(3, 1, latency={"upgrade": 0.5, "reboot": 0.5})
-    tc = apply_all(lab, tmp_path)
-    cps = lab.control_plane_ips
-    _wait_stage(lab, cps[0], "booting")  # the reboot after install takes 0.5 s here
-    assert _run(lab, talos.bootstrap(cps[0], tc)).returncode == 0
-    image = "factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.10"
-    result = _run(lab, talos.upgrade(cps[1], image, tc, timeout=30))
-    assert result.returncode == 0, result.stderr
-    lines = result.stderr.splitlines()
-    assert lines[0] == f'"{cps[1]}": waiting for actor ID' and lines[-1] == f'"{cps[1]}": post check passed'
-    assert f'"{cps[1]}": stage: UPGRADING ready: false unmetCond: []' in lines
-    assert f'"{cps[1]}": unavailable, retrying...' in lines
-    assert f'"{cps[1]}": stage: RUNNING ready: true unmetCond: []' in lines
-    after = {n["ip"]: n["versions"]["talos"] for n in lab.nodes()}
-    assert after[cps[1]] == "v1.13.10" and after[cps[0]] == "v1.13.9"
-    shown = parse.json_stream(_run(lab, talos.get("versions", cps[1], talosconfig=tc)).stdout)
-    assert shown[0]["spec"]["version"] == "v1.13.10"
-
-    bad = _run(lab, talos.upgrade(cps[0], "ghcr.io/siderolabs/installer:latest", tc))
-    assert bad.returncode == 1 and "error pulling image" in bad.stderr
-
-
-def test_upgrade_refuses_a_path_the_installer_rejects(lab_factory, tmp_path):
-    lab = lab_factory(1, 0, talos_version="v1.11.5")
-    tc = apply_all(lab, tmp_path)
-    result = _run(lab, talos.upgrade(lab.node_ips[0], "ghcr.io/siderolabs/installer:v1.14.0", tc))
-    assert result.returncode == 1 and "upgrade from v1.12.0 or later" in result.stderr
-    assert lab.nodes()[0]["versions"]["talos"] == "v1.11.5"
-
-
-def test_upgrade_k8s_moves_every_node_one_minor_at_most(lab_factory, tmp_path):
-    lab = lab_factory(1, 1)
-    install_state(lab)
-    tc = write_talosconfig(tmp_path / "tc", lab.control_plane_ips)
-    cp = lab.control_plane_ips[0]
-    dry = _run(lab, talos.upgrade_k8s(cp, "1.36.4", tc, dry_run=True))
-    assert dry.returncode == 0 and "skipped in dry-run" in dry.stderr
-    assert dry.stderr.splitlines()[0] == "automatically detected the lowest Kubernetes version 1.36.3"
-    assert {n["versions"]["kubernetes"] for n in lab.nodes()} == {"1.36.3"}
-    too_far = _run(lab, talos.upgrade_k8s(cp, "1.38.0", tc))
-    assert too_far.returncode == 1 and "unsupported upgrade path 1.36.3->1.38.0" in too_far.stderr
-    too_new = _run(lab, talos.upgrade_k8s(cp, "1.37.0", tc))
-    assert too_new.returncode == 1 and "not supported by Talos v1.13.9" in too_new.stderr
-    done = _run(lab, talos.upgrade_k8s(cp, "1.36.4", tc))
-    assert done.returncode == 0, done.stderr
-    assert 'updating kubelet to version "1.36.4"' in done.stderr
-    assert {n["versions"]["kubernetes"] for n in lab.nodes()} == {"1.36.4"}
-    assert state.load_lab(lab.root)["versions"]["kubernetes"] == "1.36.4"
 
 
 # ---------------------------------------------------------------- skynet demo

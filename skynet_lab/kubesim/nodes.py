@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from skynet_lab.kubesim.base import SIMULATED, Sim, set_condition, stable_hash
-from skynet_lab.kubesim.patches import clone
 from skynet_lab.kubesim.store import Obj, Store, now_rfc3339
 
 CP_LABEL = "node-role.kubernetes.io/control-plane"
@@ -197,7 +196,7 @@ def step_kube_system(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any
             continue
         node_k8s = node["status"]["nodeInfo"]["kubeletVersion"]
         for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-            _upsert(sim, _static_pod(comp, node, node_k8s, machine["ip"]), "kubelet")
+            sim.ensure(_static_pod(comp, node, node_k8s, machine["ip"]), manager="kubelet")
     cni = next(((m.get("config") or {}).get("cni") for m in registered if m.get("config")), "flannel")
     system = [_daemonset("kube-proxy", f"registry.k8s.io/kube-proxy:{k8s}", {"k8s-app": "kube-proxy"})]
     if cni == "flannel":
@@ -207,27 +206,7 @@ def step_kube_system(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any
     system.append(_coredns())
     system.append(_kube_dns())
     for obj in system:
-        _upsert(sim, obj, "talos")
-
-
-def _upsert(sim: Sim, obj: Obj, manager: str) -> None:
-    """Create `obj`, or roll it to a new image after an upgrade (static pods restart in place)."""
-    live = sim.ensure(obj, manager=manager)
-    if live is None or obj["kind"] not in ("Pod", "DaemonSet", "Deployment"):
-        return
-    spec = obj["spec"]["template"]["spec"] if "template" in obj["spec"] else obj["spec"]
-    images = [c["image"] for c in spec["containers"]]
-    live_spec = live["spec"]["template"]["spec"] if "template" in live["spec"] else live["spec"]
-    if [c.get("image") for c in live_spec.get("containers") or []] == images:
-        return
-
-    def roll(o: Obj) -> None:
-        target = o["spec"]["template"]["spec"] if "template" in o["spec"] else o["spec"]
-        target["containers"] = clone(spec["containers"])
-        if o["kind"] == "Pod":
-            o["status"] = clone(obj["status"])
-
-    sim.mutate(live, roll)
+        sim.ensure(obj, manager="talos")
 
 
 def _static_pod(comp: str, node: Obj, version: str, ip: str) -> Obj:
