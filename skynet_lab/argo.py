@@ -25,6 +25,7 @@ from skynet_lab.kubesim.base import DEFAULT_LATENCY, Sim
 from skynet_lab.kubesim.platform import Platform
 from skynet_lab.kubesim.store import Store, now_rfc3339
 from skynet_lab.kubesim.workloads import Controllers
+from skynet_tui import api
 
 LOG = "kube-sim.log"  # simulation errors, under the lab root
 SNAPSHOT = "kube-objects.json"  # the cluster's objects, kept across restarts of the lab
@@ -82,9 +83,9 @@ class Simulation:
         version = self.store.resource_version
         if version == self._saved:
             return
-        from skynet_tui.workspace import atomic_write
-
-        atomic_write(self.root / SNAPSHOT, json.dumps(self.store.snapshot(), separators=(",", ":")), 0o600)
+        api.atomic_write(
+            self.root / SNAPSHOT, json.dumps(self.store.snapshot(), separators=(",", ":")), 0o600
+        )
         self._saved, self._saved_at = version, time.monotonic()
 
     def _run(self) -> None:

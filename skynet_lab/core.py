@@ -13,6 +13,7 @@ from typing import Any
 
 from skynet_lab import hardware, state
 from skynet_lab.bin import install_fakes, lab_path
+from skynet_tui import api
 
 APID_PORT = 50000
 CP_BASE, WORKER_BASE = 11, 21  # control planes at .11+, workers at .21+
@@ -197,10 +198,8 @@ class Lab:
 
     def cluster_data(self, name: str = "lab") -> dict[str, Any]:
         """Valid answers (cluster.yaml as a dict) for this lab's machines."""
-        from skynet_tui import versions
-
-        release = versions.release_for(self.talos_version)
-        kubernetes = release.k8s_default if release else versions.DEFAULT_KUBERNETES
+        release = api.release_for(self.talos_version)
+        kubernetes = release.k8s_default if release else api.DEFAULT_KUBERNETES
         nodes = []
         for stored in state.load_stored_nodes(self.root):
             hw = stored["hardware"]
@@ -283,9 +282,7 @@ class Lab:
         self._latency = {**lab.get("latency", {})}
 
     def _write_state(self) -> None:
-        from skynet_tui import versions
-
-        release = versions.release_for(self.talos_version)
+        release = api.release_for(self.talos_version)
         now = time.time()
         planned = [(ip, "controlplane", f"cp-{i + 1}") for i, ip in enumerate(self.control_plane_ips)]
         planned += [(ip, "worker", f"worker-{i + 1}") for i, ip in enumerate(self.worker_ips)]
@@ -323,7 +320,7 @@ class Lab:
                 "api_url": None,
                 "versions": {
                     "talos": self.talos_version,
-                    "kubernetes": release.k8s_default if release else versions.DEFAULT_KUBERNETES,
+                    "kubernetes": release.k8s_default if release else api.DEFAULT_KUBERNETES,
                 },
                 "repo": str(self.repo_path),
                 "created_at": now,
@@ -333,11 +330,7 @@ class Lab:
     def _init_repo(self) -> None:
         if (self.repo_path / "HEAD").exists():
             return
-        from skynet_tui import launcher
-
-        result = launcher.run(
-            ["git", "init", "--bare", "--quiet", "--initial-branch=main", str(self.repo_path)]
-        )
+        result = api.run(["git", "init", "--bare", "--quiet", "--initial-branch=main", str(self.repo_path)])
         if not result.ok:
             raise LabError(f"cannot create the lab's GitOps repository: {result.tail(3)}")
 

@@ -14,6 +14,7 @@ import yaml
 
 from skynet_lab import state
 from skynet_lab.talosctl_cli import Invocation
+from skynet_tui import api
 
 APID_PORT = 50000
 
@@ -69,10 +70,8 @@ class TalosConfig:
         return (self.data.get("contexts") or {}).get(self.context) or {}
 
     def save(self) -> None:
-        from skynet_tui.workspace import atomic_write
-
         text = yaml.safe_dump(self.data, sort_keys=False, indent=4, default_flow_style=False)
-        atomic_write(self.path, text, 0o600)
+        api.atomic_write(self.path, text, 0o600)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 from skynet_lab import talos_merge
 from skynet_lab.talos_merge import ConfigError, Document
 from skynet_lab.talosctl_cli import Invocation
-from skynet_tui.talos import yamlio
+from skynet_tui import api
 
 TOKEN_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 DEFAULT_KUBERNETES = "1.36.3"
@@ -399,4 +399,4 @@ def talosconfig(inp: Inputs) -> Document:
 
 
 def serialize(docs: list[Document]) -> str:
-    return yamlio.dump_all(docs, indent=4)
+    return api.dump_yaml_all(docs, indent=4)

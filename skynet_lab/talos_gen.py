@@ -22,7 +22,7 @@ from skynet_lab.talos_contracts import (
 )
 from skynet_lab.talos_merge import ConfigError, Document
 from skynet_lab.talosctl_cli import CliError, Invocation, check_args
-from skynet_tui.talos import yamlio
+from skynet_tui import api
 
 # ---------------------------------------------------------------- command handlers
 
@@ -89,7 +89,7 @@ def gen_config(inv: Invocation) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     for kind in types:
-        text = rendered.get(kind) or yamlio.dump(talosconfig(inputs), indent=4)
+        text = rendered.get(kind) or api.dump_yaml(talosconfig(inputs), indent=4)
         if output == "-":
             sys.stdout.write(text)
             continue

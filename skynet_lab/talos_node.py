@@ -17,6 +17,7 @@ import yaml
 from skynet_lab import state, talos_health, talos_read
 from skynet_lab.talos_conn import Ctx, Failure
 from skynet_lab.talosctl_cli import CliError, Invocation, check_args
+from skynet_tui import api
 
 
 def handle(inv: Invocation) -> int:
@@ -252,9 +253,7 @@ def kubeconfig(ctx: Ctx) -> int:
         raise Failure("merging kubeconfigs is not simulated by the Skynet lab: pass --merge=false")
     if path.exists() and not ctx.inv.get("force"):
         raise Failure(f"kubeconfig file already exists, use --force to overwrite: {path}")
-    from skynet_tui.workspace import atomic_write
-
-    atomic_write(path, _kubeconfig_text(ctx, node), 0o600)
+    api.atomic_write(path, _kubeconfig_text(ctx, node), 0o600)
     return 0
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from skynet_lab.kubesim import charts
+from skynet_tui import api
 
 Obj = dict[str, Any]
 
@@ -44,9 +45,7 @@ class GitRepos:
         return None
 
     def _git(self, path: str, *args: str, stdin: str | None = None) -> str:
-        from skynet_tui import launcher
-
-        result = launcher.run(["git", "--git-dir", path, *args], stdin=stdin, timeout=20)
+        result = api.run(["git", "--git-dir", path, *args], stdin=stdin, timeout=20)
         if not result.ok:
             raise SourceError(result.tail(2) or f"git {args[0]} failed")
         return result.stdout
