@@ -167,7 +167,7 @@ def run_install(
     from skynet_tui.workspace import WorkspaceLocked
 
     console = console or Console(highlight=False)
-    plan = install_plan(cluster, ws, env=env, timing=timing)
+    plan = install_plan(cluster, ws, env=env, timing=timing, simulated=simulated)
     if _machine_steps_left(plan, ws) and not assume_yes:
         if not sys.stdin.isatty():
             print(
@@ -197,7 +197,7 @@ def run_install(
         disable=not console.is_terminal,
     )
     printer = Printer(console, progress)
-    runner = Runner(plan, ws, printer, env=env, max_parallel=max_parallel, simulated=simulated or None)
+    runner = Runner(plan, ws, printer, env=env, max_parallel=max_parallel)
     outcome: list[bool] = []
     with progress, _cancel_on_signals(runner):
         worker = threading.Thread(target=lambda: outcome.append(runner.run()), name="install")

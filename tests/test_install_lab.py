@@ -74,7 +74,13 @@ def install(lab, cluster, ws, **timing: float) -> tuple[int, str]:
     out = io.StringIO()
     console = Console(file=out, width=200, color_system=None)
     code = run_install(
-        cluster, ws, env=lab.env(), assume_yes=True, console=console, timing=fast_timing(**timing)
+        cluster,
+        ws,
+        env=lab.env(),
+        assume_yes=True,
+        console=console,
+        simulated=True,
+        timing=fast_timing(**timing),
     )
     return code, out.getvalue()
 

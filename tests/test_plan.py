@@ -90,7 +90,7 @@ def test_timing_scale_and_secret_sources(example_data: dict, ws: Workspace, tmp_
     example_data["spec"]["ingress"]["acme"] |= {"challenge": "dns01", "dns01": {"provider": "cloudflare",
                                                                               "tokenEnv": "CF_API_TOKEN"}}  # fmt: skip
     cluster = spec.parse(example_data)
-    plan = install_plan(cluster, ws, env={"SKYNET_TIMING_SCALE": "0.1", "SKYNET_LAB_DIR": "/x"})
+    plan = install_plan(cluster, ws, env={"SKYNET_TIMING_SCALE": "0.1"}, simulated=True)
     assert plan.simulated
     assert plan.secret_env == ("CF_API_TOKEN",) and plan.secret_files == (key,)
     assert plan.get("install-cp-1").timeout == pytest.approx(Timing().install_timeout * 0.1)

@@ -130,9 +130,16 @@ class Plan:
 
 
 def install_plan(
-    cluster: Cluster, ws: Workspace, *, env: dict[str, str] | None = None, timing: Timing | None = None
+    cluster: Cluster,
+    ws: Workspace,
+    *,
+    env: dict[str, str] | None = None,
+    timing: Timing | None = None,
+    simulated: bool = False,
 ) -> Plan:
-    """The install plan of a cluster (plan/install.py); `timing` defaults to real-machine delays and timeouts."""
+    """The install plan of a cluster (plan/install.py); `timing` defaults to real-machine delays and timeouts.
+
+    `simulated` says the machines are the lab's: every view of the plan then labels them SIMULATED."""
     from skynet_tui.plan.install import build
 
-    return build(cluster, ws, env=env, timing=timing)
+    return build(cluster, ws, env=env, timing=timing, simulated=simulated)

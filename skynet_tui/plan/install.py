@@ -83,7 +83,12 @@ def on_line(ctx: Context) -> Callable[[str, str], None]:
 
 
 def build(
-    cluster: Cluster, ws: Workspace, *, env: dict[str, str] | None = None, timing: Timing | None = None
+    cluster: Cluster,
+    ws: Workspace,
+    *,
+    env: dict[str, str] | None = None,
+    timing: Timing | None = None,
+    simulated: bool = False,
 ) -> Plan:
     env = dict(env if env is not None else os.environ)
     t = timing or Timing.from_env(env)
@@ -207,7 +212,7 @@ def build(
         name=f"install {cluster.name}",
         answers=fingerprint(cluster),
         steps=steps,
-        simulated="SKYNET_LAB_DIR" in env,
+        simulated=simulated,
         summary=lambda: platform.summary(cluster, ws),
         on_failure=platform.bundle,
         secret_env=tuple(n for n in (dns01 and dns01.token_env, creds and creds.token_env) if n),

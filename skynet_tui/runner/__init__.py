@@ -40,7 +40,6 @@ class Runner:
         env: dict[str, str] | None = None,
         max_parallel: int = 8,
         retry_delay: float | None = None,
-        simulated: bool | None = None,
     ):
         self.plan = plan
         self.ws = ws
@@ -48,7 +47,6 @@ class Runner:
         self.max_parallel = max(1, max_parallel)
         self._slots = threading.BoundedSemaphore(self.max_parallel)
         self.retry_delay = retry_delay  # overrides every step's delay (tests)
-        self.simulated = plan.simulated if simulated is None else simulated
         self._on_event = on_event
         self._emit_lock = threading.Lock()
         self._cancel = threading.Event()
@@ -93,7 +91,7 @@ class Runner:
         self.journal.write("run", pid=os.getpid(), plan=self.plan.name, answers=self.plan.answers or "")
         earlier = self.plan.finished_in_journal(self.ws)
         ordered = self.plan.order()
-        self._emit(events.PlanStarted(steps=tuple(s.info() for s in ordered), simulated=self.simulated))
+        self._emit(events.PlanStarted(steps=tuple(s.info() for s in ordered), simulated=self.plan.simulated))
         running: dict[Future[str], Step] = {}
         failed = False
         # Steps are threads (a wait holds no slot); the limit is on child processes, in Context.run.

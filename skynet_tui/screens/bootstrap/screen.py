@@ -187,10 +187,8 @@ class BootstrapScreen(Screen[bool]):
             return self.runner_factory(on_event)
         from skynet_tui import plan, runner
 
-        install = plan.install_plan(self.cluster, self.ws, env=self.env)
-        return runner.Runner(
-            install, self.ws, on_event, env=self.env, simulated=True if self.simulated else None
-        )
+        install = plan.install_plan(self.cluster, self.ws, env=self.env, simulated=self.simulated)
+        return runner.Runner(install, self.ws, on_event, env=self.env)
 
     @work(
         thread=True,
