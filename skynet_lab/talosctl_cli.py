@@ -1,13 +1,22 @@
-"""Parses talosctl argv the way cobra/pflag do, against the embedded v1.13.9 command table."""
+"""Parses talosctl argv the way cobra/pflag do, against the v1.13.9 command table (package data)."""
 
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from skynet_lab.talosctl_flags import COMMANDS
+TABLE = Path(__file__).parent / "data" / "talosctl-1.13.9-flags.json"
+
+# Command path without "talosctl" ("" is the root) → {long flag name: (shorthand or None, value type)}.
+# A value type of None is a boolean flag; every other type takes a value.
+COMMANDS: dict[str, dict[str, tuple[str | None, str | None]]] = {
+    path: {name: (spec["short"], spec["type"]) for name, spec in flags.items()}
+    for path, flags in json.loads(TABLE.read_text(encoding="utf-8"))["commands"].items()
+}
 
 BOOL_TYPES = (None, "true")  # no value needed: `--flag` alone means true; `--flag=false` is accepted
 LIST_TYPES = ("strings", "ipSlice")  # comma-separated, repeatable (pflag StringSlice)
