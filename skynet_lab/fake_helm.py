@@ -6,16 +6,33 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from skynet_lab import cli
 from skynet_lab.bin import quiet_on_broken_pipe
+from skynet_lab.cli import Flag, Invocation
 
 VERSION = "v3.19.0"
 COMMIT = "0000000000000000000000000000000000000000"
-SIMULATED = {"version", "template"}
-REAL_COMMANDS = {
+# helm's commands the lab does not simulate: named as such instead of "unknown command".
+REAL_COMMANDS = (
     "completion", "create", "dependency", "env", "get", "help", "history", "install", "lint", "list", "package",
     "plugin", "pull", "push", "registry", "repo", "rollback", "search", "show", "status", "test", "uninstall",
     "upgrade", "verify",
-}  # fmt: skip
+)  # fmt: skip
+# What the lab simulates: helm's global --namespace, then each simulated command's own flags.
+HELM = cli.Table(
+    "helm",
+    {
+        "": (Flag("namespace", "n", "string", persistent=True),),
+        "template": (
+            Flag("repo", None, "string"),
+            Flag("version", None, "string"),
+            Flag("values", "f", "strings"),
+            Flag("include-crds"),
+        ),
+        "version": (Flag("short"),),
+        **dict.fromkeys(REAL_COMMANDS),
+    },
+)
 TEMPLATE_USAGE = "Usage:  helm template [NAME] [CHART] [flags]"
 
 
@@ -30,49 +47,6 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
             _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
         )
     return out
-
-
-def _parse(
-    argv: list[str], value_flags: dict[str, str], bool_flags: set[str], multi: set[str]
-) -> tuple[list[str], dict[str, Any]]:
-    """Cobra-like parsing: `--flag value`, `--flag=value`, `-f value`; returns (positionals, flags)."""
-    args: list[str] = []
-    flags: dict[str, Any] = {}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            args += argv[i + 1 :]
-            break
-        if not arg.startswith("-") or arg == "-":
-            args.append(arg)
-            i += 1
-            continue
-        name, eq, inline = arg.partition("=")
-        key = value_flags.get(name) or (
-            name.lstrip("-") if name.lstrip("-") in bool_flags and name.startswith("--") else None
-        )
-        if key is None:
-            if name.startswith("--"):
-                raise HelmError(f"unknown flag: {name}")
-            raise HelmError(f"unknown shorthand flag: {name[1:2]!r} in {arg}")
-        if key in bool_flags:
-            flags[key] = inline.lower() != "false" if eq else True
-            i += 1
-            continue
-        if eq:
-            value = inline
-        elif i + 1 < len(argv):
-            value = argv[i + 1]
-            i += 1
-        else:
-            raise HelmError(f"flag needs an argument: {name}")
-        if key in multi:
-            flags.setdefault(key, []).extend(value.split(","))
-        else:
-            flags[key] = value
-        i += 1
-    return args, flags
 
 
 def _values(files: list[str]) -> dict[str, Any]:
@@ -102,30 +76,26 @@ def _values(files: list[str]) -> dict[str, Any]:
     return merged
 
 
-def template(argv: list[str]) -> int:
+def template(inv: Invocation) -> int:
     import yaml
 
     from skynet_lab.kubesim.charts import render
 
-    value_flags = {
-        "--repo": "repo", "--version": "version", "--namespace": "namespace", "-n": "namespace",
-        "--values": "values", "-f": "values", "--include-crds": "include-crds",
-    }  # fmt: skip
-    args, flags = _parse(argv, value_flags, {"include-crds"}, {"values"})
+    args, flags = inv.args, inv.flags
     if not args:
         raise HelmError(f'"helm template" requires at least 1 argument\n\n{TEMPLATE_USAGE}')
     if len(args) > 2:
         raise HelmError(f'"helm template" requires at most 2 arguments\n\n{TEMPLATE_USAGE}')
     release, chart = args if len(args) == 2 else ["release-name", args[0]]
-    repo = flags.get("repo", "")
+    repo = str(flags.get("repo", ""))
     if repo and not repo.startswith(("http://", "https://", "oci://", "file://")):
         raise HelmError(f"could not find protocol handler for: {repo.split(':', 1)[0]}")
-    values = _values(flags.get("values", []))
+    values = _values([str(v) for v in flags.get("values", [])])  # type: ignore[attr-defined]
     docs = render(
         release,
         chart,
-        namespace=flags.get("namespace", "default"),
-        version=flags.get("version", ""),
+        namespace=str(flags.get("namespace", "default")),
+        version=str(flags.get("version", "")),
         values=values,
         include_crds=bool(flags.get("include-crds")),
     )
@@ -138,9 +108,8 @@ def template(argv: list[str]) -> int:
     return 0
 
 
-def version(argv: list[str]) -> int:
-    _, flags = _parse(argv, {"--short": "short"}, {"short"}, set())
-    if flags.get("short"):
+def version(inv: Invocation) -> int:
+    if inv.get("short"):
         print(f"{VERSION}+simulated", flush=True)
     else:
         print(
@@ -158,22 +127,20 @@ def main(argv: list[str]) -> int:
 
 def _main(argv: list[str]) -> int:
     """Entry point of the fake `helm` executable."""
-    command = next((a for a in argv if not a.startswith("-")), "")
-    rest = list(argv)
-    if command:
-        rest.remove(command)
     try:
-        if command == "template":
-            return template(rest)
-        if command == "version":
-            return version(rest)
-        if command in REAL_COMMANDS:
-            raise HelmError(
-                f'"helm {command}" is not simulated by the Skynet lab (simulated: template, version)'
-            )
-        if not command:
-            raise HelmError("the Skynet lab's simulated helm needs a command: template or version")
-        raise HelmError(f'unknown command "{command}" for "helm"\nRun \'helm --help\' for usage.')
+        inv = cli.parse(HELM, argv)
+        if inv.command == ("template",):
+            return template(inv)
+        if inv.command == ("version",):
+            return version(inv)
+        raise HelmError(f'"{inv.path}" is not simulated by the Skynet lab (simulated: template, version)')
+    except cli.HelpRequested as exc:
+        print(cli.usage(HELM, exc.command), end="", flush=True)
+        return 0
+    except cli.CliError as exc:
+        hint = "" if exc.command else "\nRun 'helm --help' for usage."
+        print(f"Error: {exc.message}{hint}", file=sys.stderr, flush=True)
+        return 1
     except HelmError as exc:
         print(f"Error: {exc}", file=sys.stderr, flush=True)
         return 1

@@ -11,27 +11,56 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from skynet_lab import cli
 from skynet_lab.bin import quiet_on_broken_pipe
+from skynet_lab.cli import Flag, Invocation
 from skynet_lab.kubesim.kubectl_client import (
     BUILD_INFO,
     CLIENT_VERSION,
-    GLOBAL_VALUE,
     KUSTOMIZE_VERSION,
     Api,
     KubectlError,
     collection_path,
-    last,
-    parse,
     qualified,
     server_error,
 )
 
-REAL_COMMANDS = {
+# kubectl's commands the lab does not simulate: named as such instead of "unknown command".
+REAL_COMMANDS = (
     "annotate", "api-resources", "api-versions", "attach", "auth", "autoscale", "certificate", "cluster-info",
     "completion", "config", "cordon", "cp", "create", "debug", "delete", "describe", "diff", "drain", "edit",
     "events", "exec", "explain", "expose", "kustomize", "label", "logs", "patch", "plugin", "port-forward", "proxy",
     "replace", "rollout", "run", "scale", "set", "taint", "top", "uncordon", "wait",
-}  # fmt: skip
+)  # fmt: skip
+
+OUTPUT = Flag("output", "o", "string")
+# What the lab simulates: kubectl's global flags (on the root), then each simulated command's own flags.
+KUBECTL = cli.Table(
+    "kubectl",
+    {
+        "": tuple(
+            Flag(name, short, kind, persistent=True)
+            for name, short, kind in (
+                ("kubeconfig", None, "string"),
+                ("context", None, "string"),
+                ("cluster", None, "string"),
+                ("user", None, "string"),
+                ("namespace", "n", "string"),
+                ("request-timeout", None, "string"),
+                ("v", "v", "int"),
+            )
+        ),
+        "apply": (
+            Flag("filename", "f", "strings"),
+            Flag("server-side"),
+            Flag("force-conflicts"),
+            Flag("field-manager", None, "string"),
+        ),
+        "get": (OUTPUT, Flag("all-namespaces", "A")),
+        "version": (OUTPUT, Flag("client")),
+        **dict.fromkeys(REAL_COMMANDS),
+    },
+)
 
 
 def _client_version() -> dict[str, str]:
@@ -39,13 +68,12 @@ def _client_version() -> dict[str, str]:
     return {"major": major, "minor": minor, "gitVersion": CLIENT_VERSION, **BUILD_INFO}
 
 
-def cmd_version(argv: list[str]) -> int:
-    args, flags = parse(argv, {"-o", "--output"}, {"--client"}, "version")
-    if last(flags, "--client") != "true":
+def cmd_version(inv: Invocation) -> int:
+    if not inv.get("client"):
         raise KubectlError(
             "error: the Skynet lab's simulated kubectl reports its client version only: add --client"
         )
-    output = last(flags, "-o", "--output")
+    output = inv.get("output", "")
     if output not in ("", "json", "yaml"):
         raise KubectlError("error: --output must be 'yaml' or 'json'")
     doc: dict[str, Any] = {"clientVersion": _client_version(), "kustomizeVersion": KUSTOMIZE_VERSION}
@@ -100,28 +128,24 @@ def _read_manifests(sources: list[str]) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def cmd_apply(argv: list[str]) -> int:
-    args, flags = parse(
-        argv,
-        {"-f", "--filename", "--field-manager", "-o", "--output"},
-        {"--server-side", "--force-conflicts", "--validate"},
-        "apply",
-    )
-    sources = flags.get("-f", []) + flags.get("--filename", [])
-    if args:
-        raise KubectlError(f"error: Unexpected args: {args}\nSee 'kubectl apply -h' for help and examples")
+def cmd_apply(inv: Invocation) -> int:
+    sources = [str(s) for s in inv.get("filename", [])]  # type: ignore[attr-defined]
+    if inv.args:
+        raise KubectlError(
+            f"error: Unexpected args: {inv.args}\nSee 'kubectl apply -h' for help and examples"
+        )
     if not sources:
         raise KubectlError("error: must specify one of -f and -k")
-    if last(flags, "--server-side") != "true":
+    if not inv.get("server-side"):
         raise KubectlError(
             "error: the Skynet lab's simulated kubectl applies server-side only: add --server-side"
         )
-    manager = last(flags, "--field-manager", default="kubectl")
-    force = last(flags, "--force-conflicts") == "true"
+    manager = str(inv.get("field-manager", "kubectl"))
+    force = bool(inv.get("force-conflicts"))
     docs = _read_manifests(sources)
     if not docs:
         raise KubectlError("error: no objects passed to apply")
-    api = Api(flags)
+    api = Api(inv.flags)
     by_kind = {
         (f"{r['group']}/{r['version']}" if r["group"] else r["version"], r["kind"]): r
         for r in api.resources()
@@ -153,11 +177,7 @@ def cmd_apply(argv: list[str]) -> int:
             )
             continue
         namespace = meta.get("namespace") or api.namespace if res["namespaced"] else None
-        if (
-            res["namespaced"]
-            and last(flags, "--namespace", "-n")
-            and meta.get("namespace") not in (None, namespace)
-        ):
+        if res["namespaced"] and inv.get("namespace") and meta.get("namespace") not in (None, namespace):
             errors.append(
                 f'error: the namespace from the provided object "{meta["namespace"]}" does not match the namespace "{namespace}". You must pass \'--namespace={meta["namespace"]}\' to perform this operation.'
             )
@@ -214,22 +234,22 @@ def _clean(obj: dict[str, Any], res: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": obj.pop("apiVersion"), "kind": obj.pop("kind"), **obj}
 
 
-def cmd_get(argv: list[str]) -> int:
-    args, flags = parse(argv, {"-o", "--output"}, {"-A", "--all-namespaces"}, "get")
+def cmd_get(inv: Invocation) -> int:
+    args = inv.args
     if not args:
         raise KubectlError(
             'You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain pods).\nSee \'kubectl get -h\' for help and examples'
         )
-    output = last(flags, "-o", "--output")
+    output = inv.get("output", "")
     if output not in ("json", "yaml"):
         raise KubectlError(
             "error: the Skynet lab's simulated kubectl prints objects only: add -o yaml or -o json"
         )
-    all_ns = last(flags, "-A", "--all-namespaces") == "true"
+    all_ns = bool(inv.get("all-namespaces"))
     names = args[1:]
     if all_ns and names:
         raise KubectlError("error: a resource cannot be retrieved by name across all namespaces")
-    api = Api(flags)
+    api = Api(inv.flags)
     kinds = [r for word in args[0].split(",") if word for r in _resolve(api, word)]
     namespace = None if all_ns else api.namespace
     items: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -272,30 +292,24 @@ def main(argv: list[str]) -> int:
 
 def _main(argv: list[str]) -> int:
     """Entry point of the fake `kubectl` executable."""
-    rest = list(argv)
-    command = ""
-    i = 0
-    while i < len(rest):
-        arg = rest[i]
-        if arg.startswith("-"):
-            i += 2 if arg in GLOBAL_VALUE else 1
-            continue
-        command = rest.pop(i)
-        break
     try:
-        if command in COMMANDS:
-            return COMMANDS[command](rest)
-        if command in REAL_COMMANDS:
+        inv = cli.parse(KUBECTL, argv)
+        handler = COMMANDS.get(inv.command[0])
+        if handler is None:
             raise KubectlError(
-                f'error: "kubectl {command}" is not simulated by the Skynet lab (simulated: apply --server-side, get -o yaml|json, version --client)'
+                f'error: "{inv.path}" is not simulated by the Skynet lab '
+                "(simulated: apply --server-side, get -o yaml|json, version --client)"
             )
-        if not command:
-            raise KubectlError(
-                "error: the Skynet lab's simulated kubectl needs a command: apply, get or version"
-            )
-        raise KubectlError(
-            f'error: unknown command "{command}" for "kubectl"\nRun \'kubectl --help\' for usage.'
+        return handler(inv)
+    except cli.HelpRequested as exc:
+        print(cli.usage(KUBECTL, exc.command), end="", flush=True)
+        return 0
+    except cli.CliError as exc:
+        where = (
+            f"See '{' '.join(('kubectl', *exc.command))} --help'" if exc.command else "Run 'kubectl --help'"
         )
+        print(f"error: {exc.message}\n{where} for usage.", file=sys.stderr, flush=True)
+        return 1
     except KubectlError as exc:
         print(exc, file=sys.stderr, flush=True)
         return 1

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from skynet_lab import talosctl_cli
-from skynet_lab.talosctl_cli import CliError, HelpRequested, Invocation
+from skynet_lab import cli
+from skynet_lab.cli import CliError, HelpRequested, Invocation
+
+TABLE = Path(__file__).parent / "data" / "talosctl-1.13.9-flags.json"  # see data/SOURCE
 
 # The client version the simulated talosctl reports; the lab may pretend to be another release.
 VERSION_ENV = "SKYNET_LAB_TALOSCTL_VERSION"
@@ -16,6 +20,19 @@ DEFAULT_VERSION = "v1.13.9"
 # The build the simulated talosctl reports.
 SHA = "3ebd10a7"
 GO_VERSION = "go1.25.9"
+
+
+def load_table(path: Path = TABLE) -> cli.Table:
+    """Every talosctl command with its flags, as the CLI reference lists them (inherited flags included)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    commands = {
+        command: tuple(cli.Flag(name, spec["short"], spec["type"]) for name, spec in flags.items())
+        for command, flags in data["commands"].items()
+    }
+    return cli.Table(data["tool"], commands)
+
+
+TALOSCTL = load_table()
 
 
 def client_version() -> str:
@@ -35,7 +52,7 @@ def _local_handlers() -> dict[tuple[str, ...], Callable[[Invocation], int]]:
 
 def version_client(inv: Invocation) -> int:
     """`talosctl version --client [--short]`: the client half of `version`, printed to stdout."""
-    talosctl_cli.check_args(inv, exact=0)
+    cli.check_args(inv, exact=0)
     tag = client_version()
     print("Client:")
     if inv.get("short"):
@@ -77,17 +94,17 @@ def _print_error(exc: CliError) -> None:
     print(exc.message, file=sys.stderr)
     if exc.usage and any(word in exc.message for word in ("arg(s)", "flag", "command")):
         print(file=sys.stderr)
-        print(talosctl_cli.usage(exc.command), file=sys.stderr)
+        print(cli.usage(TALOSCTL, exc.command), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the fake executable; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        inv = talosctl_cli.parse(args)
+        inv = cli.parse(TALOSCTL, args)
         return dispatch(inv)
     except HelpRequested as exc:
-        print(talosctl_cli.usage(exc.command), end="")
+        print(cli.usage(TALOSCTL, exc.command), end="")
         return 0
     except CliError as exc:
         _print_error(exc)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from skynet_lab import state
-from skynet_lab.talosctl_cli import Invocation
+from skynet_lab.cli import Invocation
 from skynet_tui import api
 
 APID_PORT = 50000

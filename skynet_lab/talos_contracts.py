@@ -14,8 +14,8 @@ import secrets
 from typing import Any
 
 from skynet_lab import talos_merge
+from skynet_lab.cli import Invocation
 from skynet_lab.talos_merge import ConfigError, Document
-from skynet_lab.talosctl_cli import Invocation
 from skynet_tui import api
 
 TOKEN_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"

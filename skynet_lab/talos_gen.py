@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from skynet_lab import talos_merge
+from skynet_lab.cli import CliError, Invocation, check_args
 from skynet_lab.talos_contracts import (
     Inputs,
     check_bundle,
@@ -21,7 +22,6 @@ from skynet_lab.talos_contracts import (
     talosconfig,
 )
 from skynet_lab.talos_merge import ConfigError, Document
-from skynet_lab.talosctl_cli import CliError, Invocation, check_args
 from skynet_tui import api
 
 # ---------------------------------------------------------------- command handlers

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from skynet_lab import state
+from skynet_lab.cli import CliError, check_args
 from skynet_lab.talos_conn import Ctx, Failure, port_open, refused
-from skynet_lab.talosctl_cli import CliError, check_args
 
 Nodes = list[dict[str, Any]]
 Check = Callable[

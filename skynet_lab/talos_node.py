@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from skynet_lab import state, talos_health, talos_read
+from skynet_lab.cli import CliError, Invocation, check_args
 from skynet_lab.talos_conn import Ctx, Failure
-from skynet_lab.talosctl_cli import CliError, Invocation, check_args
 from skynet_tui import api
 
 

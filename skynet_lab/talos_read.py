@@ -8,9 +8,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from skynet_lab.cli import CliError, check_args
 from skynet_lab.talos_conn import Ctx, Failure
 from skynet_lab.talos_resources import Definition, definition, timestamp
-from skynet_lab.talosctl_cli import CliError, check_args
 
 Results = list[tuple[str, dict[str, Any], str | None]]  # (ip, node, error) per target of a read
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from skynet_lab import fake_talosctl, talos_merge, talosctl_cli
-from skynet_lab.talosctl_cli import COMMANDS, CliError, HelpRequested, Invocation
+from skynet_lab import cli, fake_talosctl, talos_merge
+from skynet_lab.cli import CliError, Flag, HelpRequested, Invocation
+from skynet_lab.fake_talosctl import TALOSCTL
 from tests.talos_helpers import FIXTURES, run_fake
 
 TOKEN = re.compile(r"^[0-9a-z]{6}\.[0-9a-z]{16}$")
@@ -33,17 +34,17 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 
 def test_the_command_table_is_talosctl_1_13_9() -> None:
-    data = json.loads(talosctl_cli.TABLE.read_text())
+    data = json.loads(fake_talosctl.TABLE.read_text())
     assert data["source"].startswith("siderolabs/talos v1.13.9 website/content/v1.13/reference/cli.md")
-    assert len(COMMANDS) == 109 and "gen config" in COMMANDS and "nodes" not in COMMANDS["gen config"]
-    assert COMMANDS["get"]["nodes"] == ("n", "strings") and COMMANDS["gen config"]["with-docs"] == (
-        None,
-        None,
-    )
+    commands = TALOSCTL.commands
+    assert len(commands) == 109 and "gen config" in commands
+    assert "nodes" not in TALOSCTL.flags_of(("gen", "config"))
+    assert Flag("nodes", "n", "strings") in commands["get"] and Flag("with-docs") in commands["gen config"]
 
 
 def test_parse_flag_spellings() -> None:
-    inv = talosctl_cli.parse(
+    inv = cli.parse(
+        TALOSCTL,
         [
             "-n",
             "10.0.0.1,10.0.0.2",
@@ -55,7 +56,7 @@ def test_parse_flag_spellings() -> None:
             "-e=10.0.0.9",
             "--",
             "-x",
-        ]
+        ],
     )
     assert inv.command == ("get",)
     assert inv.args == ["disks", "-x"]
@@ -66,7 +67,8 @@ def test_parse_flag_spellings() -> None:
 
 
 def test_parse_bool_false_string_arrays_and_durations() -> None:
-    inv = talosctl_cli.parse(
+    inv = cli.parse(
+        TALOSCTL,
         [
             "gen",
             "config",
@@ -79,14 +81,14 @@ def test_parse_bool_false_string_arrays_and_durations() -> None:
             "--config-patch=@c.yaml",
             "--additional-sans",
             "x,y",
-        ]
+        ],
     )
     assert inv.get("with-docs") is False and inv.get("force") is True
     assert inv.get("config-patch") == ["@a,b.yaml", "@c.yaml"]  # stringArray: never split on commas
     assert inv.get("additional-sans") == ["x", "y"]
-    health = talosctl_cli.parse(["health", "--wait-timeout", "1h2m3s", "-n", "a"])
+    health = cli.parse(TALOSCTL, ["health", "--wait-timeout", "1h2m3s", "-n", "a"])
     assert health.duration("wait-timeout") == 3723 and health.duration("missing", 5) == 5
-    assert isinstance(Invocation(("x",), {}, []).flags, dict)
+    assert isinstance(Invocation("talosctl", ("x",), {}, []).flags, dict)
 
 
 @pytest.mark.parametrize(
@@ -109,13 +111,13 @@ def test_parse_bool_false_string_arrays_and_durations() -> None:
 )
 def test_parse_errors_word_for_word(argv: list[str], message: str) -> None:
     with pytest.raises(CliError) as caught:
-        talosctl_cli.parse(argv)
+        cli.parse(TALOSCTL, argv)
     assert caught.value.message.startswith(message)
 
 
 def test_suggestion_for_a_misspelt_command() -> None:
     with pytest.raises(CliError) as caught:
-        talosctl_cli.parse(["verison"])
+        cli.parse(TALOSCTL, ["verison"])
     assert (
         caught.value.message == 'unknown command "verison" for "talosctl"\n\nDid you mean this?\n\tversion\n'
     )
@@ -124,7 +126,7 @@ def test_suggestion_for_a_misspelt_command() -> None:
 @pytest.mark.parametrize("argv", [[], ["--help"], ["gen"], ["gen", "nope"], ["get", "-h"], ["etcd"]])
 def test_help_and_command_groups(argv: list[str]) -> None:
     with pytest.raises(HelpRequested):
-        talosctl_cli.parse(argv)
+        cli.parse(TALOSCTL, argv)
 
 
 def test_unknown_flag_prints_error_blank_line_and_usage(capsys: pytest.CaptureFixture[str]) -> None:

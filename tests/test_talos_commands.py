@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from skynet_lab import talosctl_cli
+from skynet_lab import cli
+from skynet_lab.fake_talosctl import TALOSCTL
 from skynet_tui.talos import commands as c
 from skynet_tui.talos import parse
 
@@ -71,18 +72,18 @@ def test_every_argv_uses_only_real_talosctl_commands_and_flags(name: str) -> Non
     argv = ALL_BUILDERS[name]
     assert argv[0] == "talosctl"
     assert all(isinstance(a, str) for a in argv)
-    inv = talosctl_cli.parse(argv[1:])  # raises CliError on any flag talosctl 1.13.9 does not have
+    inv = cli.parse(TALOSCTL, argv[1:])  # raises CliError on any flag talosctl 1.13.9 does not have
     assert argv[1 : 1 + len(inv.command)] == list(inv.command)  # the command words come first
-    assert not talosctl_cli.is_group(inv.command)
+    assert not TALOSCTL.is_group(inv.command)
 
 
 def test_gen_secrets_pins_the_contract() -> None:
-    inv = talosctl_cli.parse(c.gen_secrets("/x/secrets.yaml", "v1.13.9")[1:])
+    inv = cli.parse(TALOSCTL, c.gen_secrets("/x/secrets.yaml", "v1.13.9")[1:])
     assert inv.flags == {"output-file": "/x/secrets.yaml", "talos-version": "v1.13"}
 
 
 def test_gen_config_always_passes_the_version_contract_and_install_image() -> None:
-    inv = talosctl_cli.parse(ALL_BUILDERS["gen config"][1:])
+    inv = cli.parse(TALOSCTL, ALL_BUILDERS["gen config"][1:])
     assert inv.args == ["homelab", "https://192.168.10.10:6443"]
     assert inv.get("with-secrets") == "/s.yaml"
     assert inv.get("talos-version") == "v1.13"
@@ -95,7 +96,7 @@ def test_gen_config_always_passes_the_version_contract_and_install_image() -> No
     assert inv.get("config-patch") == ["@/t/common.yaml"]
     assert inv.get("config-patch-control-plane") == ["@/t/controlplane.yaml"]
     assert inv.get("config-patch-worker") == ["@/t/worker.yaml"]
-    talosconfig = talosctl_cli.parse(ALL_BUILDERS["gen config talosconfig"][1:])
+    talosconfig = cli.parse(TALOSCTL, ALL_BUILDERS["gen config talosconfig"][1:])
     assert talosconfig.get("kubernetes-version") == "1.37.0" and talosconfig.get("talos-version") == "v1.14"
     assert talosconfig.get("output-types") == ["talosconfig"] and not talosconfig.has("config-patch")
 
@@ -114,30 +115,30 @@ def test_gen_config_rejects_an_endpoint_without_scheme() -> None:
 
 
 def test_node_facing_commands_name_the_node_and_talosconfig() -> None:
-    inv = talosctl_cli.parse(ALL_BUILDERS["health"][1:])
+    inv = cli.parse(TALOSCTL, ALL_BUILDERS["health"][1:])
     assert inv.nodes == ["192.168.10.11"] and inv.endpoints == ["192.168.10.11"]
     assert inv.get("talosconfig") == str(TC)
     assert inv.get("control-plane-nodes") == ["192.168.10.11", "192.168.10.12"]
     assert inv.get("worker-nodes") == ["192.168.10.21"]
     assert inv.duration("wait-timeout") == 1200
-    assert not talosctl_cli.parse(ALL_BUILDERS["health no workers"][1:]).has("worker-nodes")
+    assert not cli.parse(TALOSCTL, ALL_BUILDERS["health no workers"][1:]).has("worker-nodes")
 
-    kube = talosctl_cli.parse(ALL_BUILDERS["kubeconfig"][1:])
+    kube = cli.parse(TALOSCTL, ALL_BUILDERS["kubeconfig"][1:])
     assert (
         kube.args == ["/ws/secrets/kubeconfig"] and kube.get("merge") is False and kube.get("force") is True
     )
 
-    insecure = talosctl_cli.parse(ALL_BUILDERS["get insecure"][1:])
+    insecure = cli.parse(TALOSCTL, ALL_BUILDERS["get insecure"][1:])
     assert insecure.args == ["disks"] and insecure.get("insecure") is True and not insecure.has("talosconfig")
     assert insecure.get("output") == "json"
 
-    members = talosctl_cli.parse(ALL_BUILDERS["get members"][1:])
+    members = cli.parse(TALOSCTL, ALL_BUILDERS["get members"][1:])
     assert members.endpoints == ["192.168.10.12"] and members.nodes == ["192.168.10.11"]
 
-    etcd = talosctl_cli.parse(ALL_BUILDERS["etcd status"][1:])
+    etcd = cli.parse(TALOSCTL, ALL_BUILDERS["etcd status"][1:])
     assert etcd.command == ("etcd", "status") and etcd.nodes == ["192.168.10.11", "192.168.10.12"]
 
-    k8s = talosctl_cli.parse(ALL_BUILDERS["upgrade-k8s"][1:])
+    k8s = cli.parse(TALOSCTL, ALL_BUILDERS["upgrade-k8s"][1:])
     assert k8s.get("to") == "1.36.4" and k8s.get("dry-run") is True
 
 
@@ -161,7 +162,7 @@ def test_builders_refuse_calls_that_cannot_work(call) -> None:
 
 def test_duration_values() -> None:
     assert [c.duration(s) for s in (0, 45, 90, 1200, 5400)] == ["0s", "45s", "1m30s", "20m0s", "1h30m0s"]
-    assert [talosctl_cli.parse_duration(c.duration(s)) for s in (45, 1200, 5400)] == [45, 1200, 5400]
+    assert [cli.parse_duration(c.duration(s)) for s in (45, 1200, 5400)] == [45, 1200, 5400]
 
 
 # ---------------------------------------------------------------- parsers

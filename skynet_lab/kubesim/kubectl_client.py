@@ -1,4 +1,4 @@
-"""Argv parsing and the HTTP client of the lab's fake kubectl (standard library + PyYAML only: starts fast)."""
+"""The HTTP client of the lab's fake kubectl and kubectl's error wording (standard library + PyYAML only: starts fast)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,77 +21,21 @@ BUILD_INFO = {
     "compiler": "gc",
     "platform": "linux/amd64 (skynet lab, simulated)",
 }
-GLOBAL_VALUE = {
-    "--kubeconfig",
-    "--context",
-    "--namespace",
-    "-n",
-    "--request-timeout",
-    "--cluster",
-    "--user",
-    "-v",
-    "--v",
-}
 
 
 class KubectlError(Exception):
     """Printed as is to stderr (already in kubectl's words), exit code 1."""
 
 
-# -- argv ---------------------------------------------------------------------------------------------------
-def parse(
-    argv: list[str], value_flags: set[str], bool_flags: set[str], command: str
-) -> tuple[list[str], dict[str, list[str]]]:
-    """Cobra-style flags anywhere in argv; returns (positionals, {flag: [values]})."""
-    args: list[str] = []
-    flags: dict[str, list[str]] = {}
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg == "--":
-            args += argv[i + 1 :]
-            break
-        if not arg.startswith("-") or arg == "-":
-            args.append(arg)
-            i += 1
-            continue
-        name, eq, inline = arg.partition("=")
-        if not name.startswith("--") and len(name) > 2 and not eq:  # -nargocd, -ojson
-            name, eq, inline = name[:2], "=", name[2:]
-        if name in bool_flags:
-            flags.setdefault(name, []).append(inline if eq else "true")
-        elif name in value_flags or name in GLOBAL_VALUE:
-            if not eq:
-                if i + 1 >= len(argv):
-                    raise KubectlError(f"error: flag needs an argument: {name!r} in {name}")
-                inline = argv[i + 1]
-                i += 1
-            flags.setdefault(name, []).append(inline)
-        elif name.startswith("--"):
-            raise KubectlError(f"error: unknown flag: {name}\nSee 'kubectl {command} --help' for usage.")
-        else:
-            raise KubectlError(
-                f"error: unknown shorthand flag: {name[1:2]!r} in {arg}\nSee 'kubectl {command} --help' for usage."
-            )
-        i += 1
-    return args, flags
-
-
-def last(flags: dict[str, list[str]], *names: str, default: str = "") -> str:
-    for name in names:
-        if flags.get(name):
-            return flags[name][-1]
-    return default
-
-
 # -- the API connection ----------------------------------------------------------------------------------------
 class Api:
     """One HTTP connection to the server named by the kubeconfig, with kubectl's error wording."""
 
-    def __init__(self, flags: dict[str, list[str]]):
+    def __init__(self, flags: Mapping[str, object]):
+        """`flags`: the invocation's flags by long name (kubeconfig, context, namespace)."""
         import yaml
 
-        explicit = last(flags, "--kubeconfig")
+        explicit = str(flags.get("kubeconfig") or "")
         path = (
             explicit
             or (os.environ.get("KUBECONFIG", "").split(os.pathsep)[0])
@@ -104,16 +49,16 @@ class Api:
             config = {}
         except (OSError, yaml.YAMLError) as exc:
             raise KubectlError(f'error: error loading config file "{path}": {exc}') from None
-        ctx_name = last(flags, "--context") or config.get("current-context", "")
+        ctx_name = str(flags.get("context") or config.get("current-context", ""))
         contexts = {c.get("name"): c.get("context") or {} for c in config.get("contexts") or []}
-        if last(flags, "--context") and ctx_name not in contexts:
+        if flags.get("context") and ctx_name not in contexts:
             raise KubectlError(f'error: context "{ctx_name}" does not exist')
         context = contexts.get(ctx_name, {})
         clusters = {c.get("name"): c.get("cluster") or {} for c in config.get("clusters") or []}
         users = {u.get("name"): u.get("user") or {} for u in config.get("users") or []}
         server = (clusters.get(context.get("cluster")) or {}).get("server") or "http://localhost:8080"
         user = users.get(context.get("user")) or {}
-        self.namespace = last(flags, "--namespace", "-n") or context.get("namespace") or "default"
+        self.namespace = str(flags.get("namespace") or context.get("namespace") or "default")
         self.token = user.get("token") or ""
         if not self.token and user.get("tokenFile"):
             self.token = Path(user["tokenFile"]).read_text(encoding="utf-8").strip()
@@ -201,6 +146,3 @@ def collection_path(res: dict[str, Any], namespace: str | None) -> str:
 def qualified(res: dict[str, Any]) -> str:
     kind = res["kind"].lower()
     return f"{kind}.{res['group']}" if res["group"] else kind
-
-
-# -- commands --------------------------------------------------------------------------------------------------
