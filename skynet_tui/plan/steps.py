@@ -113,7 +113,9 @@ class Plan:
         """Step id → why a re-run skips it, from the journal (no machine is contacted)."""
         done = journal.finished(ws.journal, self.answers)
         return {
-            step.id: "finished in an earlier run" if done[step.id].status == "ok" else done[step.id].reason
+            step.id: "finished in an earlier run"
+            if done[step.id].status is journal.Outcome.OK
+            else done[step.id].reason
             for step in self.steps
             if step.id in done
         }

@@ -10,18 +10,17 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, TextIO
+from typing import TextIO
 
 from skynet_tui import events, launcher
 from skynet_tui import journal as journal_mod
+from skynet_tui.journal import DONE_STATUSES, Outcome
 from skynet_tui.plan import Plan, Step, StepError, Transient
 from skynet_tui.redact import Redactor
 from skynet_tui.runner.context import Cancelled, Context
 from skynet_tui.workspace import Workspace, WorkspaceError
 
-__all__ = ["CANCELLED", "FAILED", "OK", "SKIPPED", "Cancelled", "Context", "Runner"]
-
-OK, SKIPPED, FAILED, CANCELLED = "ok", "skipped", "failed", "cancelled"
+__all__ = ["Cancelled", "Context", "Outcome", "Runner"]
 
 
 class Runner:
@@ -59,7 +58,7 @@ class Runner:
         self._redactor = Redactor()
         self._extra_secrets: set[str] = set()
         self.journal: journal_mod.Journal | None = None
-        self.status: dict[str, str] = {}
+        self.status: dict[str, Outcome] = {}  # how each step of the current run ended
 
     # ------------------------------------------------------------------ public
 
@@ -90,25 +89,26 @@ class Runner:
         self.ws.ensure()
         self._refresh_redactor()
         self.journal = journal_mod.Journal(self.ws.journal)
-        self.journal.write("run", pid=os.getpid(), plan=self.plan.name, answers=self.plan.answers or "")
+        self.journal.run(self.plan.name, self.plan.answers or "")
         earlier = self.plan.finished_in_journal(self.ws)
         ordered = self.plan.order()
         self._emit(events.PlanStarted(steps=tuple(s.info() for s in ordered), simulated=self.simulated))
-        running: dict[Future[str], Step] = {}
+        running: dict[Future[Outcome], Step] = {}
+        started: set[str] = set()  # skipped, running or ended
         failed = False
         # Steps are threads (a wait holds no slot); the limit is on child processes, in Context.run.
         with ThreadPoolExecutor(max_workers=len(ordered) or 1, thread_name_prefix="step") as pool:
             while True:
                 for step in ordered:
-                    if step.id in self.status or failed or self._cancel.is_set():
+                    if step.id in started or failed or self._cancel.is_set():
                         continue
-                    if not all(self.status.get(dep) in (OK, SKIPPED) for dep in step.deps):
+                    if not all(self.status.get(dep) in DONE_STATUSES for dep in step.deps):
                         continue
+                    started.add(step.id)
                     if step.id in earlier:
-                        self.status[step.id] = SKIPPED
+                        self.status[step.id] = Outcome.SKIPPED
                         self._emit(events.StepSkipped(step.id, earlier[step.id]))
                         continue
-                    self.status[step.id] = "running"
                     running[pool.submit(self._execute, step)] = step
                 # Steps come in dependency order, so one pass also starts what the skips above unblocked.
                 if not running:
@@ -118,10 +118,10 @@ class Runner:
                     step = running.pop(future)
                     status = future.result()
                     self.status[step.id] = status
-                    failed = failed or status == FAILED
+                    failed = failed or status is Outcome.FAILED
         cancelled = self._cancel.is_set()
-        ok = not failed and not cancelled and all(self.status.get(s.id) in (OK, SKIPPED) for s in ordered)
-        self.journal.write("finish", status=OK if ok else CANCELLED if cancelled else FAILED)
+        ok = not failed and not cancelled and all(self.status.get(s.id) in DONE_STATUSES for s in ordered)
+        self.journal.finish(Outcome.OK if ok else Outcome.CANCELLED if cancelled else Outcome.FAILED)
         self._finish(ok, cancelled)
         return ok
 
@@ -130,7 +130,7 @@ class Runner:
         if ok and self.plan.summary is not None:
             summary = self.plan.summary()
         elif not ok:
-            waiting = [s.id for s in self.plan.steps if self.status.get(s.id) not in (OK, SKIPPED)]
+            waiting = [s.id for s in self.plan.steps if self.status.get(s.id) not in DONE_STATUSES]
             summary = (
                 "cancelled; run again to resume"
                 if cancelled
@@ -149,18 +149,18 @@ class Runner:
 
     # ------------------------------------------------------------------ one step
 
-    def _execute(self, step: Step) -> str:
+    def _execute(self, step: Step) -> Outcome:
         ctx = Context(self, step, time.monotonic() + step.timeout)
         try:
             try:
                 holds = step.postcondition is not None and self._holds(ctx)
             except Cancelled:
-                return CANCELLED  # cancelled before it started: nothing to record
+                return Outcome.CANCELLED  # cancelled before it started: nothing to record
             if holds:
                 reason = f"already done: {step.postcondition_text or 'postcondition holds'}"
-                self._journal("end", step.id, status=SKIPPED, reason=reason, duration=0.0)
+                self._journal().end(step.id, Outcome.SKIPPED, duration=0.0, reason=reason)
                 self._emit(events.StepSkipped(step.id, reason))
-                return SKIPPED
+                return Outcome.SKIPPED
             return self._attempts(ctx)
         finally:
             self._close_log(step.id)
@@ -177,10 +177,10 @@ class Runner:
         finally:
             ctx.probing = False
 
-    def _attempts(self, ctx: Context) -> str:
+    def _attempts(self, ctx: Context) -> Outcome:
         step = ctx.step
         delay = step.retry_delay if self.retry_delay is None else self.retry_delay
-        self._journal("start", step.id, attempt=1)
+        self._journal().start(step.id, 1)
         self._emit(events.StepStarted(step.id, 1))
         while True:
             self._log(step.id, f"--- attempt {ctx.attempt} ---")
@@ -196,7 +196,7 @@ class Runner:
                     if step.learns_secrets:  # before its error or anything after it is shown
                         self._refresh_redactor()
             except Cancelled:
-                return self._end(ctx, CANCELLED, "cancelled")
+                return self._end(ctx, Outcome.CANCELLED, "cancelled")
             except Transient as exc:
                 reason = self._redactor(str(exc))
                 out_of_tries = step.attempts and ctx.attempt >= step.attempts
@@ -204,19 +204,19 @@ class Runner:
                     why = f"gave up after {ctx.attempt} attempt(s)" if out_of_tries else "timed out"
                     return self._fail(ctx, f"{why}: {reason}")
                 ctx.attempt += 1
-                self._journal("retry", step.id, attempt=ctx.attempt, reason=reason)
+                self._journal().retry(step.id, ctx.attempt, reason)
                 self._emit(events.StepRetrying(step.id, ctx.attempt, step.attempts, delay, reason))
                 try:
                     ctx.sleep(delay)
                 except Cancelled:
-                    return self._end(ctx, CANCELLED, "cancelled")
+                    return self._end(ctx, Outcome.CANCELLED, "cancelled")
                 continue
             except StepError as exc:
                 return self._fail(ctx, self._redactor(str(exc)))
             except Exception as exc:
                 self._log(step.id, self._redactor(traceback.format_exc()))
                 return self._fail(ctx, self._redactor(f"{type(exc).__name__}: {exc}"))
-            return self._end(ctx, OK)
+            return self._end(ctx, Outcome.OK)
 
     def _run_argv(self, ctx: Context) -> None:
         step = ctx.step
@@ -233,29 +233,22 @@ class Runner:
             return
         ctx.check(result)
 
-    def _end(self, ctx: Context, status: str, reason: str = "") -> str:
+    def _end(self, ctx: Context, status: Outcome, reason: str = "") -> Outcome:
         step, duration = ctx.step, time.monotonic() - ctx.started
-        self._journal(
-            "end",
-            step.id,
-            status=status,
-            duration=round(duration, 3),
-            queued=round(ctx.queued, 3),
-            reason=reason,
-        )
-        if status == OK:
+        self._journal().end(step.id, status, duration=duration, queued=ctx.queued, reason=reason)
+        if status is Outcome.OK:
             self._emit(events.StepFinished(step.id, duration))
         else:
             self._emit(events.StepFailed(step.id, reason, duration))
         return status
 
-    def _fail(self, ctx: Context, error: str) -> str:
+    def _fail(self, ctx: Context, error: str) -> Outcome:
         step = ctx.step
         message = error + (f"; {step.hint}" if step.hint else "")
         with contextlib.suppress(ValueError):
             message += f" (log: {(self.ws.logs_dir / f'{step.id}.log').relative_to(self.ws.root)})"
         self._log(step.id, f"FAILED: {message}")
-        return self._end(ctx, FAILED, message)
+        return self._end(ctx, Outcome.FAILED, message)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -271,9 +264,9 @@ class Runner:
         node = None if step.target == "cluster" else step.target
         self._emit(events.StepLine(step.id, text, stream=stream, node=node, noise=noise))
 
-    def _journal(self, event: str, step: str, **fields: Any) -> None:
-        assert self.journal is not None
-        self.journal.write(event, step, **fields)
+    def _journal(self) -> journal_mod.Journal:
+        assert self.journal is not None, "written only while a run holds the workspace"
+        return self.journal
 
     def _log(self, step_id: str, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
