@@ -21,13 +21,14 @@ from types import ModuleType
 import yaml
 
 from skynet_tui import launcher, spec, versions
+from skynet_tui.events import LineStream
 from skynet_tui.redact import Redactor
 from skynet_tui.spec import Cluster
 from skynet_tui.talos import commands, parse, patches
 from skynet_tui.talos.images import installer_image
 from skynet_tui.workspace import Workspace, atomic_write
 
-LineCallback = Callable[[str, str], None]  # (stream "out" | "err" | "info", redacted line)
+LineCallback = Callable[[LineStream, str], None]  # (stream, redacted line)
 TALOSCTL_TIMEOUT = 120.0
 PARALLEL = 8  # per-node talosctl calls at once
 

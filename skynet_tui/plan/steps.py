@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from skynet_tui import journal
-from skynet_tui.events import StepInfo
+from skynet_tui.events import LineStream, StepInfo
 
 if TYPE_CHECKING:
     from skynet_tui.launcher import Result
@@ -137,6 +137,6 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise StepError(str(exc)) from None
 
 
-def on_line(ctx: Context) -> Callable[[str, str], None]:
+def on_line(ctx: Context) -> Callable[[LineStream, str], None]:
     """A launcher-style (stream, line) callback that shows lines under the step."""
     return lambda stream, line: ctx.line(line, stream=stream)

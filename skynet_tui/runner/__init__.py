@@ -10,17 +10,16 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TextIO
 
-from skynet_tui import events, launcher
+from skynet_tui import events
 from skynet_tui import journal as journal_mod
 from skynet_tui.journal import DONE_STATUSES, Outcome
 from skynet_tui.plan import Plan, Step, StepError, Transient
-from skynet_tui.redact import Redactor
-from skynet_tui.runner.context import Cancelled, Context
+from skynet_tui.runner.context import Context
+from skynet_tui.runner.services import Cancelled, ProcessSlots, Secrets, Services, StepLogs
 from skynet_tui.workspace import Workspace, WorkspaceError
 
-__all__ = ["Cancelled", "Context", "Outcome", "Runner"]
+__all__ = ["Cancelled", "Context", "Outcome", "Runner", "Services"]
 
 
 class Runner:
@@ -44,19 +43,20 @@ class Runner:
         self.plan = plan
         self.ws = ws
         self.env = dict(env if env is not None else os.environ)
-        self.max_parallel = max(1, max_parallel)
-        self._slots = threading.BoundedSemaphore(self.max_parallel)
         self.retry_delay = retry_delay  # overrides every step's delay (tests)
         self.simulated = plan.simulated if simulated is None else simulated
         self._on_event = on_event
         self._emit_lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._procs: set[launcher.Process] = set()
-        self._procs_lock = threading.Lock()
-        self._logs: dict[str, TextIO] = {}
-        self._logs_lock = threading.Lock()
-        self._redactor = Redactor()
-        self._extra_secrets: set[str] = set()
+        cancel = threading.Event()
+        self.services = Services(
+            ws=ws,
+            env=self.env,
+            cancel=cancel,
+            secrets=Secrets(ws, self.env, plan.secret_env, plan.secret_files),
+            logs=StepLogs(ws.logs_dir),
+            slots=ProcessSlots(max_parallel, cancel),
+            emit=self._emit,
+        )
         self.journal: journal_mod.Journal | None = None
         self.status: dict[str, Outcome] = {}  # how each step of the current run ended
 
@@ -64,17 +64,11 @@ class Runner:
 
     def cancel(self) -> None:
         """Stop: no new step starts, running children's process groups are terminated. Thread-safe."""
-        self._cancel.set()
-        with self._procs_lock:
-            running = list(self._procs)
-        threads = [threading.Thread(target=p.cancel, daemon=True) for p in running]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        self.services.cancel.set()
+        self.services.slots.cancel_all()
 
     def run(self) -> bool:
-        self._cancel.clear()
+        self.services.cancel.clear()
         self.status = {}
         try:
             with self.ws.lock():
@@ -87,7 +81,7 @@ class Runner:
 
     def _run_locked(self) -> bool:
         self.ws.ensure()
-        self._refresh_redactor()
+        self.services.secrets.refresh()
         self.journal = journal_mod.Journal(self.ws.journal)
         self.journal.run(self.plan.name, self.plan.answers or "")
         earlier = self.plan.finished_in_journal(self.ws)
@@ -100,7 +94,7 @@ class Runner:
         with ThreadPoolExecutor(max_workers=len(ordered) or 1, thread_name_prefix="step") as pool:
             while True:
                 for step in ordered:
-                    if step.id in started or failed or self._cancel.is_set():
+                    if step.id in started or failed or self.services.cancel.is_set():
                         continue
                     if not all(self.status.get(dep) in DONE_STATUSES for dep in step.deps):
                         continue
@@ -119,7 +113,7 @@ class Runner:
                     status = future.result()
                     self.status[step.id] = status
                     failed = failed or status is Outcome.FAILED
-        cancelled = self._cancel.is_set()
+        cancelled = self.services.cancel.is_set()
         ok = not failed and not cancelled and all(self.status.get(s.id) in DONE_STATUSES for s in ordered)
         self.journal.finish(Outcome.OK if ok else Outcome.CANCELLED if cancelled else Outcome.FAILED)
         self._finish(ok, cancelled)
@@ -138,9 +132,9 @@ class Runner:
             )
             if not cancelled and self.plan.on_failure is not None:
                 try:
-                    bundle = self.plan.on_failure(self.ws, self.env, self._redactor)
+                    bundle = self.plan.on_failure(self.ws, self.env, self.services.secrets.redactor)
                 except Exception as exc:  # a bundle is a courtesy; its failure must not hide the real one
-                    summary += f" (support bundle failed: {self._redactor(str(exc))})"
+                    summary += f" (support bundle failed: {self.services.secrets.redact(str(exc))})"
         self._emit(
             events.PlanFinished(
                 ok=ok, summary=summary, support_bundle=str(bundle) if bundle else None, cancelled=cancelled
@@ -150,7 +144,7 @@ class Runner:
     # ------------------------------------------------------------------ one step
 
     def _execute(self, step: Step) -> Outcome:
-        ctx = Context(self, step, time.monotonic() + step.timeout)
+        ctx = Context(self.services, step, time.monotonic() + step.timeout)
         try:
             try:
                 holds = step.postcondition is not None and self._holds(ctx)
@@ -163,7 +157,7 @@ class Runner:
                 return Outcome.SKIPPED
             return self._attempts(ctx)
         finally:
-            self._close_log(step.id)
+            self.services.logs.close(step.id)
 
     def _holds(self, ctx: Context) -> bool:
         ctx.probing = True
@@ -172,7 +166,7 @@ class Runner:
         except Cancelled:
             raise
         except Exception as exc:  # a probe that cannot tell means "not done": the step runs
-            self._log(ctx.step.id, f"postcondition probe: {self._redactor(str(exc))}")
+            ctx.log(f"postcondition probe: {ctx.redact(str(exc))}")
             return False
         finally:
             ctx.probing = False
@@ -183,9 +177,9 @@ class Runner:
         self._journal().start(step.id, 1)
         self._emit(events.StepStarted(step.id, 1))
         while True:
-            self._log(step.id, f"--- attempt {ctx.attempt} ---")
+            ctx.log(f"--- attempt {ctx.attempt} ---")
             try:
-                if self._cancel.is_set():
+                if self.services.cancel.is_set():
                     raise Cancelled()
                 try:
                     if callable(step.action):
@@ -194,11 +188,11 @@ class Runner:
                         self._run_argv(ctx)
                 finally:
                     if step.learns_secrets:  # before its error or anything after it is shown
-                        self._refresh_redactor()
+                        self.services.secrets.refresh()
             except Cancelled:
                 return self._end(ctx, Outcome.CANCELLED, "cancelled")
             except Transient as exc:
-                reason = self._redactor(str(exc))
+                reason = ctx.redact(str(exc))
                 out_of_tries = step.attempts and ctx.attempt >= step.attempts
                 if out_of_tries or ctx.remaining() <= delay:
                     why = f"gave up after {ctx.attempt} attempt(s)" if out_of_tries else "timed out"
@@ -212,10 +206,10 @@ class Runner:
                     return self._end(ctx, Outcome.CANCELLED, "cancelled")
                 continue
             except StepError as exc:
-                return self._fail(ctx, self._redactor(str(exc)))
+                return self._fail(ctx, ctx.redact(str(exc)))
             except Exception as exc:
-                self._log(step.id, self._redactor(traceback.format_exc()))
-                return self._fail(ctx, self._redactor(f"{type(exc).__name__}: {exc}"))
+                ctx.log(ctx.redact(traceback.format_exc()))
+                return self._fail(ctx, ctx.redact(f"{type(exc).__name__}: {exc}"))
             return self._end(ctx, Outcome.OK)
 
     def _run_argv(self, ctx: Context) -> None:
@@ -247,7 +241,7 @@ class Runner:
         message = error + (f"; {step.hint}" if step.hint else "")
         with contextlib.suppress(ValueError):
             message += f" (log: {(self.ws.logs_dir / f'{step.id}.log').relative_to(self.ws.root)})"
-        self._log(step.id, f"FAILED: {message}")
+        ctx.log(f"FAILED: {message}")
         return self._end(ctx, Outcome.FAILED, message)
 
     # ------------------------------------------------------------------ plumbing
@@ -259,48 +253,6 @@ class Runner:
             except Exception:  # a broken printer must not stop an install half-way
                 traceback.print_exc()
 
-    def _line(self, step: Step, text: str, stream: str, noise: bool) -> None:
-        self._log(step.id, f"[{stream}{' noise' if noise else ''}] {text}")
-        node = None if step.target == "cluster" else step.target
-        self._emit(events.StepLine(step.id, text, stream=stream, node=node, noise=noise))
-
     def _journal(self) -> journal_mod.Journal:
         assert self.journal is not None, "written only while a run holds the workspace"
         return self.journal
-
-    def _log(self, step_id: str, text: str) -> None:
-        stamp = time.strftime("%H:%M:%S")
-        with self._logs_lock:
-            handle = self._logs.get(step_id)
-            if handle is None:
-                self.ws.logs_dir.mkdir(parents=True, exist_ok=True)
-                handle = open(self.ws.logs_dir / f"{step_id}.log", "a", encoding="utf-8")  # noqa: SIM115
-                self._logs[step_id] = handle
-            for line in text.splitlines() or [""]:
-                handle.write(f"{stamp} {line}\n")
-            handle.flush()
-
-    def _close_log(self, step_id: str) -> None:
-        with self._logs_lock:
-            handle = self._logs.pop(step_id, None)
-        if handle is not None:
-            handle.close()
-
-    def _refresh_redactor(self) -> None:
-        redactor = self.ws.redactor()
-        redactor.add(*(self.env.get(name, "") for name in self.plan.secret_env), *self._extra_secrets)
-        for path in self.plan.secret_files:
-            redactor.add_file(path)
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                redactor.add(*(ln.strip() for ln in path.read_text().splitlines() if len(ln.strip()) >= 16))
-        self._redactor = redactor  # swapped whole: threads holding the old one keep a consistent object
-
-    def _track(self, process: launcher.Process) -> None:
-        with self._procs_lock:
-            self._procs.add(process)
-        if self._cancel.is_set():
-            process.cancel()
-
-    def _untrack(self, process: launcher.Process) -> None:
-        with self._procs_lock:
-            self._procs.discard(process)
