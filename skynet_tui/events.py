@@ -70,6 +70,14 @@ class StepFailed:
 
 
 @dataclass(frozen=True)
+class StepCancelled:
+    """The run was cancelled while this step was working; it runs again on the next run."""
+
+    step_id: str
+    duration: float
+
+
+@dataclass(frozen=True)
 class PlanFinished:
     ok: bool
     summary: str = ""
@@ -85,5 +93,6 @@ Event = (
     | StepFinished
     | StepSkipped
     | StepFailed
+    | StepCancelled
     | PlanFinished
 )

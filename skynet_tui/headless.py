@@ -31,7 +31,13 @@ if TYPE_CHECKING:
     from skynet_tui.workspace import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-MARK = {"ok": ("✓", "green"), "skip": ("↷", "cyan"), "fail": ("✗", "red"), "start": ("▶", "bold")}
+MARK = {
+    "ok": ("✓", "green"),
+    "skip": ("↷", "cyan"),
+    "fail": ("✗", "red"),
+    "cancel": ("■", "yellow"),
+    "start": ("▶", "bold"),
+}
 
 
 class Printer:
@@ -88,6 +94,8 @@ class Printer:
         elif isinstance(event, events.StepFailed):
             self.failures.append(event)
             self._step("fail", event.step_id, event.error, "red")
+        elif isinstance(event, events.StepCancelled):
+            self._step("cancel", event.step_id, "cancelled", "yellow")
         elif isinstance(event, events.PlanFinished):
             self.finished = event
 

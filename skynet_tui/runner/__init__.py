@@ -232,6 +232,8 @@ class Runner:
         self._journal().end(step.id, status, duration=duration, queued=ctx.queued, reason=reason)
         if status is Outcome.OK:
             self._emit(events.StepFinished(step.id, duration))
+        elif status is Outcome.CANCELLED:
+            self._emit(events.StepCancelled(step.id, duration))
         else:
             self._emit(events.StepFailed(step.id, reason, duration))
         return status

@@ -21,6 +21,7 @@ from skynet_tui.events import (
     Event,
     PlanFinished,
     PlanStarted,
+    StepCancelled,
     StepFailed,
     StepFinished,
     StepRetrying,
@@ -296,17 +297,12 @@ class BootstrapScreen(Screen[bool]):
             row = steps.ensure(event.step_id)
             if row.state != "done":  # done in this session's earlier run: keep its time
                 steps.update(event.step_id, state="skipped", duration=None, note=event.reason)
+        elif isinstance(event, StepCancelled):
+            steps.update(event.step_id, state="cancelled", duration=event.duration, note="cancelled")
         elif isinstance(event, StepFailed):
-            cancelled = event.error == "cancelled"
-            row = steps.update(
-                event.step_id,
-                state="cancelled" if cancelled else "failed",
-                duration=event.duration,
-                note=event.error,
-            )
-            if not cancelled:
-                self.notify(f"{row.info.title} ({row.info.target}) failed", severity="error", markup=False)
-                self._follow_to(event.step_id)
+            row = steps.update(event.step_id, state="failed", duration=event.duration, note=event.error)
+            self.notify(f"{row.info.title} ({row.info.target}) failed", severity="error", markup=False)
+            self._follow_to(event.step_id)
         elif isinstance(event, PlanFinished):
             self._finish(event)
 
