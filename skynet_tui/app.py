@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from skynet_tui.progress import Phase
 from skynet_tui.screens.wizard.catalog import STEPS
 from skynet_tui.screens.wizard.flow import Wizard
 from skynet_tui.screens.wizard.state import Answers, is_draft
@@ -251,7 +252,8 @@ class SkynetApp(App[int]):
         self.push_screen(UnsavedDialog("Quit Skynet?", can_save=wizard.can_save()), done)
 
     def install_running(self) -> bool:
-        return any(getattr(screen, "phase", None) in ("starting", "running") for screen in self.screen_stack)
+        running = (Phase.STARTING, Phase.RUNNING)
+        return any(getattr(screen, "phase", None) in running for screen in self.screen_stack)
 
     def exit_code(self) -> int:
         return 1 if self.install_ok is False else 0
