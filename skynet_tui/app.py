@@ -6,7 +6,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -15,13 +15,27 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from skynet_tui.progress import Phase
 from skynet_tui.screens.wizard.catalog import STEPS
 from skynet_tui.screens.wizard.flow import Wizard
 from skynet_tui.screens.wizard.state import Answers, is_draft
 
-BootstrapArgs = tuple[Any, Any, "dict[str, str] | None", bool]  # (cluster, ws, env, simulated)
+if TYPE_CHECKING:
+    from skynet_tui.spec import Cluster
+    from skynet_tui.workspace import Workspace
+
 # (cluster, ws, env) -> the install screen; tests pass one that records what it was given.
-BootstrapFactory = Callable[[Any, Any, "dict[str, str] | None"], Screen[Any]]
+BootstrapFactory = Callable[["Cluster", "Workspace", "dict[str, str] | None"], Screen[Any]]
+
+
+@dataclass(frozen=True)
+class BootstrapArgs:
+    """An install to open at start (`skynet demo`): the app ends with its outcome."""
+
+    cluster: Cluster
+    ws: Workspace
+    env: dict[str, str] | None = None
+    simulated: bool = False  # the machines are the lab's
 
 
 class SkynetApp(App[int]):
@@ -73,8 +87,8 @@ class SkynetApp(App[int]):
 
         self.push_screen(WelcomeScreen())
         if self.bootstrap is not None:
-            cluster, ws, env, simulated = self.bootstrap
-            self.open_install(cluster, ws, env, simulated, exit_after=True)
+            install = self.bootstrap
+            self.open_install(install.cluster, install.ws, install.env, install.simulated, exit_after=True)
         elif self.config is not None:
             self.open_config(self.config, self.workspace)
         elif self.start == "wizard":
@@ -118,7 +132,13 @@ class SkynetApp(App[int]):
             self.wizard = None
 
     def open_install(
-        self, cluster: Any, ws: Any, env: dict[str, str] | None, simulated: bool, *, exit_after: bool = False
+        self,
+        cluster: Cluster,
+        ws: Workspace,
+        env: dict[str, str] | None,
+        simulated: bool,
+        *,
+        exit_after: bool = False,
     ) -> None:
         """Push the install screen. When it closes: with `exit_after` the app ends with the outcome;
         after a success from the wizard, back to the welcome screen; after a failure, where it was."""
@@ -251,7 +271,8 @@ class SkynetApp(App[int]):
         self.push_screen(UnsavedDialog("Quit Skynet?", can_save=wizard.can_save()), done)
 
     def install_running(self) -> bool:
-        return any(getattr(screen, "phase", None) in ("starting", "running") for screen in self.screen_stack)
+        running = (Phase.STARTING, Phase.RUNNING)
+        return any(getattr(screen, "phase", None) in running for screen in self.screen_stack)
 
     def exit_code(self) -> int:
         return 1 if self.install_ok is False else 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+LineStream = Literal["out", "err", "info"]  # a child's stdout or stderr, or a line the step itself wrote
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class StepLine:
 
     step_id: str
     text: str
-    stream: str = "out"  # "out" | "err" | "info"
+    stream: LineStream = "out"
     node: str | None = None
     noise: bool = False
 
@@ -67,6 +70,14 @@ class StepFailed:
 
 
 @dataclass(frozen=True)
+class StepCancelled:
+    """The run was cancelled while this step was working; it runs again on the next run."""
+
+    step_id: str
+    duration: float
+
+
+@dataclass(frozen=True)
 class PlanFinished:
     ok: bool
     summary: str = ""
@@ -82,5 +93,6 @@ Event = (
     | StepFinished
     | StepSkipped
     | StepFailed
+    | StepCancelled
     | PlanFinished
 )

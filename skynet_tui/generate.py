@@ -17,18 +17,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import yaml
 
 from skynet_tui import launcher, spec, versions
+from skynet_tui.events import LineStream
 from skynet_tui.redact import Redactor
 from skynet_tui.spec import Cluster
 from skynet_tui.talos import commands, parse, patches
 from skynet_tui.talos.images import installer_image
 from skynet_tui.workspace import Workspace, atomic_write
 
-LineCallback = Callable[[str, str], None]  # (stream "out" | "err" | "info", redacted line)
+LineCallback = Callable[[LineStream, str], None]  # (stream, redacted line)
 TALOSCTL_TIMEOUT = 120.0
 PARALLEL = 8  # per-node talosctl calls at once
 
@@ -99,14 +99,15 @@ class _Talosctl:
     def refresh_redactor(self) -> None:
         self.redactor = self.ws.redactor()
 
-    def _kwargs(self) -> dict[str, Any]:
-        return {
-            "cwd": self.ws.root,
-            "env": self.env,
-            "on_line": self.on_line,
-            "redactor": self.redactor,
-            "timeout": TALOSCTL_TIMEOUT,
-        }
+    def _start(self, argv: Sequence[str]) -> launcher.Process:
+        return launcher.start(
+            argv,
+            cwd=self.ws.root,
+            env=self.env,
+            on_line=self.on_line,
+            redactor=self.redactor,
+            timeout=TALOSCTL_TIMEOUT,
+        )
 
     @staticmethod
     def _check(argv: Sequence[str], result: launcher.Result) -> launcher.Result:
@@ -117,13 +118,13 @@ class _Talosctl:
         return result
 
     def run(self, argv: Sequence[str]) -> launcher.Result:
-        return self._check(argv, launcher.run(argv, **self._kwargs()))
+        return self._check(argv, self._start(argv).wait())
 
     def run_all(self, argvs: list[list[str]]) -> None:
         """Several independent calls, a few at a time; the first failure is raised after all ended."""
         for start in range(0, len(argvs), PARALLEL):
             batch = argvs[start : start + PARALLEL]
-            processes = [launcher.start(argv, **self._kwargs()) for argv in batch]
+            processes = [self._start(argv) for argv in batch]
             results = [process.wait() for process in processes]
             for argv, result in zip(batch, results, strict=True):
                 self._check(argv, result)

@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.text import Text
 
 from skynet_tui import events
+from skynet_tui.progress import RunProgress, StepProgress, StepState, reduce
 
 if TYPE_CHECKING:
     from skynet_tui.plan import Plan
@@ -31,7 +32,13 @@ if TYPE_CHECKING:
     from skynet_tui.workspace import Workspace
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-MARK = {"ok": ("✓", "green"), "skip": ("↷", "cyan"), "fail": ("✗", "red"), "start": ("▶", "bold")}
+MARK = {
+    StepState.RUNNING: ("▶", "bold"),
+    StepState.DONE: ("✓", "green"),
+    StepState.SKIPPED: ("↷", "cyan"),
+    StepState.FAILED: ("✗", "red"),
+    StepState.CANCELLED: ("■", "yellow"),
+}
 
 
 class Printer:
@@ -41,55 +48,68 @@ class Printer:
         self.console = console
         self.progress = progress
         self.task: Any = None
-        self.titles: dict[str, str] = {}
+        self.state = RunProgress()
         self.width = 12
         self._noise_seen: dict[str, set[str]] = {}
-        self.finished: events.PlanFinished | None = None
-        self.failures: list[events.StepFailed] = []
         self.started = time.monotonic()
+
+    @property
+    def finished(self) -> events.PlanFinished | None:
+        return self.state.result
+
+    @property
+    def failures(self) -> list[StepProgress]:
+        return self.state.having(StepState.FAILED)
 
     def _print(self, text: Text) -> None:
         (self.progress.console if self.progress else self.console).print(
             text, highlight=False, soft_wrap=True
         )
 
-    def _step(self, mark: str, step_id: str, detail: str, style: str = "") -> None:
-        symbol, colour = MARK[mark]
+    def _title(self, step_id: str) -> str:
+        step = self.state.get(step_id)
+        return step.info.title if step else ""
+
+    def _step(self, step_id: str, detail: str, style: str = "") -> None:
+        """A step changed state: its mark, its id and `detail`; the progress bar counts the finished steps."""
+        step = self.state.get(step_id)
+        state = step.state if step else StepState.PENDING
+        symbol, colour = MARK.get(state, ("•", ""))
         text = Text(f"{symbol} ", style=colour)
-        text.append(f"{step_id:<{self.width}} ", style="bold" if mark == "start" else "")
+        text.append(f"{step_id:<{self.width}} ", style="bold" if state is StepState.RUNNING else "")
         text.append(detail, style=style)
         self._print(text)
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, completed=self.state.finished)
 
     def __call__(self, event: events.Event) -> None:
-        if isinstance(event, events.PlanStarted):
-            self.titles = {s.id: s.title for s in event.steps}
-            self.width = max((len(s.id) for s in event.steps), default=12)
-            if event.simulated:
-                self._print(Text("SIMULATED LAB: no real machine is touched", style="bold black on yellow"))
-            if self.progress is not None:
-                self.task = self.progress.add_task("install", total=len(event.steps))
-        elif isinstance(event, events.StepStarted):
-            self._step("start", event.step_id, self.titles.get(event.step_id, ""))
-        elif isinstance(event, events.StepLine):
-            self._line(event)
-        elif isinstance(event, events.StepRetrying):
-            tries = f"{event.attempt}/{event.max_attempts}" if event.max_attempts else f"{event.attempt}"
-            text = Text(f"  {'':<{self.width}} ↻ try {tries} in {event.delay:.3g}s: ", style="yellow")
-            text.append(event.reason, style="yellow dim")
-            self._print(text)
-        elif isinstance(event, events.StepFinished):
-            self._step(
-                "ok", event.step_id, f"{self.titles.get(event.step_id, '')}  {event.duration:.1f}s", "dim"
-            )
-            self._advance()
-        elif isinstance(event, events.StepSkipped):
-            self._step("skip", event.step_id, f"skipped: {event.reason}", "dim")
-            self._advance()
-        elif isinstance(event, events.StepFailed):
-            self.failures.append(event)
-            self._step("fail", event.step_id, event.error, "red")
-        elif isinstance(event, events.PlanFinished):
-            self.finished = event
+        self.state = reduce(self.state, event, time.monotonic())
+        match event:
+            case events.PlanStarted():
+                self.width = max((len(s.info.id) for s in self.state.steps), default=12)
+                if self.state.simulated:
+                    self._print(
+                        Text("SIMULATED LAB: no real machine is touched", style="bold black on yellow")
+                    )
+                if self.progress is not None:
+                    self.task = self.progress.add_task("install", total=len(self.state.steps))
+            case events.StepLine():
+                self._line(event)
+            case events.StepRetrying(attempt=attempt, max_attempts=most, delay=delay, reason=reason):
+                tries = f"{attempt}/{most}" if most else f"{attempt}"
+                text = Text(f"  {'':<{self.width}} ↻ try {tries} in {delay:.3g}s: ", style="yellow")
+                text.append(reason, style="yellow dim")
+                self._print(text)
+            case events.StepStarted(step_id=step_id):
+                self._step(step_id, self._title(step_id))
+            case events.StepFinished(step_id=step_id, duration=duration):
+                self._step(step_id, f"{self._title(step_id)}  {duration:.1f}s", "dim")
+            case events.StepSkipped(step_id=step_id, reason=reason):
+                self._step(step_id, f"skipped: {reason}", "dim")
+            case events.StepFailed(step_id=step_id, error=error):
+                self._step(step_id, error, "red")
+            case events.StepCancelled(step_id=step_id):
+                self._step(step_id, "cancelled", "yellow")
 
     def _line(self, event: events.StepLine) -> None:
         seen = self._noise_seen.setdefault(event.step_id, set())
@@ -105,10 +125,6 @@ class Printer:
         if event.noise:
             text.append("  (expected while it comes up; retrying)", style="dim")
         self._print(text)
-
-    def _advance(self) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.advance(self.task)
 
 
 def _machine_steps_left(plan: Plan, ws: Workspace) -> list[str]:
@@ -226,7 +242,7 @@ def _report(console: Console, printer: Printer, ws: Workspace, ok: bool) -> int:
         return EXIT_FAILED
     say(f"✗ Install stopped after {elapsed:.0f}s", "bold red")
     for failure in printer.failures:
-        say(f"  {failure.step_id}: {failure.error}", "red")
+        say(f"  {failure.info.id}: {failure.note}", "red")
     if finished and finished.summary:
         say(finished.summary)
     if finished and finished.support_bundle:

@@ -8,26 +8,50 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any, Literal, get_args
+
+Kind = Literal["run", "start", "retry", "end", "finish"]
+KINDS: frozenset[str] = frozenset(get_args(Kind))
+
+
+class Outcome(StrEnum):
+    """How a step (`end` records) or a run (`finish` records) ended; the values are the strings on disk."""
+
+    OK = "ok"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
 
 # End statuses that make a step count as finished for the next run.
-DONE_STATUSES = ("ok", "skipped")
+DONE_STATUSES = frozenset({Outcome.OK, Outcome.SKIPPED})
 
 
 @dataclass(frozen=True)
 class Record:
-    """One journal line: `event` is run | start | end; `status` (ends only) is ok | skipped | failed | cancelled."""
+    """One journal line; `status` is set on `end` and `finish` records only."""
 
     ts: float
     run: str
-    event: str
+    event: Kind
     step: str = ""
     attempt: int = 0
-    status: str = ""
+    status: Outcome | None = None
     duration: float = 0.0
     queued: float = 0.0  # of the duration, seconds spent waiting for a process slot
     reason: str = ""
     answers: str = ""  # run records: fingerprint of the answers the run was planned from
+
+
+def _record(data: dict[str, Any]) -> Record:
+    """A record from one parsed line; ValueError or TypeError when the line is not one."""
+    fields = {k: v for k, v in data.items() if k in Record.__dataclass_fields__}
+    if fields.get("event") not in KINDS:
+        raise ValueError(f"unknown journal event {fields.get('event')!r}")
+    fields["status"] = Outcome(fields["status"]) if fields.get("status") else None
+    return Record(**fields)
 
 
 def read(path: Path) -> list[Record]:
@@ -39,9 +63,8 @@ def read(path: Path) -> list[Record]:
     records = []
     for line in text.splitlines():
         try:
-            data = json.loads(line)
-            records.append(Record(**{k: v for k, v in data.items() if k in Record.__dataclass_fields__}))
-        except (ValueError, TypeError):
+            records.append(_record(json.loads(line)))
+        except (ValueError, TypeError, AttributeError):
             continue
     return records
 
@@ -86,8 +109,27 @@ class Journal:
             with open(self.path, "ab") as handle:
                 handle.write(b"\n")
 
-    def write(self, event: str, step: str = "", **fields: object) -> None:
-        data = {"ts": round(time.time(), 3), "run": self.run_id, "event": event, "step": step, **fields}
+    def run(self, plan: str, answers: str) -> None:
+        """The run began: which plan, planned from which answers, in which process."""
+        self._write("run", "", {"pid": os.getpid(), "plan": plan, "answers": answers})
+
+    def start(self, step: str, attempt: int) -> None:
+        self._write("start", step, {"attempt": attempt})
+
+    def retry(self, step: str, attempt: int, reason: str) -> None:
+        self._write("retry", step, {"attempt": attempt, "reason": reason})
+
+    def end(
+        self, step: str, status: Outcome, *, duration: float, queued: float = 0.0, reason: str = ""
+    ) -> None:
+        fields = {"status": status.value, "duration": round(duration, 3), "queued": round(queued, 3)}
+        self._write("end", step, {**fields, "reason": reason})
+
+    def finish(self, status: Outcome) -> None:
+        self._write("finish", "", {"status": status.value})
+
+    def _write(self, kind: Kind, step: str, fields: dict[str, object]) -> None:
+        data = {"ts": round(time.time(), 3), "run": self.run_id, "event": kind, "step": step, **fields}
         line = json.dumps(data, sort_keys=True) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from skynet_tui.redact import Redactor
 
-LineCallback = Callable[[str, str], None]  # (stream "out"|"err", redacted line without newline)
+Stream = Literal["out", "err"]
+LineCallback = Callable[[Stream, str], None]  # (stream, redacted line without newline)
 
 
 class ToolNotFound(RuntimeError):
@@ -41,7 +43,7 @@ class Result:
     argv: list[str]
     returncode: int
     stdout: str  # raw: for parsing only, never to be shown or logged
-    lines: list[tuple[str, str]] = field(default_factory=list)  # (stream, redacted line)
+    lines: list[tuple[Stream, str]] = field(default_factory=list)  # (stream, redacted line)
     timed_out: bool = False
     cancelled: bool = False
     duration: float = 0.0
@@ -50,7 +52,7 @@ class Result:
     def ok(self) -> bool:
         return self.returncode == 0 and not self.timed_out and not self.cancelled
 
-    def text(self, stream: str | None = None) -> str:
+    def text(self, stream: Stream | None = None) -> str:
         """Redacted output (both streams, or one), for messages."""
         return "\n".join(line for s, line in self.lines if stream is None or s == stream)
 
@@ -82,7 +84,7 @@ class Process:
         self.argv = [str(a) for a in argv]
         self._redactor = redactor or Redactor()
         self._on_line = on_line
-        self._lines: list[tuple[str, str]] = []
+        self._lines: list[tuple[Stream, str]] = []
         self._stdout: list[str] = []
         self._lock = threading.Lock()
         self._timed_out = False
@@ -116,7 +118,7 @@ class Process:
             self._timer.daemon = True
             self._timer.start()
 
-    def _emit(self, stream: str, chunk: str) -> None:
+    def _emit(self, stream: Stream, chunk: str) -> None:
         line = chunk.rstrip("\n").rstrip("\r")
         if stream == "out":
             self._stdout.append(chunk)
@@ -187,14 +189,33 @@ class Process:
         )
 
 
-def start(argv: Sequence[str], **kwargs: object) -> Process:
-    """Start a child; see `Process` for the keyword arguments."""
-    return Process(argv, **kwargs)  # type: ignore[arg-type]
+def start(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    on_line: LineCallback | None = None,
+    redactor: Redactor | None = None,
+    timeout: float | None = None,
+) -> Process:
+    """Start a child in its own process group; `wait()` on the Process it returns."""
+    return Process(argv, cwd=cwd, env=env, stdin=stdin, on_line=on_line, redactor=redactor, timeout=timeout)
 
 
-def run(argv: Sequence[str], **kwargs: object) -> Result:
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: str | None = None,
+    on_line: LineCallback | None = None,
+    redactor: Redactor | None = None,
+    timeout: float | None = None,
+) -> Result:
     """Run a child to its end, streaming redacted lines to `on_line` as they are printed."""
-    return Process(argv, **kwargs).wait()  # type: ignore[arg-type]
+    process = start(argv, cwd=cwd, env=env, stdin=stdin, on_line=on_line, redactor=redactor, timeout=timeout)
+    return process.wait()
 
 
 def foreground(argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> None:

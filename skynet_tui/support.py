@@ -28,7 +28,7 @@ def _redacted(text: str, redactor: Callable[[str], str]) -> str:
 
 def _overview(ws: Workspace) -> str:
     lines = ["Skynet support bundle: every file in it has passed the secret redactor.", ""]
-    failed = [r for r in journal.read(ws.journal) if r.event == "end" and r.status == "failed"]
+    failed = [r for r in journal.read(ws.journal) if r.event == "end" and r.status is journal.Outcome.FAILED]
     if failed:
         lines.append("Failed steps (latest run last):")
         lines += [f"  {r.step}: {r.reason}" for r in failed[-10:]]

@@ -17,6 +17,7 @@ from skynet_tui.events import (
     Event,
     PlanFinished,
     PlanStarted,
+    StepCancelled,
     StepFailed,
     StepFinished,
     StepInfo,
@@ -124,7 +125,7 @@ class ScriptedRunner:
                 self._emit(item)
             if self.cancelled.is_set():
                 for step_id in sorted(self._running):
-                    self._emit(StepFailed(step_id, "cancelled", 1.0))
+                    self._emit(StepCancelled(step_id, 1.0))
                 self._emit(PlanFinished(ok=False, summary="cancelled; run again to resume", cancelled=True))
                 return False
         return True
@@ -132,7 +133,7 @@ class ScriptedRunner:
     def _emit(self, event: Event) -> None:
         if isinstance(event, StepStarted):
             self._running.add(event.step_id)
-        elif isinstance(event, StepFinished | StepFailed | StepSkipped):
+        elif isinstance(event, StepFinished | StepFailed | StepCancelled | StepSkipped):
             self._running.discard(event.step_id)
         self.emitted += 1
         self.on_event(event)

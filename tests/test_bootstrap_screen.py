@@ -484,6 +484,8 @@ def test_lab_install_3_control_planes_2_workers_in_the_tui(tmp_path):
                 tags = {line.tag for line in screen.buffers[apply].lines}
                 assert tags & {node.hostname for node in cluster.control_planes + cluster.workers}
                 assert (ws.logs_dir / f"{apply}.log").is_file()
+                # Finished is posted when the phase changes and delivered on a later turn of the loop.
+                await wait_until(pilot, lambda: any(isinstance(m, BootstrapScreen.Finished) for m in seen))
                 assert any(isinstance(m, BootstrapScreen.Finished) and m.ok for m in seen)
                 await pilot.press("enter")
                 await wait_until(pilot, lambda: app.results == [True])

@@ -122,6 +122,7 @@ def test_cancel_terminates_every_child_process_group(ws: Workspace) -> None:
     assert not thread.is_alive() and result == [False]
     assert time.monotonic() - started < 5
     assert rec.finished.cancelled and not rec.finished.ok
+    assert {e.step_id for e in rec.of(events.StepCancelled)} == {"s0", "s1"} and not rec.of(events.StepFailed)
     assert not rec.of(events.StepStarted, "after")
     for pid in pids:
         assert process_state(pid) in (None, "Z"), f"{pid} outlived the cancel"

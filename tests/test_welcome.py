@@ -16,10 +16,11 @@ from textual.widgets import Input, OptionList, Static
 
 from skynet_tui import spec
 from skynet_tui.__main__ import main
-from skynet_tui.app import SkynetApp
+from skynet_tui.app import BootstrapArgs, SkynetApp
 from skynet_tui.commands import tui
 from skynet_tui.screens.welcome import find_workspaces
 from skynet_tui.screens.wizard import catalog, state
+from skynet_tui.workspace import Workspace
 from tests.wizard_helpers import SIZE, FakeInstall, fill
 
 
@@ -255,7 +256,9 @@ async def test_quitting_during_an_install_asks_first(tmp_path, example_data):
     path = tmp_path / "cluster.yaml"
     path.write_text(yaml.safe_dump(example_data))
     cluster = spec.load(path)
-    app = SkynetApp(bootstrap=(cluster, object(), None, False), bootstrap_factory=RunningInstall)
+    app = SkynetApp(
+        bootstrap=BootstrapArgs(cluster, Workspace.at(tmp_path / "ws")), bootstrap_factory=RunningInstall
+    )
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, RunningInstall)

@@ -78,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
 
             code = run_install(cluster, ws, env=env, assume_yes=True, simulated=True)
         else:
-            from skynet_tui.app import run_app
+            from skynet_tui.app import BootstrapArgs, run_app
 
-            code = run_app(bootstrap=(cluster, ws, env, True))
+            code = run_app(bootstrap=BootstrapArgs(cluster, ws, env, simulated=True))
             if code == 0:  # the screen with the summary is gone: keep it on the terminal
                 from skynet_tui.plan.platform import summary
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from skynet_tui import launcher
@@ -135,7 +135,7 @@ def _classify(url: str, branch: str, result: launcher.Result) -> GitOpsError:
 def push(
     ws: Workspace,
     cluster: Cluster,
-    on_line: Callable[[str, str], None] | None = None,
+    on_line: launcher.LineCallback | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 300.0,
 ) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from skynet_tui import gitops
-from skynet_tui.plan import Plan, Step, StepError, platform, probes
+from skynet_tui.plan import platform, probes
 from skynet_tui.plan.probes import NET_ERRORS, TLS_ERRORS
+from skynet_tui.plan.steps import Plan, Step, call, on_line
 from skynet_tui.talos import commands as talos
 
 if TYPE_CHECKING:
@@ -69,19 +69,6 @@ def fingerprint(cluster: Cluster) -> str:
     return hashlib.sha256(spec.dump(cluster).encode("utf-8")).hexdigest()[:16]
 
 
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call a domain function; its errors (GenerateError, GitOpsError, …) fail the step with their message."""
-    try:
-        return fn(*args, **kwargs)
-    except (ValueError, RuntimeError, OSError) as exc:
-        raise StepError(str(exc)) from None
-
-
-def on_line(ctx: Context) -> Callable[[str, str], None]:
-    """A launcher-style (stream, line) callback that shows lines under the step."""
-    return lambda stream, line: ctx.line(line, stream=stream)
-
-
 def build(
     cluster: Cluster,
     ws: Workspace,
@@ -97,7 +84,6 @@ def build(
     tc = ws.talosconfig
     preflight = tuple(f"preflight-{n.hostname}" for n in nodes)
     installs = tuple(f"install-{n.hostname}" for n in nodes)
-    retry = {"retry_delay": t.retry_delay}
 
     def generate(ctx: Context) -> None:
         from skynet_tui.generate import generate as run_generate
@@ -135,7 +121,7 @@ def build(
             timeout=t.preflight_timeout,
             show_stdout=False,
             hint=f"is {node.hostname} booted from the Talos ISO, and does {node.ip} answer on TCP 50000?",
-            **retry,
+            retry_delay=t.retry_delay,
         )
         for node in nodes
     ]
@@ -164,7 +150,7 @@ def build(
                 timeout=t.apply_timeout,
                 writes_machines=True,
                 hint="check the node's console; fix cluster.yaml and run again",
-                **retry,
+                retry_delay=t.retry_delay,
             ),
             Step(
                 f"install-{node.hostname}",
@@ -189,7 +175,7 @@ def build(
             done_when=("AlreadyExists", "etcd data directory is not empty"),
             transient=("bootstrap is not available yet", "time is not in sync yet", *NET_ERRORS),
             attempts=0, timeout=t.bootstrap_timeout, writes_machines=True,
-            hint=f"check etcd on {first.hostname}: talosctl -n {first.ip} service etcd", **retry,
+            hint=f"check etcd on {first.hostname}: talosctl -n {first.ip} service etcd", retry_delay=t.retry_delay,
         ),
         Step(
             "health", "Wait for the cluster to be healthy (talosctl health)",
@@ -197,7 +183,7 @@ def build(
                          wait_timeout=t.health_wait),
             deps=("bootstrap", *installs), transient=("timeout", "deadline exceeded", *NET_ERRORS),
             attempts=t.health_attempts, timeout=t.health_wait * t.health_attempts + 60,
-            hint="the last `waiting for …` line names the check that did not pass", **retry,
+            hint="the last `waiting for …` line names the check that did not pass", retry_delay=t.retry_delay,
         ),
         Step(
             "kubeconfig", "Fetch the admin kubeconfig into secrets/", kubeconfig, deps=("bootstrap",),

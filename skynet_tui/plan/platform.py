@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
 from skynet_tui import gitops
 from skynet_tui.gitops.bootstrap import GRAFANA_PASSWORD_FILE
-from skynet_tui.plan import Step, probes
+from skynet_tui.plan import probes
 from skynet_tui.plan.probes import KUBE_NOT_READY, NET_ERRORS
+from skynet_tui.plan.steps import Step, call
 
 if TYPE_CHECKING:
     from skynet_tui.plan.install import Timing
+    from skynet_tui.redact import Redactor
     from skynet_tui.runner import Context
     from skynet_tui.spec import Cluster
     from skynet_tui.workspace import Workspace
 
 KUBECTL_APPLY = ("apply", "--server-side", "--force-conflicts", "--field-manager", "skynet")
 ARGOCD_MANIFESTS = "argocd-install.yaml"  # under secrets/: a rendered chart may carry keys
+KUBE_TRANSIENT = NET_ERRORS + KUBE_NOT_READY  # kubectl against an API server that is still coming up
+KUBE_ATTEMPTS = 3
 
 
 def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
-    from skynet_tui.plan.install import call
-
     argocd = gitops.argocd_install(cluster)
     namespace = argocd["namespace"]
     gitops_dir = ws.root / cluster.spec.gitops.path
     apply = ["kubectl", "--kubeconfig", str(ws.kubeconfig), *KUBECTL_APPLY, "-f"]
-    kube = {"transient": NET_ERRORS + KUBE_NOT_READY, "attempts": 3, "retry_delay": t.retry_delay}
 
     def bootstrap_secrets(ctx: Context) -> None:
         password = None
@@ -75,11 +76,13 @@ def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
         ),
         Step(
             "secrets", "Create namespaces and out-of-git secrets", bootstrap_secrets, deps=("nodes-ready",),
-            timeout=t.kube_timeout, learns_secrets=True, **kube,
+            timeout=t.kube_timeout, learns_secrets=True,
+            transient=KUBE_TRANSIENT, attempts=KUBE_ATTEMPTS, retry_delay=t.retry_delay,
         ),
         Step(
             "argocd", "Install Argo CD (helm template | kubectl apply --server-side)", install_argocd,
-            deps=("secrets",), timeout=t.kube_timeout, **kube,
+            deps=("secrets",), timeout=t.kube_timeout,
+            transient=KUBE_TRANSIENT, attempts=KUBE_ATTEMPTS, retry_delay=t.retry_delay,
         ),
         Step(
             "argocd-ready", "Wait for Argo CD to roll out", probes.rollout(namespace, t.poll), deps=("argocd",),
@@ -88,7 +91,7 @@ def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
         Step(
             "root-app", "Apply the root Application (app of apps)",
             [*apply, str(gitops_dir / argocd["root_application"])], deps=("argocd-ready", "push"),
-            timeout=t.kube_timeout, **kube,
+            timeout=t.kube_timeout, transient=KUBE_TRANSIENT, attempts=KUBE_ATTEMPTS, retry_delay=t.retry_delay,
         ),
     ]  # fmt: skip
     previous = "root-app"
@@ -115,7 +118,7 @@ def waves(cluster: Cluster) -> list[tuple[int, list[str]]]:
     return sorted(grouped.items())
 
 
-def bundle(ws: Workspace, env: dict[str, str], redactor: Any) -> Path:
+def bundle(ws: Workspace, env: dict[str, str], redactor: Redactor) -> Path:
     from skynet_tui import support
 
     return support.write_bundle(ws, env=env, redactor=redactor)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from skynet_tui import versions
-from skynet_tui.plan import StepError
+from skynet_tui.plan.steps import StepError
 from skynet_tui.talos import commands as talos
 from skynet_tui.talos import parse
 

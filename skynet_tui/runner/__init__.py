@@ -10,18 +10,16 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any, TextIO
 
-from skynet_tui import events, launcher
+from skynet_tui import events
 from skynet_tui import journal as journal_mod
+from skynet_tui.journal import DONE_STATUSES, Outcome
 from skynet_tui.plan import Plan, Step, StepError, Transient
-from skynet_tui.redact import Redactor
-from skynet_tui.runner.context import Cancelled, Context
+from skynet_tui.runner.context import Context
+from skynet_tui.runner.services import Cancelled, ProcessSlots, Secrets, Services, StepLogs
 from skynet_tui.workspace import Workspace, WorkspaceError
 
-__all__ = ["CANCELLED", "FAILED", "OK", "SKIPPED", "Cancelled", "Context", "Runner"]
-
-OK, SKIPPED, FAILED, CANCELLED = "ok", "skipped", "failed", "cancelled"
+__all__ = ["Cancelled", "Context", "Outcome", "Runner", "Services"]
 
 
 class Runner:
@@ -44,36 +42,31 @@ class Runner:
         self.plan = plan
         self.ws = ws
         self.env = dict(env if env is not None else os.environ)
-        self.max_parallel = max(1, max_parallel)
-        self._slots = threading.BoundedSemaphore(self.max_parallel)
         self.retry_delay = retry_delay  # overrides every step's delay (tests)
         self._on_event = on_event
         self._emit_lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._procs: set[launcher.Process] = set()
-        self._procs_lock = threading.Lock()
-        self._logs: dict[str, TextIO] = {}
-        self._logs_lock = threading.Lock()
-        self._redactor = Redactor()
-        self._extra_secrets: set[str] = set()
+        cancel = threading.Event()
+        self.services = Services(
+            ws=ws,
+            env=self.env,
+            cancel=cancel,
+            secrets=Secrets(ws, self.env, plan.secret_env, plan.secret_files),
+            logs=StepLogs(ws.logs_dir),
+            slots=ProcessSlots(max_parallel, cancel),
+            emit=self._emit,
+        )
         self.journal: journal_mod.Journal | None = None
-        self.status: dict[str, str] = {}
+        self.status: dict[str, Outcome] = {}  # how each step of the current run ended
 
     # ------------------------------------------------------------------ public
 
     def cancel(self) -> None:
         """Stop: no new step starts, running children's process groups are terminated. Thread-safe."""
-        self._cancel.set()
-        with self._procs_lock:
-            running = list(self._procs)
-        threads = [threading.Thread(target=p.cancel, daemon=True) for p in running]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        self.services.cancel.set()
+        self.services.slots.cancel_all()
 
     def run(self) -> bool:
-        self._cancel.clear()
+        self.services.cancel.clear()
         self.status = {}
         try:
             with self.ws.lock():
@@ -86,27 +79,28 @@ class Runner:
 
     def _run_locked(self) -> bool:
         self.ws.ensure()
-        self._refresh_redactor()
+        self.services.secrets.refresh()
         self.journal = journal_mod.Journal(self.ws.journal)
-        self.journal.write("run", pid=os.getpid(), plan=self.plan.name, answers=self.plan.answers or "")
+        self.journal.run(self.plan.name, self.plan.answers or "")
         earlier = self.plan.finished_in_journal(self.ws)
         ordered = self.plan.order()
         self._emit(events.PlanStarted(steps=tuple(s.info() for s in ordered), simulated=self.plan.simulated))
-        running: dict[Future[str], Step] = {}
+        running: dict[Future[Outcome], Step] = {}
+        started: set[str] = set()  # skipped, running or ended
         failed = False
         # Steps are threads (a wait holds no slot); the limit is on child processes, in Context.run.
         with ThreadPoolExecutor(max_workers=len(ordered) or 1, thread_name_prefix="step") as pool:
             while True:
                 for step in ordered:
-                    if step.id in self.status or failed or self._cancel.is_set():
+                    if step.id in started or failed or self.services.cancel.is_set():
                         continue
-                    if not all(self.status.get(dep) in (OK, SKIPPED) for dep in step.deps):
+                    if not all(self.status.get(dep) in DONE_STATUSES for dep in step.deps):
                         continue
+                    started.add(step.id)
                     if step.id in earlier:
-                        self.status[step.id] = SKIPPED
+                        self.status[step.id] = Outcome.SKIPPED
                         self._emit(events.StepSkipped(step.id, earlier[step.id]))
                         continue
-                    self.status[step.id] = "running"
                     running[pool.submit(self._execute, step)] = step
                 # Steps come in dependency order, so one pass also starts what the skips above unblocked.
                 if not running:
@@ -116,10 +110,10 @@ class Runner:
                     step = running.pop(future)
                     status = future.result()
                     self.status[step.id] = status
-                    failed = failed or status == FAILED
-        cancelled = self._cancel.is_set()
-        ok = not failed and not cancelled and all(self.status.get(s.id) in (OK, SKIPPED) for s in ordered)
-        self.journal.write("finish", status=OK if ok else CANCELLED if cancelled else FAILED)
+                    failed = failed or status is Outcome.FAILED
+        cancelled = self.services.cancel.is_set()
+        ok = not failed and not cancelled and all(self.status.get(s.id) in DONE_STATUSES for s in ordered)
+        self.journal.finish(Outcome.OK if ok else Outcome.CANCELLED if cancelled else Outcome.FAILED)
         self._finish(ok, cancelled)
         return ok
 
@@ -128,7 +122,7 @@ class Runner:
         if ok and self.plan.summary is not None:
             summary = self.plan.summary()
         elif not ok:
-            waiting = [s.id for s in self.plan.steps if self.status.get(s.id) not in (OK, SKIPPED)]
+            waiting = [s.id for s in self.plan.steps if self.status.get(s.id) not in DONE_STATUSES]
             summary = (
                 "cancelled; run again to resume"
                 if cancelled
@@ -136,9 +130,9 @@ class Runner:
             )
             if not cancelled and self.plan.on_failure is not None:
                 try:
-                    bundle = self.plan.on_failure(self.ws, self.env, self._redactor)
+                    bundle = self.plan.on_failure(self.ws, self.env, self.services.secrets.redactor)
                 except Exception as exc:  # a bundle is a courtesy; its failure must not hide the real one
-                    summary += f" (support bundle failed: {self._redactor(str(exc))})"
+                    summary += f" (support bundle failed: {self.services.secrets.redact(str(exc))})"
         self._emit(
             events.PlanFinished(
                 ok=ok, summary=summary, support_bundle=str(bundle) if bundle else None, cancelled=cancelled
@@ -147,21 +141,21 @@ class Runner:
 
     # ------------------------------------------------------------------ one step
 
-    def _execute(self, step: Step) -> str:
-        ctx = Context(self, step, time.monotonic() + step.timeout)
+    def _execute(self, step: Step) -> Outcome:
+        ctx = Context(self.services, step, time.monotonic() + step.timeout)
         try:
             try:
                 holds = step.postcondition is not None and self._holds(ctx)
             except Cancelled:
-                return CANCELLED  # cancelled before it started: nothing to record
+                return Outcome.CANCELLED  # cancelled before it started: nothing to record
             if holds:
                 reason = f"already done: {step.postcondition_text or 'postcondition holds'}"
-                self._journal("end", step.id, status=SKIPPED, reason=reason, duration=0.0)
+                self._journal().end(step.id, Outcome.SKIPPED, duration=0.0, reason=reason)
                 self._emit(events.StepSkipped(step.id, reason))
-                return SKIPPED
+                return Outcome.SKIPPED
             return self._attempts(ctx)
         finally:
-            self._close_log(step.id)
+            self.services.logs.close(step.id)
 
     def _holds(self, ctx: Context) -> bool:
         ctx.probing = True
@@ -170,20 +164,20 @@ class Runner:
         except Cancelled:
             raise
         except Exception as exc:  # a probe that cannot tell means "not done": the step runs
-            self._log(ctx.step.id, f"postcondition probe: {self._redactor(str(exc))}")
+            ctx.log(f"postcondition probe: {ctx.redact(str(exc))}")
             return False
         finally:
             ctx.probing = False
 
-    def _attempts(self, ctx: Context) -> str:
+    def _attempts(self, ctx: Context) -> Outcome:
         step = ctx.step
         delay = step.retry_delay if self.retry_delay is None else self.retry_delay
-        self._journal("start", step.id, attempt=1)
+        self._journal().start(step.id, 1)
         self._emit(events.StepStarted(step.id, 1))
         while True:
-            self._log(step.id, f"--- attempt {ctx.attempt} ---")
+            ctx.log(f"--- attempt {ctx.attempt} ---")
             try:
-                if self._cancel.is_set():
+                if self.services.cancel.is_set():
                     raise Cancelled()
                 try:
                     if callable(step.action):
@@ -192,29 +186,29 @@ class Runner:
                         self._run_argv(ctx)
                 finally:
                     if step.learns_secrets:  # before its error or anything after it is shown
-                        self._refresh_redactor()
+                        self.services.secrets.refresh()
             except Cancelled:
-                return self._end(ctx, CANCELLED, "cancelled")
+                return self._end(ctx, Outcome.CANCELLED, "cancelled")
             except Transient as exc:
-                reason = self._redactor(str(exc))
+                reason = ctx.redact(str(exc))
                 out_of_tries = step.attempts and ctx.attempt >= step.attempts
                 if out_of_tries or ctx.remaining() <= delay:
                     why = f"gave up after {ctx.attempt} attempt(s)" if out_of_tries else "timed out"
                     return self._fail(ctx, f"{why}: {reason}")
                 ctx.attempt += 1
-                self._journal("retry", step.id, attempt=ctx.attempt, reason=reason)
+                self._journal().retry(step.id, ctx.attempt, reason)
                 self._emit(events.StepRetrying(step.id, ctx.attempt, step.attempts, delay, reason))
                 try:
                     ctx.sleep(delay)
                 except Cancelled:
-                    return self._end(ctx, CANCELLED, "cancelled")
+                    return self._end(ctx, Outcome.CANCELLED, "cancelled")
                 continue
             except StepError as exc:
-                return self._fail(ctx, self._redactor(str(exc)))
+                return self._fail(ctx, ctx.redact(str(exc)))
             except Exception as exc:
-                self._log(step.id, self._redactor(traceback.format_exc()))
-                return self._fail(ctx, self._redactor(f"{type(exc).__name__}: {exc}"))
-            return self._end(ctx, OK)
+                ctx.log(ctx.redact(traceback.format_exc()))
+                return self._fail(ctx, ctx.redact(f"{type(exc).__name__}: {exc}"))
+            return self._end(ctx, Outcome.OK)
 
     def _run_argv(self, ctx: Context) -> None:
         step = ctx.step
@@ -231,29 +225,24 @@ class Runner:
             return
         ctx.check(result)
 
-    def _end(self, ctx: Context, status: str, reason: str = "") -> str:
+    def _end(self, ctx: Context, status: Outcome, reason: str = "") -> Outcome:
         step, duration = ctx.step, time.monotonic() - ctx.started
-        self._journal(
-            "end",
-            step.id,
-            status=status,
-            duration=round(duration, 3),
-            queued=round(ctx.queued, 3),
-            reason=reason,
-        )
-        if status == OK:
+        self._journal().end(step.id, status, duration=duration, queued=ctx.queued, reason=reason)
+        if status is Outcome.OK:
             self._emit(events.StepFinished(step.id, duration))
+        elif status is Outcome.CANCELLED:
+            self._emit(events.StepCancelled(step.id, duration))
         else:
             self._emit(events.StepFailed(step.id, reason, duration))
         return status
 
-    def _fail(self, ctx: Context, error: str) -> str:
+    def _fail(self, ctx: Context, error: str) -> Outcome:
         step = ctx.step
         message = error + (f"; {step.hint}" if step.hint else "")
         with contextlib.suppress(ValueError):
             message += f" (log: {(self.ws.logs_dir / f'{step.id}.log').relative_to(self.ws.root)})"
-        self._log(step.id, f"FAILED: {message}")
-        return self._end(ctx, FAILED, message)
+        ctx.log(f"FAILED: {message}")
+        return self._end(ctx, Outcome.FAILED, message)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -264,48 +253,6 @@ class Runner:
             except Exception:  # a broken printer must not stop an install half-way
                 traceback.print_exc()
 
-    def _line(self, step: Step, text: str, stream: str, noise: bool) -> None:
-        self._log(step.id, f"[{stream}{' noise' if noise else ''}] {text}")
-        node = None if step.target == "cluster" else step.target
-        self._emit(events.StepLine(step.id, text, stream=stream, node=node, noise=noise))
-
-    def _journal(self, event: str, step: str, **fields: Any) -> None:
-        assert self.journal is not None
-        self.journal.write(event, step, **fields)
-
-    def _log(self, step_id: str, text: str) -> None:
-        stamp = time.strftime("%H:%M:%S")
-        with self._logs_lock:
-            handle = self._logs.get(step_id)
-            if handle is None:
-                self.ws.logs_dir.mkdir(parents=True, exist_ok=True)
-                handle = open(self.ws.logs_dir / f"{step_id}.log", "a", encoding="utf-8")  # noqa: SIM115
-                self._logs[step_id] = handle
-            for line in text.splitlines() or [""]:
-                handle.write(f"{stamp} {line}\n")
-            handle.flush()
-
-    def _close_log(self, step_id: str) -> None:
-        with self._logs_lock:
-            handle = self._logs.pop(step_id, None)
-        if handle is not None:
-            handle.close()
-
-    def _refresh_redactor(self) -> None:
-        redactor = self.ws.redactor()
-        redactor.add(*(self.env.get(name, "") for name in self.plan.secret_env), *self._extra_secrets)
-        for path in self.plan.secret_files:
-            redactor.add_file(path)
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                redactor.add(*(ln.strip() for ln in path.read_text().splitlines() if len(ln.strip()) >= 16))
-        self._redactor = redactor  # swapped whole: threads holding the old one keep a consistent object
-
-    def _track(self, process: launcher.Process) -> None:
-        with self._procs_lock:
-            self._procs.add(process)
-        if self._cancel.is_set():
-            process.cancel()
-
-    def _untrack(self, process: launcher.Process) -> None:
-        with self._procs_lock:
-            self._procs.discard(process)
+    def _journal(self) -> journal_mod.Journal:
+        assert self.journal is not None, "written only while a run holds the workspace"
+        return self.journal

@@ -6,13 +6,12 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from skynet_tui import launcher
+from skynet_tui import events, launcher
+from skynet_tui.events import LineStream
 from skynet_tui.plan import Step, StepError, Transient
-
-if TYPE_CHECKING:
-    from skynet_tui.runner import Runner
+from skynet_tui.runner.services import Cancelled, Services
 
 
 def command_name(argv: list[str]) -> str:
@@ -21,18 +20,14 @@ def command_name(argv: list[str]) -> str:
     return f"{Path(argv[0]).name} {verb}".strip() if argv else "?"
 
 
-class Cancelled(Exception):
-    """The run was cancelled while this step was working."""
-
-
 class Context:
     """What a step's action and postcondition see: the workspace, the env, and ways to run, print and wait."""
 
-    def __init__(self, runner: Runner, step: Step, deadline: float):
-        self.runner = runner
+    def __init__(self, services: Services, step: Step, deadline: float):
+        self.services = services
         self.step = step
-        self.ws = runner.ws
-        self.env = runner.env
+        self.ws = services.ws
+        self.env = services.env
         self.attempt = 1
         self.deadline = deadline
         self.started = time.monotonic()
@@ -43,23 +38,29 @@ class Context:
 
     @property
     def cancelled(self) -> bool:
-        return self.runner._cancel.is_set()
+        return self.services.cancel.is_set()
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
     def redact(self, text: str) -> str:
-        return self.runner._redactor(text)
+        return self.services.secrets.redact(text)
 
-    def line(self, text: str, *, stream: str = "info", noise: bool | None = None) -> None:
+    def log(self, text: str) -> None:
+        """Write to this step's log file only."""
+        self.services.logs.write(self.step.id, text)
+
+    def line(self, text: str, *, stream: LineStream = "info", noise: bool | None = None) -> None:
         """Show a line under this step (redacted here; lines matching a transient pattern are noise)."""
         clean = self.redact(text)
         if self.probing:  # a postcondition probe's output goes to the log only
-            self.runner._log(self.step.id, f"[probe {stream}] {clean}")
+            self.log(f"[probe {stream}] {clean}")
             return
         if noise is None:
             noise = any(p.search(clean) for p in self._noise)
-        self.runner._line(self.step, clean, stream, noise)
+        self.log(f"[{stream}{' noise' if noise else ''}] {clean}")
+        node = None if self.step.target == "cluster" else self.step.target
+        self.services.emit(events.StepLine(self.step.id, clean, stream=stream, node=node, noise=noise))
 
     def run(
         self,
@@ -74,16 +75,13 @@ class Context:
         if self.cancelled:
             raise Cancelled()
 
-        def on_line(stream: str, text: str) -> None:
+        def on_line(stream: launcher.Stream, text: str) -> None:
             if stream == "err" or show_stdout:
                 self.line(text, stream=stream)
 
-        queued = time.monotonic()
-        while not self.runner._slots.acquire(timeout=0.1):  # at most max_parallel children at once
-            if self.cancelled:
-                raise Cancelled()
-        self.queued += time.monotonic() - queued
-        try:
+        slots = self.services.slots
+        with slots.hold() as waited:  # at most max_parallel children at once
+            self.queued += waited
             limit = (
                 max(0.1, self.remaining()) if timeout is None else min(timeout, max(0.1, self.remaining()))
             )
@@ -94,18 +92,13 @@ class Context:
                     env=self.env,
                     stdin=stdin,
                     on_line=on_line,
-                    redactor=self.runner._redactor,
+                    redactor=self.services.secrets.redactor,
                     timeout=limit,
                 )
             except launcher.ToolNotFound as exc:
                 raise StepError(str(exc)) from None
-            self.runner._track(process)
-            try:
+            with slots.running(process):
                 result = process.wait()
-            finally:
-                self.runner._untrack(process)
-        finally:
-            self.runner._slots.release()
         if result.cancelled or self.cancelled:
             raise Cancelled()
         return result
@@ -124,7 +117,7 @@ class Context:
 
     def sleep(self, seconds: float) -> None:
         """Sleep, waking at once on cancel; never past the step's deadline."""
-        if self.runner._cancel.wait(max(0.0, min(seconds, self.remaining()))):
+        if self.services.cancel.wait(max(0.0, min(seconds, self.remaining()))):
             raise Cancelled()
 
     def wait(self, probe: Callable[[], tuple[bool, str]], *, interval: float, what: str) -> None:
@@ -144,6 +137,7 @@ class Context:
     def kube(self) -> Any:
         """A kubernetes ApiClient built from the workspace kubeconfig (one per step)."""
         if self._kube is None:
+            # Imported here: the kubernetes client is slow to import and most steps never need it.
             from skynet_tui import kube
 
             self._kube = kube.client(self.ws.kubeconfig)
@@ -151,9 +145,8 @@ class Context:
 
     def refresh_secrets(self) -> None:
         """Re-read secrets/ into the redactor now (a callable that just wrote a secret calls this)."""
-        self.runner._refresh_redactor()
+        self.services.secrets.refresh()
 
     def add_secrets(self, *values: str) -> None:
         """Redact these values from now on (secrets held in memory only, e.g. read from a key file)."""
-        self.runner._extra_secrets.update(v for v in values if v)
-        self.runner._refresh_redactor()
+        self.services.secrets.learn(*values)

@@ -1,6 +1,6 @@
 """Reusable widgets: the step checklist and the bounded log pane."""
 
 from skynet_tui.widgets.logview import LineBuffer, LogEntry, LogView, make_entry
-from skynet_tui.widgets.steps import StepList, StepRow, format_duration
+from skynet_tui.widgets.steps import StepList, format_duration
 
-__all__ = ["LineBuffer", "LogEntry", "LogView", "StepList", "StepRow", "format_duration", "make_entry"]
+__all__ = ["LineBuffer", "LogEntry", "LogView", "StepList", "format_duration", "make_entry"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -15,20 +14,19 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
-from skynet_tui.events import StepInfo
+from skynet_tui.progress import ACTIVE, StepProgress, StepState
 from skynet_tui.widgets.lines import LineScrollView
 
-STATES = ("pending", "running", "retrying", "done", "skipped", "failed", "cancelled")
 ICONS = {
-    "pending": "○",
-    "running": "▶",
-    "retrying": "↻",
-    "done": "✔",
-    "skipped": "↷",
-    "failed": "✖",
-    "cancelled": "■",
+    StepState.PENDING: "○",
+    StepState.RUNNING: "▶",
+    StepState.RETRYING: "↻",
+    StepState.DONE: "✔",
+    StepState.SKIPPED: "↷",
+    StepState.FAILED: "✖",
+    StepState.CANCELLED: "■",
 }
-FINISHED = frozenset({"done", "skipped"})
+HIGHLIGHTED = ACTIVE | {StepState.FAILED}  # rows whose title takes the state's colour
 
 
 def format_duration(seconds: float) -> str:
@@ -59,25 +57,6 @@ def _fit(text: str, width: int) -> str:
     return out + "…" + " " * (width - 1 - cell_len(out))
 
 
-@dataclass
-class StepRow:
-    """What the checklist knows about one step."""
-
-    info: StepInfo
-    state: str = "pending"
-    attempt: int = 1
-    started: float | None = None  # clock() when the current attempt started
-    duration: float | None = None  # set when the step ended
-    note: str = ""  # skip reason, retry reason or error
-
-    def elapsed(self, now: float) -> float | None:
-        if self.duration is not None:
-            return self.duration
-        if self.started is not None and self.state in ("running", "retrying"):
-            return now - self.started
-        return None
-
-
 class StepList(LineScrollView, can_focus=True):
     """A keyboard- and mouse-navigable checklist of the plan's steps; only visible rows are rendered."""
 
@@ -95,7 +74,7 @@ class StepList(LineScrollView, can_focus=True):
         "steplist--cursor",
         "steplist--cursor-blurred",
         "steplist--muted",
-        *(f"steplist--{state}" for state in STATES),
+        *(f"steplist--{state}" for state in StepState),
     }
 
     DEFAULT_CSS = """
@@ -144,48 +123,24 @@ class StepList(LineScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.clock = clock
-        self.rows: list[StepRow] = []
+        self.rows: Sequence[StepProgress] = ()
         self._index: dict[str, int] = {}
 
     # ------------------------------------------------------------------ model
 
-    def set_steps(self, steps: Sequence[StepInfo]) -> None:
-        """Show these steps in this order; steps already known keep their state."""
-        old = {row.info.id: row for row in self.rows}
-        self.rows = []
-        for info in steps:
-            row = old.get(info.id)
-            if row is None:
-                row = StepRow(info)
-            else:
-                row.info = info
-            self.rows.append(row)
-        self._index = {row.info.id: number for number, row in enumerate(self.rows)}
-        self.virtual_size = Size(self.size.width, len(self.rows))
-        self.cursor = min(self.cursor, max(0, len(self.rows) - 1))
+    def show(self, rows: Sequence[StepProgress]) -> None:
+        """Show these steps, in this order (the run's progress state)."""
+        same_steps = [row.info.id for row in rows] == [row.info.id for row in self.rows]
+        self.rows = rows
+        if not same_steps:
+            self._index = {row.info.id: number for number, row in enumerate(rows)}
+            self.virtual_size = Size(self.size.width, len(rows))
+            self.cursor = min(self.cursor, max(0, len(rows) - 1))
         self.refresh()
 
-    def get(self, step_id: str) -> StepRow | None:
+    def get(self, step_id: str) -> StepProgress | None:
         number = self._index.get(step_id)
         return None if number is None else self.rows[number]
-
-    def ensure(self, step_id: str) -> StepRow:
-        """The row for `step_id`, appended if the plan did not announce it."""
-        row = self.get(step_id)
-        if row is None:
-            self.set_steps([*(r.info for r in self.rows), StepInfo(step_id, step_id)])
-            row = self.rows[-1]
-        return row
-
-    def update(self, step_id: str, **changes: object) -> StepRow:
-        row = self.ensure(step_id)
-        for key, value in changes.items():
-            setattr(row, key, value)
-        self.refresh()
-        return row
-
-    def count(self, *states: str) -> int:
-        return sum(1 for row in self.rows if row.state in states)
 
     @property
     def highlighted(self) -> str | None:
@@ -259,7 +214,7 @@ class StepList(LineScrollView, can_focus=True):
         elapsed = row.elapsed(self.clock())
         state_style = base + self._style(row.state)
         muted = base + self._style("muted")
-        title_style = state_style if row.state in ("running", "retrying", "failed") else base
+        title_style = state_style if row.state in HIGHLIGHTED else base
         segments = [
             Segment(" ", base),
             Segment(ICONS.get(row.state, "?"), state_style),

@@ -7,7 +7,15 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from skynet_tui.events import Event, StepFailed, StepFinished, StepLine, StepRetrying, StepSkipped
+from skynet_tui.events import (
+    Event,
+    StepCancelled,
+    StepFailed,
+    StepFinished,
+    StepLine,
+    StepRetrying,
+    StepSkipped,
+)
 from skynet_tui.widgets.logview import DEFAULT_LIMIT
 from skynet_tui.widgets.steps import format_duration
 
@@ -32,9 +40,9 @@ def _note(event: Event) -> RawLine | None:
         return f"✔ done in {format_duration(event.duration)}", "mark", None
     if isinstance(event, StepSkipped):
         return f"↷ skipped: {event.reason}", "info", None
+    if isinstance(event, StepCancelled):
+        return "■ cancelled", "mark", None
     if isinstance(event, StepFailed):
-        if event.error == "cancelled":
-            return "■ cancelled", "mark", None
         return f"✖ failed after {format_duration(event.duration)}: {event.error}", "error", None
     return None
 

@@ -17,24 +17,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from skynet_tui.events import (
-    Event,
-    PlanFinished,
-    PlanStarted,
-    StepFailed,
-    StepFinished,
-    StepRetrying,
-    StepSkipped,
-    StepStarted,
-)
+from skynet_tui import progress
+from skynet_tui.events import Event, PlanFinished, PlanStarted, StepFailed, StepStarted
+from skynet_tui.progress import ACTIVE, ENDED, Phase, RunProgress, StepState
 from skynet_tui.screens.bootstrap.dialogs import ConfirmAbort, page_file
 from skynet_tui.screens.bootstrap.inbox import EventInbox, RunnerFactory, RunnerLike
 from skynet_tui.screens.bootstrap.texts import SUMMARY_TITLES, log_subtitle, progress_text, summary_text
 from skynet_tui.widgets.logview import LineBuffer, LogView, make_entry
-from skynet_tui.widgets.steps import StepList, StepRow
+from skynet_tui.widgets.steps import StepList
 
 FLUSH_INTERVAL = 0.1  # the UI takes runner events at most ~10 times a second, however fast they come
-DONE_PHASES = frozenset({"succeeded", "failed", "cancelled"})
 
 
 class BootstrapScreen(Screen[bool]):
@@ -120,8 +112,7 @@ class BootstrapScreen(Screen[bool]):
         self.env = env
         self.simulated = simulated
         self.runner_factory = runner_factory
-        self.phase = "starting"  # starting | running | cancelling | succeeded | failed | cancelled
-        self.result: PlanFinished | None = None
+        self.run_state = RunProgress(simulated=simulated)  # what the runner's events said so far
         self.runs = 0
         self.flushes = 0
         self.buffers: dict[str, LineBuffer] = {}
@@ -136,6 +127,14 @@ class BootstrapScreen(Screen[bool]):
         self._last_flush = 0.0
         self._elapsed_before = 0.0
         self._run_started: float | None = None
+
+    @property
+    def phase(self) -> Phase:
+        return self.run_state.phase
+
+    @property
+    def result(self) -> PlanFinished | None:
+        return self.run_state.result
 
     # ------------------------------------------------------------------ layout
 
@@ -155,7 +154,7 @@ class BootstrapScreen(Screen[bool]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_class(self.simulated, "-simulated")
+        self.set_class(self.run_state.simulated, "-simulated")
         self.step_list.border_title = "Steps"
         self.log_view.border_title = "Log"
         self.set_interval(1.0, self._tick)
@@ -173,8 +172,7 @@ class BootstrapScreen(Screen[bool]):
         self.runs += 1
         with self._runner_lock:
             self._cancel_requested = False
-        self.phase = "starting"
-        self.result = None
+        self._set_state(progress.restart(self.run_state))
         self._run_started = self.clock()
         self.set_class(False, "-finished")
         self._runner_active = True
@@ -222,8 +220,7 @@ class BootstrapScreen(Screen[bool]):
         with self._runner_lock:
             self._cancel_requested = True
             runner = self._runner
-        if self.phase in ("starting", "running"):
-            self.phase = "cancelling"
+        self.run_state = progress.cancelling(self.run_state)
         if runner is not None:
             # Runner.cancel waits for process groups to end: never on the UI thread.
             threading.Thread(target=runner.cancel, name="bootstrap-cancel").start()
@@ -265,74 +262,42 @@ class BootstrapScreen(Screen[bool]):
             buffer = self.buffers[step_id] = LineBuffer(self._inbox.limit)
         return buffer
 
+    def _set_state(self, state: RunProgress) -> None:
+        self.run_state = state
+        self.step_list.show(state.steps)
+
     def _apply(self, event: Event) -> None:
-        steps = self.step_list
+        self._set_state(progress.reduce(self.run_state, event, self.clock()))
         if isinstance(event, PlanStarted):
-            steps.set_steps(event.steps)
-            if event.simulated:
-                self.simulated = True
-                self.add_class("-simulated")
-            if self.phase == "starting":
-                self.phase = "running"
+            self.set_class(self.run_state.simulated, "-simulated")
             if self.shown is None and event.steps:
                 self._show(event.steps[0].id)
         elif isinstance(event, StepStarted):
-            steps.update(
-                event.step_id,
-                state="running",
-                started=self.clock(),
-                duration=None,
-                note="",
-                attempt=event.attempt,
-            )
             self._follow_to(event.step_id)
-        elif isinstance(event, StepRetrying):
-            steps.update(event.step_id, state="retrying", attempt=event.attempt, note=event.reason)
-        elif isinstance(event, StepFinished):
-            steps.update(event.step_id, state="done", duration=event.duration, note="")
-        elif isinstance(event, StepSkipped):
-            row = steps.ensure(event.step_id)
-            if row.state != "done":  # done in this session's earlier run: keep its time
-                steps.update(event.step_id, state="skipped", duration=None, note=event.reason)
         elif isinstance(event, StepFailed):
-            cancelled = event.error == "cancelled"
-            row = steps.update(
-                event.step_id,
-                state="cancelled" if cancelled else "failed",
-                duration=event.duration,
-                note=event.error,
-            )
-            if not cancelled:
-                self.notify(f"{row.info.title} ({row.info.target}) failed", severity="error", markup=False)
-                self._follow_to(event.step_id)
+            step = self.run_state.get(event.step_id)
+            if step is not None:
+                self.notify(f"{step.info.title} ({step.info.target}) failed", severity="error", markup=False)
+            self._follow_to(event.step_id)
         elif isinstance(event, PlanFinished):
             self._finish(event)
 
     def _finish(self, event: PlanFinished) -> None:
-        self.result = event
         if self._run_started is not None:
             self._elapsed_before += self.clock() - self._run_started
             self._run_started = None
-        self.phase = "succeeded" if event.ok else "cancelled" if event.cancelled else "failed"
-        for row in self.step_list.rows:
-            if row.state in ("running", "retrying"):  # the runner ended without a word on these
-                row.state, row.duration = "cancelled", row.elapsed(self.clock())
-        self.step_list.refresh()
-        failed = [row for row in self.step_list.rows if row.state == "failed"]
+        failed = self.run_state.having(StepState.FAILED)
         if failed:
             self._follow_to(failed[0].info.id)
-        self._render_summary(event, failed)
+        panel = self.query_one("#summary", VerticalScroll)
+        panel.set_class(self.phase is Phase.FAILED, "-failed")
+        panel.set_class(self.phase is Phase.CANCELLED, "-cancelled")
+        panel.border_title = SUMMARY_TITLES[self.phase]
+        self.query_one("#summary-text", Static).update(summary_text(self.run_state, self.ws))
         self.set_class(True, "-finished")
         self.post_message(self.Finished(event.ok, event.cancelled, event.summary, event.support_bundle))
         if event.ok:
             self.notify("Install complete", severity="information")
-
-    def _render_summary(self, event: PlanFinished, failed: list[StepRow]) -> None:
-        panel = self.query_one("#summary", VerticalScroll)
-        panel.set_class(self.phase == "failed", "-failed")
-        panel.set_class(self.phase == "cancelled", "-cancelled")
-        panel.border_title = SUMMARY_TITLES[self.phase]
-        self.query_one("#summary-text", Static).update(summary_text(self.phase, event, failed, self.ws))
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -346,7 +311,7 @@ class BootstrapScreen(Screen[bool]):
             self._cancel_run()
             return
         self._flush()
-        if self.phase in DONE_PHASES:
+        if self.phase in ENDED:
             return
         if event.state == WorkerState.ERROR:
             error = event.worker.error
@@ -391,33 +356,33 @@ class BootstrapScreen(Screen[bool]):
         return self._elapsed_before + running
 
     def _update_progress(self) -> None:
-        rows = self.step_list.rows
-        if rows:
-            finished = sum(1 for row in rows if row.state in ("done", "skipped"))
-            self.query_one("#progress", ProgressBar).update(total=len(rows), progress=finished)
-        self.query_one("#progress-label", Label).update(progress_text(rows, self.phase, self._elapsed()))
+        state = self.run_state
+        if state.steps:
+            self.query_one("#progress", ProgressBar).update(total=len(state.steps), progress=state.finished)
+        self.query_one("#progress-label", Label).update(progress_text(state, self._elapsed()))
 
     def _tick(self) -> None:
-        if self.phase not in DONE_PHASES:
+        if self.phase not in ENDED:
             self.step_list.refresh()
             self._update_progress()
 
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        running = self.phase in ("starting", "running")
+        running = self.phase in (Phase.STARTING, Phase.RUNNING)
+        stopped = self.phase in (Phase.FAILED, Phase.CANCELLED)
         allowed = {
             "abort": running,
-            "retry": self.phase in ("failed", "cancelled"),
-            "continue": self.phase == "succeeded",
-            "close": self.phase in ("failed", "cancelled"),
+            "retry": stopped,
+            "continue": self.phase is Phase.SUCCEEDED,
+            "close": stopped,
             "follow": not self.follow,
         }
         return allowed.get(action, True)
 
     def action_abort(self) -> None:
         def answered(abort: bool | None) -> None:
-            if abort and self.phase in ("starting", "running"):
+            if abort and self.phase in (Phase.STARTING, Phase.RUNNING):
                 self._cancel_run()
                 self._update_progress()
                 self.refresh_bindings()
@@ -425,11 +390,8 @@ class BootstrapScreen(Screen[bool]):
         self.app.push_screen(ConfirmAbort(), answered)
 
     def action_retry(self) -> None:
-        for row in self.step_list.rows:
-            if row.state in ("failed", "cancelled"):
-                self._buffer(row.info.id).extend([make_entry(f"── retry (run {self.runs + 1}) ──", "mark")])
-                row.state, row.duration, row.started, row.note = "pending", None, None, ""
-        self.step_list.refresh()
+        for step in self.run_state.having(StepState.FAILED, StepState.CANCELLED):
+            self._buffer(step.info.id).extend([make_entry(f"── retry (run {self.runs + 1}) ──", "mark")])
         if self.shown is not None:
             self.log_view.show(self._buffer(self.shown))
         self.follow = True
@@ -437,10 +399,7 @@ class BootstrapScreen(Screen[bool]):
 
     def action_follow(self) -> None:
         self.follow = True
-        rows = self.step_list.rows
-        active = [r for r in rows if r.state in ("running", "retrying")] or [
-            r for r in rows if r.state == "failed"
-        ]
+        active = self.run_state.having(*ACTIVE) or self.run_state.having(StepState.FAILED)
         if active:
             self.step_list.select(active[-1].info.id)
         self.refresh_bindings()

@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from skynet_tui.events import PlanFinished
+from skynet_tui.progress import ACTIVE, Phase, RunProgress, StepState
 from skynet_tui.widgets.logview import LineBuffer
-from skynet_tui.widgets.steps import StepRow, format_duration
+from skynet_tui.widgets.steps import format_duration
 
 SUMMARY_TITLES = {
-    "succeeded": "✔ Install complete",
-    "failed": "✖ Install failed",
-    "cancelled": "■ Install cancelled",
+    Phase.SUCCEEDED: "✔ Install complete",
+    Phase.FAILED: "✖ Install failed",
+    Phase.CANCELLED: "■ Install cancelled",
 }
-PHASE_WORDS = {"cancelling": "stopping…", "succeeded": "done", "cancelled": "cancelled", "failed": "failed"}
+PHASE_WORDS = {
+    Phase.CANCELLING: "stopping…",
+    Phase.SUCCEEDED: "done",
+    Phase.CANCELLED: "cancelled",
+    Phase.FAILED: "failed",
+}
 
 
-def progress_text(rows: Sequence[StepRow], phase: str, elapsed: float) -> str:
+def progress_text(state: RunProgress, elapsed: float) -> str:
     """E.g. "7/15 steps · 2 running · 1m05s"."""
-    if not rows:
+    if not state.steps:
         return f"preparing the plan… · {format_duration(elapsed)}"
-    finished = sum(1 for row in rows if row.state in ("done", "skipped"))
-    running = sum(1 for row in rows if row.state in ("running", "retrying"))
-    failed = sum(1 for row in rows if row.state == "failed")
-    parts = [f"{finished}/{len(rows)} steps"]
+    running = len(state.having(*ACTIVE))
+    failed = len(state.having(StepState.FAILED))
+    parts = [f"{state.finished}/{len(state.steps)} steps"]
     if running:
         parts.append(f"{running} running")
     if failed:
         parts.append(f"{failed} failed")
-    elif phase in PHASE_WORDS:
-        parts.append(PHASE_WORDS[phase])
+    elif state.phase in PHASE_WORDS:
+        parts.append(PHASE_WORDS[state.phase])
     parts.append(format_duration(elapsed))
     return " · ".join(parts)
 
@@ -44,17 +47,20 @@ def log_subtitle(step_id: str, buffer: LineBuffer) -> str:
     return f"{count} · logs/{step_id}.log"
 
 
-def summary_text(phase: str, event: PlanFinished, failed: Sequence[StepRow], ws: Any) -> str:
+def summary_text(state: RunProgress, ws: Any) -> str:
     """The summary panel: the runner's summary (URLs, where the admin password is), or what failed and what next."""
-    parts = [event.summary.strip()] if event.summary.strip() else []
-    if phase == "succeeded":
+    summary = state.result.summary.strip() if state.result else ""
+    parts = [summary] if summary else []
+    if state.phase is Phase.SUCCEEDED:
         if not parts:
             parts.append(f"kubeconfig: {ws.kubeconfig}\ntalosconfig: {ws.talosconfig}")
         parts.append("Enter: continue")
         return "\n".join(parts)
-    parts += [f"{row.info.title} ({row.info.target}): {row.note}" for row in failed]
-    if event.support_bundle:
-        parts.append(f"Support bundle: {event.support_bundle}")
+    parts += [
+        f"{step.info.title} ({step.info.target}): {step.note}" for step in state.having(StepState.FAILED)
+    ]
+    if state.result and state.result.support_bundle:
+        parts.append(f"Support bundle: {state.result.support_bundle}")
     parts.append(f"Logs: {ws.logs_dir}")
     parts.append("r: retry (finished steps are skipped) · Esc: close")
     return "\n".join(parts)
