@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 from skynet_tui import spec, versions
-from skynet_tui.screens.wizard.catalog import FieldSpec
+from skynet_tui.wizard.catalog import FieldSpec
+from skynet_tui.workspace import Workspace
 
 # Optional sub-objects that disappear from the answers once all their fields are empty.
 _PRUNABLE = ("spec.ingress.acme.dns01", "spec.gitops.credentials")
@@ -218,8 +219,6 @@ class Answers:
 
     def save(self) -> Path:
         """Write cluster.yaml into the workspace (a draft when incomplete); returns its path."""
-        from skynet_tui.workspace import Workspace
-
         folder = self.workspace
         if folder is None:
             raise ValueError("name the cluster (or the workspace folder) first")

@@ -208,6 +208,50 @@ FIELDS: tuple[FieldSpec, ...] = (
 )
 FIELD_BY_PATH: dict[str, FieldSpec] = {f.path: f for f in FIELDS}
 
+# The node dialog's inputs: keys of one node, not answers paths (a node is edited apart, then stored whole).
+NODE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "node.hostname", "nodes", "Hostname", placeholder="cp-1", help="a DNS label, unique in the cluster"
+    ),
+    FieldSpec(
+        "node.ip",
+        "nodes",
+        "IP address",
+        placeholder="192.168.10.11",
+        help="the static address the node keeps, inside the node subnet",
+    ),
+    FieldSpec(
+        "node.role",
+        "nodes",
+        "Role",
+        kind="choice",
+        choices=(("control plane", "controlplane"), ("worker", "worker")),
+    ),
+    FieldSpec(
+        "node.link",
+        "nodes",
+        "Link",
+        placeholder="eth0  or  aa:bb:cc:dd:ee:ff",
+        help="the network link by name, or pinned by its MAC address",
+    ),
+    FieldSpec(
+        "node.installDisk",
+        "nodes",
+        "Install disk",
+        placeholder="/dev/sda  or  serial:…  or  wwid:…",
+        help="Talos wipes this disk; pin it by serial or WWID when names may change",
+    ),
+)
+# The node dialog's row for each key of a node (spec's issue keys): one Link row edits interface or mac.
+NODE_ROW_FOR = {
+    "hostname": "hostname",
+    "ip": "ip",
+    "role": "role",
+    "installDisk": "installDisk",
+    "interface": "link",
+    "mac": "link",
+}
+
 
 def fields_of(step: StepId) -> list[FieldSpec]:
     return [f for f in FIELDS if f.step == step]

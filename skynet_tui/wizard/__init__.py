@@ -1,0 +1,1 @@
+"""The wizard's model, free of Textual: its fields (catalog), the answers (state), checks, the session (flow)."""
