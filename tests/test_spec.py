@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -264,3 +265,21 @@ def test_json_schema_accepts_the_example() -> None:
     schema = spec.json_schema()
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(EXAMPLE.read_text()))
     assert schema["additionalProperties"] is False
+
+
+def test_cross_field_rules_are_named_and_run_in_order(example_data: dict) -> None:
+    assert [rule.__name__ for rule in spec.RULES] == [
+        "node_uniqueness",
+        "control_plane_present",
+        "subnet_membership",
+        "endpoint_and_vip",
+        "load_balancer_pool",
+        "pod_and_service_subnets",
+        "talos_version_rules",
+        "dns01_settings",
+    ]
+    cluster = spec.parse(example_data)
+    assert all(rule(cluster) == [] for rule in spec.RULES)
+    external = copy.deepcopy(example_data)
+    external["spec"]["controlPlane"] = {"endpoint": "api.example.com", "vip": False}
+    assert spec.check(external) == []  # an external load balancer in front of the control planes

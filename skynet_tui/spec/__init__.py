@@ -16,6 +16,7 @@ from skynet_tui.spec.fields import (
     check_pool_entry,
     pool_bounds,
 )
+from skynet_tui.spec.issues import Issue, SpecError, format_loc
 from skynet_tui.spec.model import (
     API_VERSION,
     KIND,
@@ -36,24 +37,11 @@ from skynet_tui.spec.model import (
     Node,
     Talos,
 )
-from skynet_tui.spec.rules import (
-    Issue,
-    SpecError,
-    check,
-    cross_field_issues,
-    dump,
-    format_loc,
-    json_schema,
-    load,
-    loads,
-    parse,
-    to_data,
-    version_issues,
-    warnings,
-)
+from skynet_tui.spec.parse import check, dump, json_schema, load, loads, parse, to_data
+from skynet_tui.spec.rules import RULES, cross_field_issues, version_issues, warnings
 
 __all__ = [
-    "API_VERSION", "CIDR", "KIND", "Acme", "Cluster", "ClusterSpecBody", "Components", "ControlPlane",
+    "API_VERSION", "CIDR", "KIND", "RULES", "Acme", "Cluster", "ClusterSpecBody", "Components", "ControlPlane",
     "DiskSelector", "Dns01", "EnvName", "GitCredentials", "GitOps", "Host", "IPv4", "Ingress", "Issue",
     "Kubernetes", "Label", "LoadBalancer", "Metadata", "Network", "Node", "PoolEntry", "SpecError", "Talos",
     "check", "check_cidr", "check_dns_name", "check_env_name", "check_host", "check_ip", "check_label",
