@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from skynet_tui.spec.model import Cluster
+from skynet_tui.spec.schema import model_of
 
 
 @dataclass(frozen=True)
@@ -44,21 +45,13 @@ def format_loc(loc: Iterable[Any]) -> str:
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """The model class that holds the key at `loc` (used to suggest the nearest valid key)."""
-    model: Any = Cluster
+    model: type[BaseModel] | None = Cluster
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        fields = {f.alias or name: f for name, f in model.model_fields.items()}
+        fields = {f.alias or name: f for name, f in model.model_fields.items()} if model else {}
         field = fields.get(part)
-        if field is None:
-            return None
-        candidates = [field.annotation, *getattr(field.annotation, "__args__", ())]
-        for arg in list(candidates):
-            candidates.extend(getattr(arg, "__args__", ()))
-        found = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
-        if not found:
-            return None
-        model = found[0]
+        model = model_of(field.annotation) if field else None
     return model
 
 

@@ -1,4 +1,4 @@
-"""The entry points: check and parse raw answers, load `cluster.yaml`, dump it canonically, its JSON schema."""
+"""The entry points: check and parse raw answers, load `cluster.yaml`, dump the answers canonically."""
 
 from __future__ import annotations
 
@@ -69,11 +69,3 @@ def dump(cluster: Cluster) -> str:
     return yaml.safe_dump(
         to_data(cluster), sort_keys=False, default_flow_style=False, allow_unicode=True, width=120
     )
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON schema of the answers file, for editors."""
-    schema = Cluster.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Skynet cluster answers (skynet.dev/v1alpha1)"
-    return schema

@@ -114,7 +114,7 @@ def set_link_text(node: dict[str, Any], text: str) -> None:
     node.pop("interface", None)
     if not text:
         return
-    node["mac" if re.fullmatch(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}", text) else "interface"] = text
+    node["mac" if spec.is_mac(text) else "interface"] = text
 
 
 def blank_answers() -> dict[str, Any]:
