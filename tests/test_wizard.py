@@ -555,3 +555,29 @@ def test_the_wizard_model_loads_without_textual():
     )
     assert len(modules) >= 5
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_wizard_offers_exactly_the_specs_dns01_providers():
+    schema = spec.json_schema()["$defs"]["Dns01"]["properties"]["provider"]
+    spec_providers = next(member["enum"] for member in schema["anyOf"] if "enum" in member)
+    offered = [value for _label, value in catalog.FIELD_BY_PATH["spec.ingress.acme.dns01.provider"].choices]
+    assert offered == spec_providers
+    assert "rfc2136" not in offered
+
+
+def test_choices_defaults_and_help_come_from_the_model():
+    for field in catalog.FIELDS + catalog.NODE_FIELDS:
+        assert field.help, field.path
+        assert len(field.help) <= 80, f"{field.path}: the help should fit one line at 100 columns"
+        if field.kind == "choice":
+            model_path = field.path if field.path.startswith("spec.") else "spec.nodes." + field.path[5:]
+            assert tuple(value for _label, value in field.choices) == spec.choices(model_path)
+    assert catalog.FIELD_BY_PATH["spec.network.subnet"].help == spec.help_line("spec.network.subnet")
+    assert state.blank_answers() == spec.defaults()
+
+
+def test_the_link_input_pins_a_mac_exactly_when_spec_reads_one():
+    for text in ("aa:bb:cc:dd:ee:01", "AA:BB:CC:DD:EE:01", "aa-bb-cc-dd-ee-01", "aa:bb:cc:dd:ee", "enp3s0"):
+        node: dict[str, Any] = {}
+        state.set_link_text(node, text)
+        assert ("mac" in node) == spec.is_mac(text), text

@@ -1,11 +1,12 @@
-"""The wizard's field catalogue: the steps, and every input with the answers path it edits (pure Python)."""
+"""The wizard's field catalogue: the steps, and every input with the answers path it edits; each input's kind,
+choices, help and placeholder are read from the model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, get_origin
 
-from skynet_tui import versions
+from skynet_tui import spec
 
 StepId = Literal["cluster", "nodes", "network", "domain", "gitops", "components", "review"]
 FieldKind = Literal["text", "list", "bool", "choice"]
@@ -53,193 +54,113 @@ def widget_id(path: str) -> str:
     return "f-" + path.replace(".", "-")
 
 
+# Labels for choices whose bare value says too little; the values themselves are the model's Literals.
+_CHOICE_LABELS = {
+    "flannel": "flannel (built into Talos)",
+    "none": "none (bring your own)",
+    "staging": "staging (test certificates)",
+    "http01": "HTTP-01 (port 80 reachable)",
+    "dns01": "DNS-01 (DNS provider API)",
+    "controlplane": "control plane",
+}
+
+
+def _placeholder(example: Any) -> str:
+    if example is None or isinstance(example, bool):
+        return ""
+    return ", ".join(map(str, example)) if isinstance(example, list) else str(example)
+
+
+def _field(path: str, step: StepId, label: str, *, model_path: str = "", placeholder: str = "") -> FieldSpec:
+    """The input of an answers field: its kind, choices, help and placeholder read from the model (at
+    `model_path` when the wizard's path is not an answers path)."""
+    source = model_path or path
+    annotation = spec.field_at(source).annotation
+    values = spec.choices(source)
+    kind: FieldKind = "text"
+    if values:
+        kind = "choice"
+    elif annotation is bool:
+        kind = "bool"
+    elif get_origin(annotation) is list:
+        kind = "list"
+    return FieldSpec(
+        path,
+        step,
+        label,
+        kind=kind,
+        help=spec.help_line(source),
+        placeholder=placeholder or _placeholder(spec.example(source)),
+        choices=tuple((_CHOICE_LABELS.get(value, value), value) for value in values),
+    )
+
+
 _COMPONENTS = (
-    ("monitoring", "Monitoring", "kube-prometheus-stack: Prometheus, Alertmanager and Grafana dashboards"),
-    ("logging", "Logging", "Loki + Alloy: every pod's logs, searchable in Grafana"),
-    ("tracing", "Tracing", "Jaeger: distributed traces from instrumented apps"),
-    ("storage", "Storage", "local-path-provisioner: PersistentVolumes on the nodes' disks"),
-    ("vpa", "VPA", "Vertical Pod Autoscaler: recommends and sets CPU/memory requests"),
-    ("policies", "Policies", "default network policies, quotas, limit ranges and RBAC roles"),
-    ("imageSecurity", "Image security", "admission policies and image scanning (off by default)"),
+    ("monitoring", "Monitoring"),
+    ("logging", "Logging"),
+    ("tracing", "Tracing"),
+    ("storage", "Storage"),
+    ("vpa", "VPA"),
+    ("policies", "Policies"),
+    ("imageSecurity", "Image security"),
 )
 
-_PROVIDERS = tuple((p, p) for p in ("cloudflare", "route53", "digitalocean", "rfc2136"))
-
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec(
-        "metadata.name",
-        "cluster",
-        "Cluster name",
-        placeholder="homelab",
-        help="a DNS label (a-z, 0-9, '-'), at most 40 characters",
-    ),
+    _field("metadata.name", "cluster", "Cluster name"),
     FieldSpec(
         WORKSPACE,
         "cluster",
         "Workspace folder",
         placeholder="./<cluster name>",
-        help="where cluster.yaml, talos/, gitops/ and secrets/ are written",
+        help="Where cluster.yaml, talos/, gitops/ and secrets/ are written",
     ),
-    FieldSpec(
-        "spec.talos.version",
-        "cluster",
-        "Talos version",
-        placeholder=versions.DEFAULT_TALOS,
-        help=", ".join(f"v{m}.x" for m in versions.INSTALLABLE_MINORS) + " supported",
-    ),
-    FieldSpec("spec.kubernetes.version", "cluster", "Kubernetes", placeholder=versions.DEFAULT_KUBERNETES),
-    FieldSpec(
-        "spec.kubernetes.cni",
-        "cluster",
-        "CNI",
-        kind="choice",
-        choices=(("flannel (built into Talos)", "flannel"), ("none (bring your own)", "none")),
-    ),
-    FieldSpec("spec.kubernetes.podSubnet", "cluster", "Pod subnet", placeholder="10.244.0.0/16"),
-    FieldSpec("spec.kubernetes.serviceSubnet", "cluster", "Service subnet", placeholder="10.96.0.0/12"),
-    FieldSpec(
-        "spec.talos.schematic",
-        "cluster",
-        "Schematic",
-        placeholder=versions.VANILLA_SCHEMATIC[:16] + "…",
-        help="Image Factory schematic id; the default is vanilla Talos",
-    ),
-    FieldSpec(
-        "spec.network.subnet",
-        "network",
-        "Node subnet",
-        placeholder="192.168.10.0/24",
-        help="the L2 network the nodes share",
-    ),
-    FieldSpec("spec.network.gateway", "network", "Gateway", placeholder="192.168.10.1"),
-    FieldSpec(
-        "spec.network.nameservers", "network", "DNS servers", kind="list", placeholder="1.1.1.1, 9.9.9.9"
-    ),
-    FieldSpec("spec.network.ntp", "network", "NTP servers", kind="list", placeholder="time.cloudflare.com"),
-    FieldSpec(
-        "spec.controlPlane.endpoint",
-        "network",
-        "API endpoint",
-        placeholder="192.168.10.10",
-        help="an IP or DNS name; the API is https://<endpoint>:6443",
-    ),
-    FieldSpec(
-        "spec.controlPlane.vip",
-        "network",
-        "Shared VIP",
-        kind="bool",
-        help="the control planes share the endpoint IP (Layer-2 VIP)",
-    ),
-    FieldSpec(
-        "spec.loadBalancer.addresses",
-        "network",
-        "MetalLB pool",
-        kind="list",
-        placeholder="192.168.10.200-192.168.10.220",
-        help="ranges a-b or CIDRs inside the node subnet, for LoadBalancer services",
-    ),
-    FieldSpec(
-        "spec.ingress.domain",
-        "domain",
-        "Domain",
-        placeholder="example.com",
-        help="apps answer at argocd.<domain>, grafana.<domain>, …",
-    ),
-    FieldSpec(
-        "spec.ingress.acme.email",
-        "domain",
-        "ACME e-mail",
-        placeholder="ops@example.com",
-        help="Let's Encrypt sends expiry notices here",
-    ),
-    FieldSpec(
-        "spec.ingress.acme.server",
-        "domain",
-        "ACME server",
-        kind="choice",
-        choices=(("staging (test certificates)", "staging"), ("production", "production")),
-    ),
-    FieldSpec(
-        "spec.ingress.acme.challenge",
-        "domain",
-        "Challenge",
-        kind="choice",
-        choices=(("HTTP-01 (port 80 reachable)", "http01"), ("DNS-01 (DNS provider API)", "dns01")),
-    ),
-    FieldSpec(
-        "spec.ingress.acme.dns01.provider", "domain", "DNS provider", kind="choice", choices=_PROVIDERS
-    ),
-    FieldSpec(
-        "spec.ingress.acme.dns01.tokenEnv",
-        "domain",
-        "Token variable",
-        placeholder="CF_API_TOKEN",
-        help="environment variable holding the API token at install; the token is never written",
-    ),
-    FieldSpec(
-        "spec.gitops.repoURL",
-        "gitops",
-        "Repository",
-        placeholder="git@github.com:example/homelab.git",
-        help="ssh, https or file:// URL; Argo CD follows this repository",
-    ),
-    FieldSpec("spec.gitops.branch", "gitops", "Branch", placeholder="main"),
-    FieldSpec(
-        "spec.gitops.path", "gitops", "Path", placeholder="gitops", help="folder inside the repository"
-    ),
-    FieldSpec(
-        "spec.gitops.credentials.sshKeyFile",
-        "gitops",
-        "Deploy key file",
-        placeholder="~/.ssh/skynet_deploy",
-        help="optional, for a private ssh repository; read at install, never copied",
-    ),
-    FieldSpec(
-        "spec.gitops.credentials.tokenEnv",
-        "gitops",
-        "Token variable",
-        placeholder="GIT_TOKEN",
-        help="optional, for a private https repository: the variable holding the token",
-    ),
-    *(
-        FieldSpec(f"spec.components.{key}", "components", label, kind="bool", help=text)
-        for key, label, text in _COMPONENTS
-    ),
+    _field("spec.talos.version", "cluster", "Talos version"),
+    _field("spec.kubernetes.version", "cluster", "Kubernetes"),
+    _field("spec.kubernetes.cni", "cluster", "CNI"),
+    _field("spec.kubernetes.podSubnet", "cluster", "Pod subnet"),
+    _field("spec.kubernetes.serviceSubnet", "cluster", "Service subnet"),
+    _field("spec.talos.schematic", "cluster", "Schematic"),
+    _field("spec.network.subnet", "network", "Node subnet"),
+    _field("spec.network.gateway", "network", "Gateway"),
+    _field("spec.network.nameservers", "network", "DNS servers"),
+    _field("spec.network.ntp", "network", "NTP servers"),
+    _field("spec.controlPlane.endpoint", "network", "API endpoint"),
+    _field("spec.controlPlane.vip", "network", "Shared VIP"),
+    _field("spec.loadBalancer.addresses", "network", "MetalLB pool"),
+    _field("spec.ingress.domain", "domain", "Domain"),
+    _field("spec.ingress.acme.email", "domain", "ACME e-mail"),
+    _field("spec.ingress.acme.server", "domain", "ACME server"),
+    _field("spec.ingress.acme.challenge", "domain", "Challenge"),
+    _field("spec.ingress.acme.dns01.provider", "domain", "DNS provider"),
+    _field("spec.ingress.acme.dns01.tokenEnv", "domain", "Token variable"),
+    _field("spec.gitops.repoURL", "gitops", "Repository"),
+    _field("spec.gitops.branch", "gitops", "Branch"),
+    _field("spec.gitops.path", "gitops", "Path"),
+    _field("spec.gitops.credentials.sshKeyFile", "gitops", "Deploy key file"),
+    _field("spec.gitops.credentials.tokenEnv", "gitops", "Token variable"),
+    *(_field(f"spec.components.{key}", "components", label) for key, label in _COMPONENTS),
 )
 FIELD_BY_PATH: dict[str, FieldSpec] = {f.path: f for f in FIELDS}
 
 # The node dialog's inputs: keys of one node, not answers paths (a node is edited apart, then stored whole).
+# Link is the wizard's own input for the model's interface or mac; the disk takes `serial:…` for a selector.
 NODE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec(
-        "node.hostname", "nodes", "Hostname", placeholder="cp-1", help="a DNS label, unique in the cluster"
-    ),
-    FieldSpec(
-        "node.ip",
-        "nodes",
-        "IP address",
-        placeholder="192.168.10.11",
-        help="the static address the node keeps, inside the node subnet",
-    ),
-    FieldSpec(
-        "node.role",
-        "nodes",
-        "Role",
-        kind="choice",
-        choices=(("control plane", "controlplane"), ("worker", "worker")),
-    ),
+    _field("node.hostname", "nodes", "Hostname", model_path="spec.nodes.hostname"),
+    _field("node.ip", "nodes", "IP address", model_path="spec.nodes.ip"),
+    _field("node.role", "nodes", "Role", model_path="spec.nodes.role"),
     FieldSpec(
         "node.link",
         "nodes",
         "Link",
         placeholder="eth0  or  aa:bb:cc:dd:ee:ff",
-        help="the network link by name, or pinned by its MAC address",
+        help="The network link by name, or pinned by its MAC address",
     ),
-    FieldSpec(
+    _field(
         "node.installDisk",
         "nodes",
         "Install disk",
+        model_path="spec.nodes.installDisk",
         placeholder="/dev/sda  or  serial:…  or  wwid:…",
-        help="Talos wipes this disk; pin it by serial or WWID when names may change",
     ),
 )
 # The node dialog's row for each key of a node (spec's issue keys): one Link row edits interface or mac.

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from skynet_tui import spec
 from skynet_tui.discovery import Disk, Hardware, disk_blocked, flag_disk
 from skynet_tui.screens.dialogs import WipeDialog
 from skynet_tui.screens.wizard.fields import FieldRow
@@ -247,7 +248,7 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
 
     def _final(self) -> dict[str, Any]:
         """The node in the answers' key order."""
-        order = ("hostname", "ip", "role", "installDisk", "interface", "mac")
+        order = [info.alias or name for name, info in spec.Node.model_fields.items()]
         return {key: self.node[key] for key in order if key in self.node}
 
     @on(Button.Pressed, "#node-save")

@@ -128,16 +128,7 @@ class NodesStep(StepScreen):
         return table.cursor_row if self.nodes and 0 <= table.cursor_row < len(self.nodes) else None
 
     def action_add(self) -> None:
-        data = self.wizard.answers.data
-        role = state.suggest_role(data)
-        # Shown, not hidden: spec's defaults for a machine nothing is known about yet.
-        node = {
-            "hostname": state.suggest_hostname(data, role),
-            "role": role,
-            "installDisk": "/dev/sda",
-            "interface": "eth0",
-        }
-        self.edit(None, node=node, focus="ip")
+        self.edit(None, node=state.new_node(self.wizard.answers.data), focus="ip")
 
     def action_edit(self) -> None:
         index = self._selected()
