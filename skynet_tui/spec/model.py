@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -25,9 +25,9 @@ from skynet_tui.spec.fields import (
 )
 from skynet_tui.spec.platform import Components, GitOps, Ingress
 
-API_VERSION = "skynet.dev/v1alpha1"
-KIND = "Cluster"
-DEFAULT_INTERFACE = "eth0"  # a node's link when neither interface nor mac is given
+API_VERSION: Final = "skynet.dev/v1alpha1"
+KIND: Final = "Cluster"
+DEFAULT_INTERFACE: Final = "eth0"  # a node's link when neither interface nor mac is given
 
 _IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$")
 _SUPPORTED_TALOS = " or ".join(f"v{minor}.x" for minor in versions.INSTALLABLE_MINORS)

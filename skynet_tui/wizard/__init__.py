@@ -1,1 +1,1 @@
-"""The wizard's model, free of Textual: its fields (catalog), the answers (state), checks, the session (flow)."""
+"""The wizard's model, free of Textual: catalog, answers state, checks, session (flow), preview, access, machines."""

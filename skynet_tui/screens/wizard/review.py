@@ -264,7 +264,7 @@ class ReviewStep(StepScreen):
         description="Writing the workspace",
     )
     def write_workspace(self, cluster: spec.Cluster, folder: Path, install: bool) -> None:
-        from skynet_tui.generate import generate  # deferred like preview's: talosctl, Jinja2 load on writing
+        from skynet_tui.generate import generate  # deferred as in preview(): the renderers load on first use
 
         try:
             generate(
