@@ -16,9 +16,12 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from skynet_tui.progress import Phase
-from skynet_tui.screens.wizard.catalog import STEPS
-from skynet_tui.screens.wizard.flow import Wizard
-from skynet_tui.screens.wizard.state import Answers, is_draft
+from skynet_tui.screens.dialogs import ConfirmDialog, ErrorDialog, UnsavedDialog
+from skynet_tui.screens.wizard.discover import DiscoveryScreen
+from skynet_tui.screens.wizard.steps import STEP_SCREENS
+from skynet_tui.wizard.catalog import STEPS, StepId
+from skynet_tui.wizard.flow import Wizard
+from skynet_tui.wizard.state import Answers, is_draft
 
 if TYPE_CHECKING:
     from skynet_tui.spec import Cluster
@@ -113,7 +116,7 @@ class SkynetApp(App[int]):
         answers: Answers,
         *,
         title: str = "New cluster",
-        step: Any = "cluster",
+        step: StepId = "cluster",
         env: dict[str, str] | None = None,
         simulated: bool = False,
     ) -> Wizard:
@@ -127,7 +130,20 @@ class SkynetApp(App[int]):
         self.wizard.start(step)
         return self.wizard
 
-    def wizard_closed(self, wizard: Wizard) -> None:
+    # ------------------------------------------------------------ the wizard's host (WizardHost)
+
+    def show_step(self, wizard: Wizard, step: StepId, focus: str | None, *, replace: bool) -> None:
+        screen = STEP_SCREENS[step](wizard, focus=focus)
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def ask_unsaved(self, question: str, can_save: bool, done: Callable[[str | None], None]) -> None:
+        self.push_screen(UnsavedDialog(question, can_save=can_save), done)
+
+    def close_wizard(self, wizard: Wizard) -> None:
+        self.pop_screen()
         if self.wizard is wizard:
             self.wizard = None
 
@@ -240,8 +256,6 @@ class SkynetApp(App[int]):
 
     async def action_quit(self) -> None:
         """Quit; ask first when answers are unsaved or an install is running."""
-        from skynet_tui.screens.dialogs import ConfirmDialog, UnsavedDialog
-
         if self.install_running():
 
             def stop(confirmed: bool | None) -> None:
@@ -288,7 +302,6 @@ class SkynetApp(App[int]):
         if event.state != WorkerState.ERROR:
             return
         from skynet_tui.redact import Redactor
-        from skynet_tui.screens.dialogs import ErrorDialog
 
         worker = event.worker
         text = Redactor()(f"{type(worker.error).__name__}: {worker.error}")
@@ -315,8 +328,6 @@ class SkynetApp(App[int]):
         yield from super().get_system_commands(screen)
 
     def _scan_nodes(self) -> None:
-        from skynet_tui.screens.wizard.discover import DiscoveryScreen
-
         if self.wizard is not None:
             self.wizard.open("nodes")
             self.push_screen(DiscoveryScreen(self.wizard))

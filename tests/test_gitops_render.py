@@ -17,7 +17,14 @@ from skynet_tui.gitops.bootstrap import secret_values
 from skynet_tui.gitops.charts import APPS, BY_NAME, app_needs, enabled_apps
 from skynet_tui.gitops.render import render_tree
 from skynet_tui.workspace import Workspace
-from tests.gitops_helpers import cluster_all, cluster_dns01, cluster_minimal, documents
+from tests.gitops_helpers import (
+    cluster_all,
+    cluster_dns01,
+    cluster_minimal,
+    documents,
+    k8s_minor,
+    validate_document,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -308,6 +315,25 @@ def test_issuers_http01_and_dns01(example_data):
     assert yaml.safe_load(files["values/argocd.yaml"])["server"]["ingress"]["annotations"] == {
         "cert-manager.io/cluster-issuer": "letsencrypt-production"
     }
+
+
+@pytest.mark.parametrize("provider", list(spec.DNS01_PROVIDERS))
+def test_every_dns01_provider_renders_a_valid_solver_reading_its_secret(example_data, shared, provider):
+    entry = spec.DNS01_PROVIDERS[provider]
+    cluster = cluster_dns01(example_data, provider=provider, token_env="DNS_TOKEN")
+    files = render_tree(cluster)
+    path = "config/cert-manager/cluster-issuers.yaml"
+    for index, doc in enumerate(documents(files, path)):
+        assert validate_document(path, index, doc, k8s_minor(cluster)) == []
+        (solver,) = doc["spec"]["acme"]["solvers"]
+        refs = solver["dns01"][provider]
+        assert [(field, ref["key"]) for field, ref in refs.items()] == list(entry.refs)
+        assert {ref["name"] for ref in refs.values()} == {f"acme-dns01-{provider}"}
+    token = ":".join(f"part{i}" for i in range(len(entry.secret_keys)))
+    env = {"DNS_TOKEN": token, "GIT_TOKEN": "t" * 12}
+    manifests = gitops.bootstrap_secrets(cluster, env, grafana_password="p" * 20)
+    secret = next(d for d in manifests if d["metadata"]["name"] == f"acme-dns01-{provider}")
+    assert tuple(secret["stringData"]) == entry.secret_keys
 
 
 def test_policies_namespace_template(example_data):

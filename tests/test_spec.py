@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -264,3 +267,83 @@ def test_json_schema_accepts_the_example() -> None:
     schema = spec.json_schema()
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(EXAMPLE.read_text()))
     assert schema["additionalProperties"] is False
+
+
+def _properties(schema: dict, node: dict, seen: set[str]) -> Iterator[tuple[str, dict]]:
+    """Every (name, property schema) reachable from `node`, following $ref into $defs, items and unions."""
+    ref = node.get("$ref")
+    if ref and ref not in seen:
+        seen.add(ref)
+        yield from _properties(schema, schema["$defs"][ref.rsplit("/", 1)[1]], seen)
+    for name, prop in node.get("properties", {}).items():
+        yield name, prop
+        yield from _properties(schema, prop, seen)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for member in node.get(key, []):
+            yield from _properties(schema, member, seen)
+    if isinstance(node.get("items"), dict):
+        yield from _properties(schema, node["items"], seen)
+
+
+def test_the_schema_describes_every_property() -> None:
+    schema = spec.json_schema()
+    found = list(_properties(schema, schema, set()))
+    assert len(found) >= 56
+    assert [name for name, prop in found if not str(prop.get("description", "")).strip()] == []
+    assert {ref for ref in schema["$defs"]} == {
+        ref.rsplit("/", 1)[1] for ref in re.findall(r'"\$ref": "([^"]+)"', json.dumps(schema))
+    }  # every definition was walked into
+
+
+def test_the_wizard_help_is_the_first_sentence_of_the_description() -> None:
+    assert spec.help_line("metadata.name") == "A DNS label (a-z, 0-9, '-'), at most 40 characters"
+    assert spec.help_line("spec.nodes.installDisk").startswith("Talos wipes this disk")
+    assert spec.choices("spec.nodes.role") == ("controlplane", "worker")
+    assert spec.choices("spec.ingress.acme.dns01.provider") == tuple(spec.DNS01_PROVIDERS)
+    assert spec.example("spec.network.subnet") == "192.168.10.0/24"
+    assert spec.example("spec.gitops.branch") == "main"  # the default when there is no example
+    with pytest.raises(KeyError):
+        spec.field_at("spec.network.gatewy")
+
+
+def test_new_cluster_defaults_come_from_the_model() -> None:
+    data = spec.defaults()
+    assert data["spec"]["talos"] == {"version": "v1.13.9", "schematic": spec.Talos().schematic}
+    assert data["spec"]["nodes"] == [] and data["spec"]["loadBalancer"] == {}
+    assert data["spec"]["ingress"] == {"acme": {"server": "staging", "challenge": "http01"}}
+    assert data["spec"]["components"] == spec.Components().model_dump(by_alias=True)
+    issues = {issue.path for issue in spec.check(data)}
+    assert "spec.talos.version" not in issues and "metadata.name" in issues
+
+
+def test_the_dns01_providers_are_one_table() -> None:
+    schema = spec.json_schema()
+    provider = schema["$defs"]["Dns01"]["properties"]["provider"]
+    allowed = next(member["enum"] for member in provider["anyOf"] if "enum" in member)
+    assert allowed == list(spec.DNS01_PROVIDERS)
+    for name, entry in spec.DNS01_PROVIDERS.items():
+        assert entry.name == name and entry.secret_keys
+        assert list(entry.solver("s")[name].values()) == [{"name": "s", "key": k} for k in entry.secret_keys]
+
+
+def test_one_mac_pattern() -> None:
+    assert spec.is_mac("AA:bb:cc:dd:ee:01") and not spec.is_mac("aa-bb-cc-dd-ee-01")
+    assert spec.check_mac("AA:BB:CC:DD:EE:01") == "aa:bb:cc:dd:ee:01"
+
+
+def test_cross_field_rules_are_named_and_run_in_order(example_data: dict) -> None:
+    assert [rule.__name__ for rule in spec.RULES] == [
+        "node_uniqueness",
+        "control_plane_present",
+        "subnet_membership",
+        "endpoint_and_vip",
+        "load_balancer_pool",
+        "pod_and_service_subnets",
+        "talos_version_rules",
+        "dns01_settings",
+    ]
+    cluster = spec.parse(example_data)
+    assert all(rule(cluster) == [] for rule in spec.RULES)
+    external = copy.deepcopy(example_data)
+    external["spec"]["controlPlane"] = {"endpoint": "api.example.com", "vip": False}
+    assert spec.check(external) == []  # an external load balancer in front of the control planes

@@ -19,7 +19,7 @@ from skynet_tui.__main__ import main
 from skynet_tui.app import BootstrapArgs, SkynetApp
 from skynet_tui.commands import tui
 from skynet_tui.screens.welcome import find_workspaces
-from skynet_tui.screens.wizard import catalog, state
+from skynet_tui.wizard import catalog, state
 from skynet_tui.workspace import Workspace
 from tests.wizard_helpers import SIZE, FakeInstall, fill
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import subprocess
+import sys
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,10 @@ from textual.worker import WorkerCancelled
 from skynet_lab.bin import install_fakes, lab_path
 from skynet_tui import spec
 from skynet_tui.app import SkynetApp
-from skynet_tui.screens.wizard import catalog, checks, state
 from skynet_tui.screens.wizard.fields import FieldRow
-from skynet_tui.screens.wizard.gitops import check_access
-from skynet_tui.screens.wizard.state import Answers
+from skynet_tui.wizard import catalog, checks, state
+from skynet_tui.wizard.access import check_access
+from skynet_tui.wizard.state import Answers
 from tests.lab_helpers import make_lab
 from tests.wizard_helpers import (
     SIZE,
@@ -539,3 +540,44 @@ def test_the_version_range_blocks_the_cluster_step_as_typed():
     assert "support range 1.31.0 – 1.36.x" in errors["spec.kubernetes.version"][0]
     data["spec"]["kubernetes"]["version"] = "1.36.3"
     assert checks.check_step(data, "cluster").ok
+
+
+def test_the_wizard_model_loads_without_textual():
+    package = Path(catalog.__file__).parent
+    modules = sorted(
+        f"skynet_tui.wizard.{path.stem}" for path in package.glob("*.py") if path.stem != "__init__"
+    )
+    code = "import sys\n" + "".join(f"import {module}\n" for module in modules)
+    code += (
+        "views = ('textual', 'rich', 'skynet_tui.screens', 'skynet_tui.widgets', 'skynet_tui.app')\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(views))\n"
+        "assert not loaded, loaded\n"
+    )
+    assert len(modules) >= 5
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_wizard_offers_exactly_the_specs_dns01_providers():
+    schema = spec.json_schema()["$defs"]["Dns01"]["properties"]["provider"]
+    spec_providers = next(member["enum"] for member in schema["anyOf"] if "enum" in member)
+    offered = [value for _label, value in catalog.FIELD_BY_PATH["spec.ingress.acme.dns01.provider"].choices]
+    assert offered == spec_providers
+    assert "rfc2136" not in offered
+
+
+def test_choices_defaults_and_help_come_from_the_model():
+    for field in catalog.FIELDS + catalog.NODE_FIELDS:
+        assert field.help, field.path
+        assert len(field.help) <= 80, f"{field.path}: the help should fit one line at 100 columns"
+        if field.kind == "choice":
+            model_path = field.path if field.path.startswith("spec.") else "spec.nodes." + field.path[5:]
+            assert tuple(value for _label, value in field.choices) == spec.choices(model_path)
+    assert catalog.FIELD_BY_PATH["spec.network.subnet"].help == spec.help_line("spec.network.subnet")
+    assert state.blank_answers() == spec.defaults()
+
+
+def test_the_link_input_pins_a_mac_exactly_when_spec_reads_one():
+    for text in ("aa:bb:cc:dd:ee:01", "AA:BB:CC:DD:EE:01", "aa-bb-cc-dd-ee-01", "aa:bb:cc:dd:ee", "enp3s0"):
+        node: dict[str, Any] = {}
+        state.set_link_text(node, text)
+        assert ("mac" in node) == spec.is_mac(text), text

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Input, Select, Static
 
 from skynet_tui import spec
-from skynet_tui.screens.wizard.catalog import widget_id
+from skynet_tui.wizard.catalog import widget_id
 
 SIZE = (100, 32)
 PASTE_ABOVE = 8  # characters; longer values are pasted (bracketed paste), shorter ones typed key by key

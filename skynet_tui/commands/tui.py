@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     workspace = Path(args.workspace) if getattr(args, "workspace", None) else None
     if config is not None:
         from skynet_tui import spec
-        from skynet_tui.screens.wizard.state import is_draft
+        from skynet_tui.wizard.state import is_draft
 
         if is_draft(config):
             return _run_tui(config, workspace or config.parent)

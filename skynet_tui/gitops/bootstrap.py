@@ -11,13 +11,12 @@ from skynet_tui.gitops.charts import BY_NAME
 from skynet_tui.gitops.errors import GitOpsError
 from skynet_tui.gitops.render import (
     CERT_MANAGER_NAMESPACE,
-    DNS01_KEYS,
     GRAFANA_NAMESPACE,
     GRAFANA_SECRET,
     dns01_secret_name,
     namespace_labels,
 )
-from skynet_tui.spec import Cluster
+from skynet_tui.spec import DNS01_PROVIDERS, Cluster
 from skynet_tui.workspace import Workspace
 
 GRAFANA_PASSWORD_FILE = "grafana-admin-password"  # under secrets/
@@ -63,11 +62,7 @@ def _env_value(env: Mapping[str, str], name: str, field: str) -> str:
 
 
 def _dns01_data(provider: str, token: str, variable: str) -> dict[str, str]:
-    keys = DNS01_KEYS.get(provider)
-    if keys is None:
-        raise GitOpsError(
-            f"DNS-01 provider {provider!r} is not supported; use one of {', '.join(sorted(DNS01_KEYS))}"
-        )
+    keys = DNS01_PROVIDERS[provider].secret_keys  # spec allows only the table's providers
     if len(keys) == 1:
         return {keys[0]: token}
     key_id, sep, secret_key = token.partition(":")

@@ -13,7 +13,7 @@ import yaml
 
 from skynet_tui.gitops.charts import BY_NAME, CONFIG, App, enabled_apps
 from skynet_tui.gitops.errors import GitOpsError
-from skynet_tui.spec import Cluster, pool_bounds
+from skynet_tui.spec import DNS01_PROVIDERS, Cluster, pool_bounds
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "gitops"
 
@@ -28,13 +28,6 @@ APPS_NAMESPACE = "apps"
 VIEWER_GROUP = "platform-viewers"
 OPERATOR_GROUP = "platform-operators"
 
-# DNS-01 providers: keys of the provider Secret the installer creates, and the solver that reads them.
-DNS01_KEYS: dict[str, tuple[str, ...]] = {
-    "cloudflare": ("api-token",),
-    "digitalocean": ("access-token",),
-    "route53": ("access-key-id", "secret-access-key"),
-}
-
 
 def issuer_name(server: str) -> str:
     return f"letsencrypt-{server}"
@@ -42,24 +35,6 @@ def issuer_name(server: str) -> str:
 
 def dns01_secret_name(provider: str) -> str:
     return f"acme-dns01-{provider}"
-
-
-def _dns01_solver(provider: str) -> dict[str, Any]:
-    secret = dns01_secret_name(provider)
-    if provider == "cloudflare":
-        return {"cloudflare": {"apiTokenSecretRef": {"name": secret, "key": "api-token"}}}
-    if provider == "digitalocean":
-        return {"digitalocean": {"tokenSecretRef": {"name": secret, "key": "access-token"}}}
-    if provider == "route53":
-        return {
-            "route53": {
-                "accessKeyIDSecretRef": {"name": secret, "key": "access-key-id"},
-                "secretAccessKeySecretRef": {"name": secret, "key": "secret-access-key"},
-            }
-        }
-    raise GitOpsError(
-        f"DNS-01 provider {provider!r} is not supported; use cloudflare, digitalocean or route53"
-    )
 
 
 def ingress_ip(cluster: Cluster) -> str:
@@ -100,7 +75,7 @@ def context(cluster: Cluster) -> dict[str, Any]:
             "provider": provider,
             "token_env": token_env,
             "secret": dns01_secret_name(provider),
-            "solver": _dns01_solver(provider),
+            "solver": DNS01_PROVIDERS[provider].solver(dns01_secret_name(provider)),
         }
     components = spec.components.model_dump()
     return {

@@ -1,5 +1,6 @@
 """The answers file (`cluster.yaml`, skynet.dev/v1alpha1): model, every validation rule, load and dump."""
 
+from skynet_tui.spec.dns01 import DNS01_PROVIDERS, Dns01Provider
 from skynet_tui.spec.fields import (
     CIDR,
     EnvName,
@@ -13,22 +14,20 @@ from skynet_tui.spec.fields import (
     check_host,
     check_ip,
     check_label,
+    check_mac,
     check_pool_entry,
+    is_mac,
     pool_bounds,
 )
+from skynet_tui.spec.issues import Issue, SpecError, format_loc
 from skynet_tui.spec.model import (
     API_VERSION,
+    DEFAULT_INTERFACE,
     KIND,
-    Acme,
     Cluster,
     ClusterSpecBody,
-    Components,
     ControlPlane,
     DiskSelector,
-    Dns01,
-    GitCredentials,
-    GitOps,
-    Ingress,
     Kubernetes,
     LoadBalancer,
     Metadata,
@@ -36,27 +35,17 @@ from skynet_tui.spec.model import (
     Node,
     Talos,
 )
-from skynet_tui.spec.rules import (
-    Issue,
-    SpecError,
-    check,
-    cross_field_issues,
-    dump,
-    format_loc,
-    json_schema,
-    load,
-    loads,
-    parse,
-    to_data,
-    version_issues,
-    warnings,
-)
+from skynet_tui.spec.parse import check, dump, load, loads, parse, to_data
+from skynet_tui.spec.platform import Acme, Components, Dns01, GitCredentials, GitOps, Ingress
+from skynet_tui.spec.rules import RULES, cross_field_issues, version_issues, warnings
+from skynet_tui.spec.schema import choices, defaults, example, field_at, help_line, json_schema
 
 __all__ = [
-    "API_VERSION", "CIDR", "KIND", "Acme", "Cluster", "ClusterSpecBody", "Components", "ControlPlane",
-    "DiskSelector", "Dns01", "EnvName", "GitCredentials", "GitOps", "Host", "IPv4", "Ingress", "Issue",
-    "Kubernetes", "Label", "LoadBalancer", "Metadata", "Network", "Node", "PoolEntry", "SpecError", "Talos",
-    "check", "check_cidr", "check_dns_name", "check_env_name", "check_host", "check_ip", "check_label",
-    "check_pool_entry", "cross_field_issues", "dump", "format_loc", "json_schema", "load", "loads", "parse",
-    "pool_bounds", "to_data", "version_issues", "warnings",
+    "API_VERSION", "CIDR", "DEFAULT_INTERFACE", "DNS01_PROVIDERS", "KIND", "RULES", "Acme", "Cluster", "ClusterSpecBody",
+    "Components", "ControlPlane", "DiskSelector", "Dns01", "Dns01Provider", "EnvName", "GitCredentials",
+    "GitOps", "Host", "IPv4", "Ingress", "Issue", "Kubernetes", "Label", "LoadBalancer", "Metadata", "Network",
+    "Node", "PoolEntry", "SpecError", "Talos", "check", "check_cidr", "check_dns_name", "check_env_name",
+    "check_host", "check_ip", "check_label", "check_mac", "check_pool_entry", "choices", "cross_field_issues",
+    "defaults", "dump", "example", "field_at", "format_loc", "help_line", "is_mac", "json_schema", "load",
+    "loads", "parse", "pool_bounds", "to_data", "version_issues", "warnings",
 ]  # fmt: skip

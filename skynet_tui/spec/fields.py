@@ -1,4 +1,5 @@
-"""Field checks of the answers file: one function per kind of value, and the constrained types built on them."""
+"""Field checks of the answers file: one function per kind of value, the constrained types built on them, and
+the base of every section."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_NAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
 )
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
 
 
 # ---------------------------------------------------------------- field checks (shared with the wizard)
@@ -83,6 +86,17 @@ def check_env_name(value: str | None) -> str | None:
     return value
 
 
+def is_mac(value: str) -> bool:
+    """A MAC address written aa:bb:cc:dd:ee:ff (either case): the one pattern of Skynet."""
+    return bool(_MAC.match(value))
+
+
+def check_mac(value: str) -> str:
+    if not is_mac(value):
+        raise ValueError(f"{value!r} is not a MAC address (e.g. aa:bb:cc:dd:ee:ff)")
+    return value.lower()
+
+
 def pool_bounds(entry: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
     """First and last address of a valid pool entry."""
     if "-" in entry:
@@ -99,3 +113,11 @@ Host = Annotated[str, AfterValidator(check_host)]
 Label = Annotated[str, AfterValidator(check_label)]
 PoolEntry = Annotated[str, AfterValidator(check_pool_entry)]
 EnvName = Annotated[str, AfterValidator(check_env_name)]
+
+
+class Section(BaseModel):
+    """A section of the answers file: camelCase keys, unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, validate_assignment=False
+    )

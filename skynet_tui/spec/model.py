@@ -1,45 +1,50 @@
-"""The answers-file model (pydantic v2): sections, fields, defaults and the checks inside one section."""
+"""The answers-file model (pydantic v2): sections, fields, defaults and the checks inside one section.
+
+Every field says what it is in its description; the first sentence is the wizard's help line, the rest is
+for `skynet schema` readers (format, default, what it affects).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal
+from typing import Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, field_validator, model_validator
 
 from skynet_tui import versions
 from skynet_tui.spec.fields import (
     CIDR,
-    EnvName,
     Host,
     IPv4,
     Label,
     PoolEntry,
-    check_dns_name,
+    Section,
     check_label,
+    check_mac,
+)
+from skynet_tui.spec.platform import Components, GitOps, Ingress
+
+API_VERSION: Final = "skynet.dev/v1alpha1"
+KIND: Final = "Cluster"
+DEFAULT_INTERFACE: Final = "eth0"  # a node's link when neither interface nor mac is given
+
+_IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$")
+_SUPPORTED_TALOS = " or ".join(f"v{minor}.x" for minor in versions.INSTALLABLE_MINORS)
+_K8S_RANGES = ", ".join(
+    f"Talos v{minor}: " + " – ".join(versions.kubernetes_range(f"v{minor}.0") or ())
+    for minor in versions.INSTALLABLE_MINORS
 )
 
-API_VERSION = "skynet.dev/v1alpha1"
-KIND = "Cluster"
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
-_MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
-_SCP_URL = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$")
-_URL_PASSWORD = re.compile(r"^[a-z]+://[^/@\s]*:[^/@\s]*@")
-_URL = re.compile(r"^(ssh|https|http|file|git)://[^\s]+$")
-_IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$")
+class Metadata(Section):
+    """The cluster's identity."""
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, validate_assignment=False
+    name: str = Field(
+        description="A DNS label (a-z, 0-9, '-'), at most 40 characters. Names the cluster in Talos and in "
+        "the kubeconfig, and the workspace folder (./<name>) unless another is given.",
+        examples=["homelab"],
     )
-
-
-class Metadata(_Model):
-    name: str
 
     @field_validator("name")
     @classmethod
@@ -47,9 +52,21 @@ class Metadata(_Model):
         return check_label(value, 40)
 
 
-class Talos(_Model):
-    version: str = versions.DEFAULT_TALOS
-    schematic: str = versions.VANILLA_SCHEMATIC
+class Talos(Section):
+    """The Talos Linux release the nodes install, and the installer image it comes from."""
+
+    version: str = Field(
+        versions.DEFAULT_TALOS,
+        description=f"The Talos release the nodes install: {_SUPPORTED_TALOS}. Default {versions.DEFAULT_TALOS}; "
+        "passed to talosctl as --talos-version and the installer image's tag, and it bounds the Kubernetes "
+        "versions allowed.",
+    )
+    schematic: str = Field(
+        versions.VANILLA_SCHEMATIC,
+        description="Image Factory schematic id; the default is vanilla Talos. Its 64 lowercase hex characters "
+        "(from factory.talos.dev) name the system extensions and kernel arguments of the installer image "
+        "factory.talos.dev/metal-installer/<schematic>:<version>; use the one the boot ISO was built with.",
+    )
 
     @field_validator("version")
     @classmethod
@@ -69,11 +86,29 @@ class Talos(_Model):
         return value
 
 
-class Kubernetes(_Model):
-    version: str = versions.DEFAULT_KUBERNETES
-    pod_subnet: CIDR = "10.244.0.0/16"
-    service_subnet: CIDR = "10.96.0.0/12"
-    cni: Literal["flannel", "none"] = "flannel"
+class Kubernetes(Section):
+    """The Kubernetes version and the cluster's own networks."""
+
+    version: str = Field(
+        versions.DEFAULT_KUBERNETES,
+        description="The Kubernetes version, without a leading v. It must lie in the Talos version's support "
+        f"range ({_K8S_RANGES}); default {versions.DEFAULT_KUBERNETES}.",
+    )
+    pod_subnet: CIDR = Field(
+        "10.244.0.0/16",
+        description="The CIDR pods get their addresses from. It must not overlap network.subnet nor the "
+        "service subnet; default 10.244.0.0/16.",
+    )
+    service_subnet: CIDR = Field(
+        "10.96.0.0/12",
+        description="The CIDR Services get their cluster IPs from. It must not overlap network.subnet nor "
+        "the pod subnet; default 10.96.0.0/12.",
+    )
+    cni: Literal["flannel", "none"] = Field(
+        "flannel",
+        description="The pod network: flannel (built into Talos) or none. With none, install your own CNI "
+        "right after bootstrap; the install waits for every node Ready. Default flannel.",
+    )
 
     @field_validator("version")
     @classmethod
@@ -83,16 +118,44 @@ class Kubernetes(_Model):
         return value
 
 
-class Network(_Model):
-    subnet: CIDR
-    gateway: IPv4
-    nameservers: list[IPv4] = Field(default_factory=lambda: ["1.1.1.1", "9.9.9.9"], min_length=1)
-    ntp: list[Host] = Field(default_factory=lambda: ["time.cloudflare.com"], min_length=1)
+class Network(Section):
+    """The L2 network the nodes share."""
+
+    subnet: CIDR = Field(
+        description="The L2 network the nodes share, as a CIDR. Node IPs, the gateway, an IP endpoint and "
+        "the MetalLB pool must lie inside it.",
+        examples=["192.168.10.0/24"],
+    )
+    gateway: IPv4 = Field(
+        description="The default route of every node, inside the subnet. It must not be a node's IP.",
+        examples=["192.168.10.1"],
+    )
+    nameservers: list[IPv4] = Field(
+        default_factory=lambda: ["1.1.1.1", "9.9.9.9"],
+        min_length=1,
+        description="The DNS servers the nodes resolve with, as IPv4 addresses. Default 1.1.1.1 and 9.9.9.9.",
+    )
+    ntp: list[Host] = Field(
+        default_factory=lambda: ["time.cloudflare.com"],
+        min_length=1,
+        description="The time servers the nodes sync with, as names or IPv4 addresses. Default "
+        "time.cloudflare.com; certificates and etcd need the clocks right.",
+    )
 
 
-class ControlPlane(_Model):
-    endpoint: Host
-    vip: bool = True
+class ControlPlane(Section):
+    """Where the Kubernetes API answers."""
+
+    endpoint: Host = Field(
+        description="An IP or DNS name; the API is https://<endpoint>:6443. With vip it is a free address in "
+        "the subnet the control planes share; without, a load balancer's or one control plane's address.",
+        examples=["192.168.10.10"],
+    )
+    vip: bool = Field(
+        True,
+        description="The control planes share the endpoint IP (Layer-2 VIP). Talos moves the address to a "
+        "healthy control plane; it needs an IP endpoint outside the MetalLB pool. Default true.",
+    )
 
     @property
     def endpoint_is_ip(self) -> bool:
@@ -107,9 +170,19 @@ class ControlPlane(_Model):
         return f"https://{self.endpoint}:6443"
 
 
-class DiskSelector(_Model):
-    serial: str | None = None
-    wwid: str | None = None
+class DiskSelector(Section):
+    """A disk chosen by a stable hardware id instead of its device path; give exactly one."""
+
+    serial: str | None = Field(
+        None,
+        description="The disk's serial number, as discovery or `talosctl get disks` shows it.",
+        examples=["S4EWNX0R123456"],
+    )
+    wwid: str | None = Field(
+        None,
+        description="The disk's World Wide Identifier, as discovery or `talosctl get disks` shows it.",
+        examples=["naa.5002538e40a1b2c3"],
+    )
 
     @model_validator(mode="after")
     def _one(self) -> DiskSelector:
@@ -118,13 +191,41 @@ class DiskSelector(_Model):
         return self
 
 
-class Node(_Model):
-    hostname: Label
-    ip: IPv4
-    role: Literal["controlplane", "worker"]
-    install_disk: str | DiskSelector = "/dev/sda"
-    interface: str | None = None
-    mac: str | None = None
+class Node(Section):
+    """One machine, booted into Talos maintenance mode."""
+
+    hostname: Label = Field(
+        description="A DNS label, unique in the cluster. Talos sets it as the node's hostname and "
+        "Kubernetes names the node after it.",
+        examples=["cp-1"],
+    )
+    ip: IPv4 = Field(
+        description="The static address the node keeps, inside the node subnet. Unique in the cluster; the "
+        "machine must answer at it in maintenance mode, where Skynet sends it its configuration.",
+        examples=["192.168.10.11"],
+    )
+    role: Literal["controlplane", "worker"] = Field(
+        description="controlplane (etcd and the Kubernetes API) or worker. At least one control plane; "
+        "three tolerate losing one."
+    )
+    install_disk: str | DiskSelector = Field(
+        "/dev/sda",
+        description="Talos wipes this disk; pin it by serial or WWID when names may change. A device path "
+        "(/dev/sda, /dev/nvme0n1) or {serial: …} / {wwid: …}; default /dev/sda.",
+        examples=["/dev/nvme0n1", {"serial": "S4EWNX0R123456"}],
+    )
+    interface: str | None = Field(
+        None,
+        description="The network link the node's address goes on, by name (eth0, enp3s0). Give interface or "
+        f"mac, not both; {DEFAULT_INTERFACE} when neither is given.",
+        examples=["eth0"],
+    )
+    mac: str | None = Field(
+        None,
+        description="The network link pinned by its MAC address (aa:bb:cc:dd:ee:ff), for machines whose "
+        "link names may change. Give interface or mac, not both.",
+        examples=["aa:bb:cc:dd:ee:ff"],
+    )
 
     @field_validator("install_disk")
     @classmethod
@@ -145,126 +246,68 @@ class Node(_Model):
     @field_validator("mac")
     @classmethod
     def _mac(cls, value: str | None) -> str | None:
-        if value is not None and not _MAC.match(value):
-            raise ValueError(f"{value!r} is not a MAC address (e.g. aa:bb:cc:dd:ee:ff)")
-        return value.lower() if value else value
+        return None if value is None else check_mac(value)
 
     @model_validator(mode="after")
     def _link(self) -> Node:
         if self.interface is None and self.mac is None:
-            self.interface = "eth0"
+            self.interface = DEFAULT_INTERFACE
         if self.interface is not None and self.mac is not None:
             raise ValueError("give interface or mac, not both")
         return self
 
 
-class LoadBalancer(_Model):
-    addresses: list[PoolEntry] = Field(min_length=1)
+class LoadBalancer(Section):
+    """The addresses MetalLB hands to Services of type LoadBalancer."""
+
+    addresses: list[PoolEntry] = Field(
+        min_length=1,
+        description="Ranges a-b or CIDRs inside the node subnet, for LoadBalancer services. Traefik takes the "
+        "first address (where the apps' DNS names must point); no node IP, gateway or VIP inside.",
+        examples=[["192.168.10.200-192.168.10.220"]],
+    )
 
 
-class Dns01(_Model):
-    provider: Literal["cloudflare", "route53", "digitalocean"] | None = None
-    token_env: EnvName | None = None
+class ClusterSpecBody(Section):
+    """What to install, and where."""
+
+    talos: Talos = Field(
+        default_factory=Talos, description="The Talos release and installer image; defaults when absent."
+    )
+    kubernetes: Kubernetes = Field(
+        default_factory=Kubernetes,
+        description="The Kubernetes version, pod and service subnets and CNI; defaults when absent.",
+    )
+    network: Network = Field(description="The nodes' L2 network: subnet, gateway, DNS and NTP servers.")
+    control_plane: ControlPlane = Field(
+        description="Where the Kubernetes API answers, and whether the control planes share a VIP."
+    )
+    nodes: list[Node] = Field(
+        min_length=1,
+        description="The machines, booted into Talos maintenance mode. At least one controlplane; hostnames "
+        "and IPs unique.",
+    )
+    load_balancer: LoadBalancer = Field(description="The MetalLB address pool for LoadBalancer Services.")
+    ingress: Ingress = Field(description="The apps' domain and how their TLS certificates are obtained.")
+    gitops: GitOps = Field(description="The repository Argo CD follows; Skynet pushes the workspace there.")
+    components: Components = Field(
+        default_factory=Components,
+        description="Which optional platform components Argo CD installs; defaults when absent.",
+    )
 
 
-class Acme(_Model):
-    email: str
-    server: Literal["staging", "production"] = "staging"
-    challenge: Literal["http01", "dns01"] = "http01"
-    dns01: Dns01 | None = None
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an e-mail address (e.g. ops@example.com)")
-        return value
-
-
-class Ingress(_Model):
-    domain: Annotated[str, AfterValidator(check_dns_name)]
-    acme: Acme
-
-
-class GitCredentials(_Model):
-    ssh_key_file: str | None = None
-    token_env: EnvName | None = None
-
-    @model_validator(mode="after")
-    def _one(self) -> GitCredentials:
-        if (self.ssh_key_file is None) == (self.token_env is None):
-            raise ValueError("give exactly one of sshKeyFile or tokenEnv")
-        return self
-
-
-class GitOps(_Model):
-    repo_url: str = Field(alias="repoURL")
-    branch: str = "main"
-    path: str = "gitops"
-    credentials: GitCredentials | None = None
-
-    @field_validator("repo_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not (_URL.match(value) or _SCP_URL.match(value)):
-            raise ValueError(
-                f"{value!r} is not a Git URL: use ssh (git@host:org/repo.git), https://… or file:///path"
-            )
-        if _URL_PASSWORD.match(value):
-            # The URL is committed and pushed; a password or token in it would be too. Not echoed back.
-            raise ValueError(
-                "the URL holds a password or token; remove it and set gitops.credentials.tokenEnv"
-            )
-        return value
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9._/-]+", value) or value.startswith(("/", "-")) or ".." in value:
-            raise ValueError(f"{value!r} is not a branch name")
-        return value
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        # No segment may start with a dot: ".", ".." and ".git" would point the tree at the workspace itself.
-        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*", value):
-            raise ValueError(
-                f"{value!r} is not a relative folder path inside the repository (e.g. gitops; no segment "
-                "may start with a dot)"
-            )
-        return value
-
-
-class Components(_Model):
-    monitoring: bool = True
-    logging: bool = True
-    tracing: bool = True
-    storage: bool = True
-    vpa: bool = True
-    policies: bool = True
-    image_security: bool = False
-
-
-class ClusterSpecBody(_Model):
-    talos: Talos = Field(default_factory=Talos)
-    kubernetes: Kubernetes = Field(default_factory=Kubernetes)
-    network: Network
-    control_plane: ControlPlane
-    nodes: list[Node] = Field(min_length=1)
-    load_balancer: LoadBalancer
-    ingress: Ingress
-    gitops: GitOps
-    components: Components = Field(default_factory=Components)
-
-
-class Cluster(_Model):
+class Cluster(Section):
     """A whole answers file. Build it with `parse` (which runs the cross-field checks), not directly."""
 
-    api_version: Literal["skynet.dev/v1alpha1"] = API_VERSION
-    kind: Literal["Cluster"] = KIND
-    metadata: Metadata
-    spec: ClusterSpecBody
+    api_version: Literal["skynet.dev/v1alpha1"] = Field(
+        API_VERSION, description=f"The answers file's format: {API_VERSION}."
+    )
+    kind: Literal["Cluster"] = Field(KIND, description=f"Always {KIND}.")
+    metadata: Metadata = Field(description="The cluster's name.")
+    spec: ClusterSpecBody = Field(
+        description="Talos, Kubernetes, the network, the nodes, ingress, the GitOps repository and the "
+        "platform components."
+    )
 
     @property
     def name(self) -> str:

@@ -1,128 +1,159 @@
-"""Cross-field rules, warnings, error paths, and the entry points that load, check and dump answers."""
+"""The rules that span fields (one named function each, run in order by `cross_field_issues`) and the warnings."""
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import BaseModel, ValidationError
+from collections.abc import Callable
 
 from skynet_tui import versions
 from skynet_tui.spec.fields import pool_bounds
+from skynet_tui.spec.issues import Issue
 from skynet_tui.spec.model import Cluster
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One problem with the answers file: where (`spec.nodes[2].ip`), what, and for warnings, nothing fatal."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-class SpecError(ValueError):
-    """The answers file is invalid; `issues` lists every error with its field path."""
-
-    def __init__(self, issues: list[Issue]):
-        self.issues = issues
-        super().__init__("\n".join(str(issue) for issue in issues))
-
-
-# ---------------------------------------------------------------- errors from pydantic, with paths
-
-
-def format_loc(loc: Iterable[Any]) -> str:
-    """('spec', 'nodes', 2, 'ip') → 'spec.nodes[2].ip'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model class that holds the key at `loc` (used to suggest the nearest valid key)."""
-    model: Any = Cluster
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        fields = {f.alias or name: f for name, f in model.model_fields.items()}
-        field = fields.get(part)
-        if field is None:
-            return None
-        candidates = [field.annotation, *getattr(field.annotation, "__args__", ())]
-        for arg in list(candidates):
-            candidates.extend(getattr(arg, "__args__", ()))
-        found = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
-        if not found:
-            return None
-        model = found[0]
-    return model
-
-
-def _nearest(key: str, valid: list[str]) -> list[str]:
-    """The valid key a typo most likely meant: a close spelling, else one that starts the same way."""
-    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
-    if close:
-        return close
-    lowered = key.lower()
-    return [v for v in valid if lowered.startswith(v.lower()) or v.lower().startswith(lowered)][:1]
-
-
-def _issue_from_error(err: dict[str, Any]) -> Issue:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in {"str", "DiskSelector"}))
-    # pydantic appends the union member tried ("str", "function-after[...]"); keep the field path only.
-    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"literal"})))
-    path = format_loc(loc)
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        model = _model_at(loc)
-        valid = [f.alias or n for n, f in model.model_fields.items()] if model else []
-        near = _nearest(str(loc[-1]), valid)
-        hint = f"; did you mean {near[0]!r}?" if near else f"; valid keys: {', '.join(valid)}"
-        return Issue(path, f"unknown key{hint}")
-    if kind == "missing":
-        return Issue(path, "is required")
-    message = err["msg"]
-    message = message.removeprefix("Value error, ")
-    if kind == "literal_error":
-        message = f"{err.get('input')!r} is not allowed; {message.lower()}"
-    return Issue(path, message)
-
-
-_TYPE_MISMATCH = {"string_type", "model_type", "dict_type", "model_attributes_type"}
-
-
-def _pydantic_issues(exc: ValidationError) -> list[Issue]:
-    # A union field (installDisk) reports one error per member: the member of the wrong type says only
-    # "should be a valid string/dict"; keep the error of the member the input was meant for.
-    errors = exc.errors()
-    by_path: dict[str, list[tuple[dict[str, Any], Issue]]] = {}
-    for err in errors:
-        issue = _issue_from_error(err)
-        by_path.setdefault(issue.path, []).append((err, issue))
-    out = []
-    for found in by_path.values():
-        specific = [issue for err, issue in found if err["type"] not in _TYPE_MISMATCH]
-        out.append((specific or [found[0][1]])[0])
-    return out
-
-
-# ---------------------------------------------------------------- cross-field rules
 
 
 def _ip(value: str) -> ipaddress.IPv4Address:
     return ipaddress.IPv4Address(value)
+
+
+def _subnet(cluster: Cluster) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(cluster.spec.network.subnet)
+
+
+def _node_ips(cluster: Cluster) -> dict[ipaddress.IPv4Address, int]:
+    """Each node IP and the index of the last node holding it."""
+    return {_ip(n.ip): i for i, n in enumerate(cluster.spec.nodes)}
+
+
+def _endpoint_ip(cluster: Cluster) -> ipaddress.IPv4Address | None:
+    control_plane = cluster.spec.control_plane
+    return _ip(control_plane.endpoint) if control_plane.endpoint_is_ip else None
+
+
+def _ref(cluster: Cluster, index: int) -> str:
+    return f"spec.nodes[{index}] ({cluster.spec.nodes[index].hostname})"
+
+
+def node_uniqueness(cluster: Cluster) -> list[Issue]:
+    """No two nodes share a hostname or an IP, and the gateway is no node's IP."""
+    issues: list[Issue] = []
+    hostnames: dict[str, int] = {}
+    ips: dict[str, int] = {}
+    for i, node in enumerate(cluster.spec.nodes):
+        if node.hostname in hostnames:
+            issues.append(
+                Issue(
+                    f"spec.nodes[{i}].hostname",
+                    f"{node.hostname} is already used by spec.nodes[{hostnames[node.hostname]}]",
+                )
+            )
+        hostnames.setdefault(node.hostname, i)
+        if node.ip in ips:
+            issues.append(
+                Issue(f"spec.nodes[{i}].ip", f"{node.ip} is already used by {_ref(cluster, ips[node.ip])}")
+            )
+        ips.setdefault(node.ip, i)
+    gateway, node_ips = _ip(cluster.spec.network.gateway), _node_ips(cluster)
+    if gateway in node_ips:
+        issues.append(
+            Issue("spec.network.gateway", f"{gateway} is also the IP of {_ref(cluster, node_ips[gateway])}")
+        )
+    return issues
+
+
+def control_plane_present(cluster: Cluster) -> list[Issue]:
+    if cluster.control_planes:
+        return []
+    return [Issue("spec.nodes", "no node has role controlplane; at least one is required")]
+
+
+def subnet_membership(cluster: Cluster) -> list[Issue]:
+    """Node IPs (not the network or broadcast address), the gateway and an IP endpoint lie in network.subnet."""
+    subnet = _subnet(cluster)
+    issues: list[Issue] = []
+    for i, node in enumerate(cluster.spec.nodes):
+        address = _ip(node.ip)
+        if address not in subnet:
+            issues.append(Issue(f"spec.nodes[{i}].ip", f"{node.ip} is outside network.subnet {subnet}"))
+        elif address in (subnet.network_address, subnet.broadcast_address):
+            issues.append(
+                Issue(f"spec.nodes[{i}].ip", f"{node.ip} is the network or broadcast address of {subnet}")
+            )
+    gateway = _ip(cluster.spec.network.gateway)
+    if gateway not in subnet:
+        issues.append(Issue("spec.network.gateway", f"{gateway} is outside network.subnet {subnet}"))
+    endpoint = _endpoint_ip(cluster)
+    if endpoint is not None and endpoint not in subnet:
+        issues.append(Issue("spec.controlPlane.endpoint", f"{endpoint} is outside network.subnet {subnet}"))
+    return issues
+
+
+def endpoint_and_vip(cluster: Cluster) -> list[Issue]:
+    """A VIP needs an IP endpoint that is neither a node's IP nor the gateway (any endpoint may be external)."""
+    control_plane = cluster.spec.control_plane
+    if not control_plane.vip:
+        return []
+    endpoint = _endpoint_ip(cluster)
+    if endpoint is None:
+        return [
+            Issue(
+                "spec.controlPlane.vip",
+                f"vip: true needs an IP endpoint, not the DNS name {control_plane.endpoint!r}",
+            )
+        ]
+    issues: list[Issue] = []
+    node_ips = _node_ips(cluster)
+    if endpoint in node_ips:
+        issues.append(
+            Issue(
+                "spec.controlPlane.endpoint",
+                f"the VIP {endpoint} is also the IP of {_ref(cluster, node_ips[endpoint])}; pick a free address",
+            )
+        )
+    if endpoint == _ip(cluster.spec.network.gateway):
+        issues.append(Issue("spec.controlPlane.endpoint", f"the VIP {endpoint} is the gateway"))
+    return issues
+
+
+def load_balancer_pool(cluster: Cluster) -> list[Issue]:
+    """Each pool entry lies in network.subnet, holds no node IP, gateway or endpoint, and overlaps no other."""
+    subnet, node_ips = _subnet(cluster), _node_ips(cluster)
+    gateway, endpoint = _ip(cluster.spec.network.gateway), _endpoint_ip(cluster)
+    issues: list[Issue] = []
+    ranges: list[tuple[int, ipaddress.IPv4Address, ipaddress.IPv4Address]] = []
+    for i, entry in enumerate(cluster.spec.load_balancer.addresses):
+        path = f"spec.loadBalancer.addresses[{i}]"
+        first, last = pool_bounds(entry)
+        if first not in subnet or last not in subnet:
+            issues.append(Issue(path, f"{entry} is outside network.subnet {subnet}"))
+        for address, index in node_ips.items():
+            if first <= address <= last:
+                issues.append(Issue(path, f"{entry} contains {address}, the IP of {_ref(cluster, index)}"))
+        if first <= gateway <= last:
+            issues.append(Issue(path, f"{entry} contains the gateway {gateway}"))
+        if endpoint is not None and first <= endpoint <= last:
+            what = "VIP" if cluster.spec.control_plane.vip else "API endpoint"
+            issues.append(Issue(path, f"{entry} contains the {what} {endpoint}"))
+        for j, other_first, other_last in ranges:
+            if first <= other_last and other_first <= last:
+                issues.append(Issue(path, f"{entry} overlaps spec.loadBalancer.addresses[{j}]"))
+        ranges.append((i, first, last))
+    return issues
+
+
+def pod_and_service_subnets(cluster: Cluster) -> list[Issue]:
+    """The pod and service subnets overlap neither each other nor network.subnet."""
+    subnet, k8s = _subnet(cluster), cluster.spec.kubernetes
+    pods, services = ipaddress.IPv4Network(k8s.pod_subnet), ipaddress.IPv4Network(k8s.service_subnet)
+    issues: list[Issue] = []
+    if pods.overlaps(services):
+        issues.append(
+            Issue("spec.kubernetes.serviceSubnet", f"{services} overlaps kubernetes.podSubnet {pods}")
+        )
+    if pods.overlaps(subnet):
+        issues.append(Issue("spec.kubernetes.podSubnet", f"{pods} overlaps network.subnet {subnet}"))
+    if services.overlaps(subnet):
+        issues.append(Issue("spec.kubernetes.serviceSubnet", f"{services} overlaps network.subnet {subnet}"))
+    return issues
 
 
 def version_issues(talos_version: str, kubernetes_version: str) -> list[Issue]:
@@ -138,107 +169,10 @@ def version_issues(talos_version: str, kubernetes_version: str) -> list[Issue]:
     ]
 
 
-def cross_field_issues(cluster: Cluster) -> list[Issue]:
-    """Every rule that looks at more than one field. Field-level checks have already passed."""
+def talos_version_rules(cluster: Cluster) -> list[Issue]:
+    """Kubernetes within the Talos version's range; past v1.13, a worker (control planes keep their taint)."""
     spec = cluster.spec
-    issues: list[Issue] = []
-    subnet = ipaddress.IPv4Network(spec.network.subnet)
-    node_ips = {_ip(n.ip): i for i, n in enumerate(spec.nodes)}
-
-    def ref(index: int) -> str:
-        return f"spec.nodes[{index}] ({spec.nodes[index].hostname})"
-
-    def outside(address: ipaddress.IPv4Address) -> bool:
-        return address not in subnet
-
-    hostnames: dict[str, int] = {}
-    ips: dict[str, int] = {}
-    for i, node in enumerate(spec.nodes):
-        if node.hostname in hostnames:
-            issues.append(
-                Issue(
-                    f"spec.nodes[{i}].hostname",
-                    f"{node.hostname} is already used by spec.nodes[{hostnames[node.hostname]}]",
-                )
-            )
-        hostnames.setdefault(node.hostname, i)
-        if node.ip in ips:
-            issues.append(Issue(f"spec.nodes[{i}].ip", f"{node.ip} is already used by {ref(ips[node.ip])}"))
-        ips.setdefault(node.ip, i)
-        address = _ip(node.ip)
-        if outside(address):
-            issues.append(Issue(f"spec.nodes[{i}].ip", f"{node.ip} is outside network.subnet {subnet}"))
-        elif address in (subnet.network_address, subnet.broadcast_address):
-            issues.append(
-                Issue(f"spec.nodes[{i}].ip", f"{node.ip} is the network or broadcast address of {subnet}")
-            )
-
-    if not cluster.control_planes:
-        issues.append(Issue("spec.nodes", "no node has role controlplane; at least one is required"))
-
-    gateway = _ip(spec.network.gateway)
-    if outside(gateway):
-        issues.append(Issue("spec.network.gateway", f"{gateway} is outside network.subnet {subnet}"))
-    if gateway in node_ips:
-        issues.append(Issue("spec.network.gateway", f"{gateway} is also the IP of {ref(node_ips[gateway])}"))
-
-    cp = spec.control_plane
-    endpoint_ip = _ip(cp.endpoint) if cp.endpoint_is_ip else None
-    if cp.vip and endpoint_ip is None:
-        issues.append(
-            Issue(
-                "spec.controlPlane.vip", f"vip: true needs an IP endpoint, not the DNS name {cp.endpoint!r}"
-            )
-        )
-    if endpoint_ip is not None:
-        if outside(endpoint_ip):
-            issues.append(
-                Issue("spec.controlPlane.endpoint", f"{endpoint_ip} is outside network.subnet {subnet}")
-            )
-        if cp.vip and endpoint_ip in node_ips:
-            issues.append(
-                Issue(
-                    "spec.controlPlane.endpoint",
-                    f"the VIP {endpoint_ip} is also the IP of {ref(node_ips[endpoint_ip])}; pick a free address",
-                )
-            )
-        if cp.vip and endpoint_ip == gateway:
-            issues.append(Issue("spec.controlPlane.endpoint", f"the VIP {endpoint_ip} is the gateway"))
-        if not cp.vip and endpoint_ip not in node_ips:
-            pass  # an external load balancer in front of the control planes is fine
-
-    ranges: list[tuple[int, ipaddress.IPv4Address, ipaddress.IPv4Address]] = []
-    for i, entry in enumerate(spec.load_balancer.addresses):
-        path = f"spec.loadBalancer.addresses[{i}]"
-        first, last = pool_bounds(entry)
-        if outside(first) or outside(last):
-            issues.append(Issue(path, f"{entry} is outside network.subnet {subnet}"))
-        for address, index in node_ips.items():
-            if first <= address <= last:
-                issues.append(Issue(path, f"{entry} contains {address}, the IP of {ref(index)}"))
-        if first <= gateway <= last:
-            issues.append(Issue(path, f"{entry} contains the gateway {gateway}"))
-        if endpoint_ip is not None and first <= endpoint_ip <= last:
-            what = "VIP" if cp.vip else "API endpoint"
-            issues.append(Issue(path, f"{entry} contains the {what} {endpoint_ip}"))
-        for j, other_first, other_last in ranges:
-            if first <= other_last and other_first <= last:
-                issues.append(Issue(path, f"{entry} overlaps spec.loadBalancer.addresses[{j}]"))
-        ranges.append((i, first, last))
-
-    k8s = spec.kubernetes
-    pods, services = ipaddress.IPv4Network(k8s.pod_subnet), ipaddress.IPv4Network(k8s.service_subnet)
-    if pods.overlaps(services):
-        issues.append(
-            Issue("spec.kubernetes.serviceSubnet", f"{services} overlaps kubernetes.podSubnet {pods}")
-        )
-    if pods.overlaps(subnet):
-        issues.append(Issue("spec.kubernetes.podSubnet", f"{pods} overlaps network.subnet {subnet}"))
-    if services.overlaps(subnet):
-        issues.append(Issue("spec.kubernetes.serviceSubnet", f"{services} overlaps network.subnet {subnet}"))
-
-    issues += version_issues(spec.talos.version, k8s.version)
-
+    issues = version_issues(spec.talos.version, spec.kubernetes.version)
     if versions.minor_of(spec.talos.version) != "1.13" and not cluster.workers:
         issues.append(
             Issue(
@@ -247,19 +181,42 @@ def cross_field_issues(cluster: Cluster) -> list[Issue]:
                 "(Skynet lets control planes run workloads on Talos v1.13 only)",
             )
         )
-
-    acme = spec.ingress.acme
-    if acme.challenge == "dns01":
-        if acme.dns01 is None or acme.dns01.provider is None:
-            issues.append(Issue("spec.ingress.acme.dns01.provider", "challenge dns01 needs a DNS provider"))
-        if acme.dns01 is None or acme.dns01.token_env is None:
-            issues.append(
-                Issue(
-                    "spec.ingress.acme.dns01.tokenEnv",
-                    "challenge dns01 needs the environment variable holding the token",
-                )
-            )
     return issues
+
+
+def dns01_settings(cluster: Cluster) -> list[Issue]:
+    """Challenge dns01 names its provider and the variable holding the provider's token."""
+    acme = cluster.spec.ingress.acme
+    if acme.challenge != "dns01":
+        return []
+    issues: list[Issue] = []
+    if acme.dns01 is None or acme.dns01.provider is None:
+        issues.append(Issue("spec.ingress.acme.dns01.provider", "challenge dns01 needs a DNS provider"))
+    if acme.dns01 is None or acme.dns01.token_env is None:
+        issues.append(
+            Issue(
+                "spec.ingress.acme.dns01.tokenEnv",
+                "challenge dns01 needs the environment variable holding the token",
+            )
+        )
+    return issues
+
+
+RULES: tuple[Callable[[Cluster], list[Issue]], ...] = (
+    node_uniqueness,
+    control_plane_present,
+    subnet_membership,
+    endpoint_and_vip,
+    load_balancer_pool,
+    pod_and_service_subnets,
+    talos_version_rules,
+    dns01_settings,
+)
+
+
+def cross_field_issues(cluster: Cluster) -> list[Issue]:
+    """Every rule that looks at more than one field. Field-level checks have already passed."""
+    return [issue for rule in RULES for issue in rule(cluster)]
 
 
 def warnings(cluster: Cluster, first_install: bool = True) -> list[Issue]:
@@ -299,72 +256,3 @@ def warnings(cluster: Cluster, first_install: bool = True) -> list[Issue]:
             )
         )
     return out
-
-
-# ---------------------------------------------------------------- entry points
-
-
-def check(data: Any) -> list[Issue]:
-    """Every error in raw answers (a dict as read from YAML); empty when valid."""
-    try:
-        parse(data)
-    except SpecError as exc:
-        return exc.issues
-    return []
-
-
-def parse(data: Any) -> Cluster:
-    """Validate raw answers and return the model; SpecError lists every problem with its path."""
-    if not isinstance(data, dict):
-        raise SpecError(
-            [Issue("(file)", "the answers file must be a YAML mapping (apiVersion, kind, metadata, spec)")]
-        )
-    try:
-        cluster = Cluster.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(_pydantic_issues(exc)) from None
-    issues = cross_field_issues(cluster)
-    if issues:
-        raise SpecError(issues)
-    return cluster
-
-
-def loads(text: str) -> Cluster:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise SpecError([Issue(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-    return parse(data)
-
-
-def load(path: str | Path) -> Cluster:
-    """Read and validate `cluster.yaml`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Issue(str(path), f"cannot read the answers file: {exc.strerror}")]) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError([Issue(str(path), f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]) from None
-    return loads(text)
-
-
-def to_data(cluster: Cluster) -> dict[str, Any]:
-    """The answers as plain data with the file's key names."""
-    return cluster.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def dump(cluster: Cluster) -> str:
-    """The canonical YAML text of the answers: every default written out, stable key order."""
-    return yaml.safe_dump(
-        to_data(cluster), sort_keys=False, default_flow_style=False, allow_unicode=True, width=120
-    )
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON schema of the answers file, for editors."""
-    schema = Cluster.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Skynet cluster answers (skynet.dev/v1alpha1)"
-    return schema

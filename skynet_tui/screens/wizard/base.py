@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -12,13 +12,11 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Static
 
-from skynet_tui.screens.wizard import catalog, checks, state
-from skynet_tui.screens.wizard.catalog import FIELD_BY_PATH, FieldSpec, StepId
-from skynet_tui.screens.wizard.checks import StepCheck
 from skynet_tui.screens.wizard.fields import FieldRow, StepBar, TitleBar
-
-if TYPE_CHECKING:
-    from skynet_tui.screens.wizard.flow import Wizard
+from skynet_tui.wizard import catalog, checks, state
+from skynet_tui.wizard.catalog import FIELD_BY_PATH, FieldSpec, StepId
+from skynet_tui.wizard.checks import StepCheck
+from skynet_tui.wizard.flow import Wizard
 
 
 class StepScreen(Screen[None]):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 
-from skynet_tui.screens.wizard import catalog, checks
 from skynet_tui.screens.wizard.base import StepScreen
-from skynet_tui.screens.wizard.checks import StepCheck
 from skynet_tui.screens.wizard.fields import FieldRow
+from skynet_tui.wizard import catalog, checks
+from skynet_tui.wizard.checks import StepCheck
 
 
 class ClusterStep(StepScreen):

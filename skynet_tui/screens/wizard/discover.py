@@ -6,7 +6,7 @@ import ipaddress
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,12 +18,11 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar
 
 from skynet_tui import discovery
 from skynet_tui.discovery import Hardware
-from skynet_tui.screens.wizard import state
 from skynet_tui.screens.wizard.fields import TitleBar
-from skynet_tui.screens.wizard.node_dialog import DISK_COLUMNS, disk_cells
-
-if TYPE_CHECKING:
-    from skynet_tui.screens.wizard.flow import Wizard
+from skynet_tui.screens.wizard.node_dialog import NodeDialog
+from skynet_tui.wizard import state
+from skynet_tui.wizard.flow import Wizard
+from skynet_tui.wizard.machines import DISK_COLUMNS, disk_cells, draft_node
 
 HARDWARE_READERS = 4  # talosctl processes at once while reading disks and links
 
@@ -247,15 +246,14 @@ class DiscoveryScreen(Screen[None]):
         return True
 
     def action_add(self) -> None:
-        from skynet_tui.screens.wizard.node_dialog import NodeDialog
-
         ip = self._current_ip()
         if ip is None:
             return
         data = self.wizard.answers.data
         nodes = state.get_value(data, "spec.nodes") or []
         existing = next((i for i, n in enumerate(nodes) if n.get("ip") == ip), None)
-        node = self._draft(ip) if existing is None else dict(nodes[existing])
+        hardware = self.wizard.hardware.get(ip)
+        node = draft_node(data, ip, hardware) if existing is None else dict(nodes[existing])
 
         def done(result: dict[str, Any] | None) -> None:
             if result is None:
@@ -273,24 +271,6 @@ class DiscoveryScreen(Screen[None]):
             self._add_found(ip)
 
         self.app.push_screen(NodeDialog(self.wizard, existing, node), done)
-
-    def _draft(self, ip: str) -> dict[str, Any]:
-        """A new node from what the machine reported: suggested hostname and role, its up link, and the
-        first disk with nothing to flag, pinned by serial (or WWID) when it has one."""
-        data = self.wizard.answers.data
-        role = state.suggest_role(data)
-        node: dict[str, Any] = {"hostname": state.suggest_hostname(data, role), "ip": ip, "role": role}
-        hardware = self.wizard.hardware.get(ip)
-        if hardware is not None:
-            disk = hardware.suggested_disk()
-            if disk is not None:
-                node["installDisk"] = state.parse_disk_text(
-                    disk.selector("serial" if disk.serial else "wwid")
-                )
-            link = hardware.suggested_link()
-            if link is not None:
-                node["interface"] = link.name
-        return node
 
     def _fill_subnet(self) -> None:
         """A first node found in a scanned range makes that range the node subnet, if none was typed."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from skynet_tui.screens.wizard import catalog, state
 from skynet_tui.screens.wizard.base import StepScreen
 from skynet_tui.screens.wizard.fields import FieldRow
+from skynet_tui.wizard import catalog, state
 
 _DNS01_FIELDS = ("spec.ingress.acme.dns01.provider", "spec.ingress.acme.dns01.tokenEnv")
 

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
-from skynet_tui.screens.wizard.catalog import STEPS, FieldSpec, StepId
+from skynet_tui.wizard.catalog import STEPS, FieldSpec, StepId
 
 
 class Toggle(Checkbox):

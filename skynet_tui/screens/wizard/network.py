@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from skynet_tui.screens.wizard import catalog, state
 from skynet_tui.screens.wizard.base import StepScreen
 from skynet_tui.screens.wizard.fields import FieldRow
+from skynet_tui.wizard import catalog, state
 
 
 class NetworkStep(StepScreen):

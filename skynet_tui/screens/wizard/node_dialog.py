@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -11,69 +11,17 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from skynet_tui import spec
 from skynet_tui.discovery import Disk, Hardware, disk_blocked, flag_disk
-from skynet_tui.screens.wizard import checks, state
-from skynet_tui.screens.wizard.catalog import FieldSpec
+from skynet_tui.screens.dialogs import WipeDialog
 from skynet_tui.screens.wizard.fields import FieldRow
+from skynet_tui.wizard import checks, state
+from skynet_tui.wizard.catalog import NODE_FIELDS, NODE_ROW_FOR, FieldSpec
+from skynet_tui.wizard.flow import Wizard
+from skynet_tui.wizard.machines import DISK_COLUMNS, disk_cells
 
-if TYPE_CHECKING:
-    from skynet_tui.screens.wizard.flow import Wizard
-
-NODE_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec(
-        "node.hostname", "nodes", "Hostname", placeholder="cp-1", help="a DNS label, unique in the cluster"
-    ),
-    FieldSpec(
-        "node.ip",
-        "nodes",
-        "IP address",
-        placeholder="192.168.10.11",
-        help="the static address the node keeps, inside the node subnet",
-    ),
-    FieldSpec(
-        "node.role",
-        "nodes",
-        "Role",
-        kind="choice",
-        choices=(("control plane", "controlplane"), ("worker", "worker")),
-    ),
-    FieldSpec(
-        "node.link",
-        "nodes",
-        "Link",
-        placeholder="eth0  or  aa:bb:cc:dd:ee:ff",
-        help="the network link by name, or pinned by its MAC address",
-    ),
-    FieldSpec(
-        "node.installDisk",
-        "nodes",
-        "Install disk",
-        placeholder="/dev/sda  or  serial:…  or  wwid:…",
-        help="Talos wipes this disk; pin it by serial or WWID when names may change",
-    ),
-)
 _BY_KEY = {f.path.removeprefix("node."): f for f in NODE_FIELDS}
-# Issue keys (spec's node field names) → the dialog row that shows them.
-_ROW_FOR = {
-    "hostname": "hostname",
-    "ip": "ip",
-    "role": "role",
-    "installDisk": "installDisk",
-    "interface": "link",
-    "mac": "link",
-}
 PINS = (("serial", "serial"), ("WWID", "wwid"), ("device path", "path"))
-
-
-DISK_COLUMNS = ("Device", "Check", "Size", "Model", "Serial")
-
-
-def disk_cells(disk: Disk) -> tuple[str, ...]:
-    """One disk as table cells: why to avoid it (or ok) first, then size with its bus, model, serial."""
-    flags = flag_disk(disk)
-    size = f"{disk.size_text} {disk.transport}".strip()
-    model = disk.model if len(disk.model) <= 22 else disk.model[:21] + "…"
-    return (disk.dev_path, "; ".join(flags) if flags else "ok", size, model or "-", disk.serial or "-")
 
 
 class NodeDialog(ModalScreen[dict[str, Any] | None]):
@@ -150,7 +98,7 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
         table.add_columns(*DISK_COLUMNS)
         self._show_hardware()
         self.revalidate()
-        target = _BY_KEY.get(_ROW_FOR.get(self.focus_target or "", "hostname"), NODE_FIELDS[0])
+        target = _BY_KEY.get(NODE_ROW_FOR.get(self.focus_target or "", "hostname"), NODE_FIELDS[0])
         self.call_after_refresh(self.query_one(f"#{target.widget_id}").focus)
 
     # ------------------------------------------------------------ hardware
@@ -244,7 +192,7 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
         general = list(errors.get("node", []))
         for row in self.query(FieldRow):
             key = row.spec_field.path.removeprefix("node.")
-            keys = [k for k, r in _ROW_FOR.items() if r == key]
+            keys = [k for k, r in NODE_ROW_FOR.items() if r == key]
             row.show(
                 [m for k in keys for m in errors.get(k, [])],
                 [m for k in keys for m in notes.get(k, [])],
@@ -287,8 +235,6 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
         self.dismiss(self._final())
 
     def _confirm_wipe(self, disk: Disk, reasons: list[str]) -> None:
-        from skynet_tui.screens.dialogs import WipeDialog
-
         hostname = str(self.node.get("hostname", ""))
 
         def done(confirmed: bool | None) -> None:
@@ -302,7 +248,7 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
 
     def _final(self) -> dict[str, Any]:
         """The node in the answers' key order."""
-        order = ("hostname", "ip", "role", "installDisk", "interface", "mac")
+        order = [info.alias or name for name, info in spec.Node.model_fields.items()]
         return {key: self.node[key] for key in order if key in self.node}
 
     @on(Button.Pressed, "#node-save")

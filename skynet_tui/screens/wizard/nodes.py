@@ -11,9 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
-from skynet_tui.screens.wizard import checks, state
 from skynet_tui.screens.wizard.base import StepScreen
-from skynet_tui.screens.wizard.checks import StepCheck
+from skynet_tui.screens.wizard.discover import DiscoveryScreen
+from skynet_tui.screens.wizard.node_dialog import NodeDialog
+from skynet_tui.wizard import checks, state
+from skynet_tui.wizard.checks import StepCheck
 
 
 class NodesStep(StepScreen):
@@ -126,16 +128,7 @@ class NodesStep(StepScreen):
         return table.cursor_row if self.nodes and 0 <= table.cursor_row < len(self.nodes) else None
 
     def action_add(self) -> None:
-        data = self.wizard.answers.data
-        role = state.suggest_role(data)
-        # Shown, not hidden: spec's defaults for a machine nothing is known about yet.
-        node = {
-            "hostname": state.suggest_hostname(data, role),
-            "role": role,
-            "installDisk": "/dev/sda",
-            "interface": "eth0",
-        }
-        self.edit(None, node=node, focus="ip")
+        self.edit(None, node=state.new_node(self.wizard.answers.data), focus="ip")
 
     def action_edit(self) -> None:
         index = self._selected()
@@ -151,16 +144,12 @@ class NodesStep(StepScreen):
         self.notify(f"Removed {removed.get('hostname') or 'node'}", markup=False)
 
     def action_scan(self) -> None:
-        from skynet_tui.screens.wizard.discover import DiscoveryScreen
-
         self.app.push_screen(DiscoveryScreen(self.wizard))
 
     def edit(
         self, index: int | None, *, node: dict[str, Any] | None = None, focus: str | None = None
     ) -> None:
         """Open the node dialog on row `index` (None: a new node, prefilled from `node`)."""
-        from skynet_tui.screens.wizard.node_dialog import NodeDialog
-
         draft = copy.deepcopy(self.nodes[index]) if index is not None else dict(node or {})
 
         def done(result: dict[str, Any] | None) -> None:

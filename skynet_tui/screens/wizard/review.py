@@ -20,11 +20,13 @@ from textual.widgets.option_list import Option
 
 from skynet_tui import spec
 from skynet_tui.redact import Redactor
-from skynet_tui.screens.wizard import catalog, checks, state
 from skynet_tui.screens.wizard.base import StepScreen
-from skynet_tui.screens.wizard.catalog import FIELD_BY_PATH, STEPS
-from skynet_tui.screens.wizard.checks import StepCheck
-from skynet_tui.screens.wizard.preview import PreviewFile, language
+from skynet_tui.wizard import catalog, checks, state
+from skynet_tui.wizard.catalog import FIELD_BY_PATH, STEPS
+from skynet_tui.wizard.checks import StepCheck
+from skynet_tui.wizard.flow import Wizard
+from skynet_tui.wizard.preview import PreviewFile, language, preview
+from skynet_tui.workspace import Workspace
 
 
 class ReviewStep(StepScreen):
@@ -69,7 +71,7 @@ class ReviewStep(StepScreen):
     class WriteLine(Message):
         line: str
 
-    def __init__(self, wizard: Any, *, focus: str | None = None):
+    def __init__(self, wizard: Wizard, *, focus: str | None = None):
         super().__init__(wizard, focus=focus)
         self.issues: list[spec.Issue] = []
         self.files: dict[str, PreviewFile] = {}
@@ -188,8 +190,6 @@ class ReviewStep(StepScreen):
         thread=True, exclusive=True, group="preview", exit_on_error=False, description="Rendering the files"
     )
     def build_preview(self, data: dict[str, Any]) -> None:
-        from skynet_tui.screens.wizard.preview import preview
-
         try:
             files = preview(spec.parse(data))
         except Exception as exc:  # a rendering bug must show as text, not end the wizard
@@ -264,8 +264,7 @@ class ReviewStep(StepScreen):
         description="Writing the workspace",
     )
     def write_workspace(self, cluster: spec.Cluster, folder: Path, install: bool) -> None:
-        from skynet_tui.generate import generate
-        from skynet_tui.workspace import Workspace
+        from skynet_tui.generate import generate  # deferred as in preview(): the renderers load on first use
 
         try:
             generate(
@@ -306,7 +305,7 @@ class ReviewStep(StepScreen):
         self.action_next()
 
 
-def answers_table(data: dict[str, Any], wizard: Any) -> Table:
+def answers_table(data: dict[str, Any], wizard: Wizard) -> Table:
     """Every answer in two columns, grouped by step; nodes one per line."""
     table = Table(show_header=False, box=None, padding=(0, 1), expand=True)
     table.add_column(style="bold", no_wrap=True)

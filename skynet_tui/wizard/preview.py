@@ -37,7 +37,7 @@ def secret_files(cluster: Cluster) -> list[str]:
 
 def preview(cluster: Cluster) -> list[PreviewFile]:
     """Every file of the workspace the answers produce, sorted by path."""
-    from skynet_tui import generate, gitops
+    from skynet_tui import generate, gitops  # deferred: the renderers (Jinja2, ~70 ms) load on first use
 
     files = [PreviewFile("cluster.yaml", spec.dump(cluster))]
     files += [PreviewFile(path, text) for path, text in generate.patch_files(cluster).items()]

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 
-from skynet_tui import spec, versions
-from skynet_tui.screens.wizard.catalog import FieldSpec
+from skynet_tui import spec
+from skynet_tui.wizard.catalog import FieldSpec
+from skynet_tui.workspace import Workspace
 
 # Optional sub-objects that disappear from the answers once all their fields are empty.
 _PRUNABLE = ("spec.ingress.acme.dns01", "spec.gitops.credentials")
@@ -113,32 +114,12 @@ def set_link_text(node: dict[str, Any], text: str) -> None:
     node.pop("interface", None)
     if not text:
         return
-    node["mac" if re.fullmatch(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}", text) else "interface"] = text
+    node["mac" if spec.is_mac(text) else "interface"] = text
 
 
 def blank_answers() -> dict[str, Any]:
-    """A new cluster: the defaults filled in, everything the operator must decide left empty."""
-    return {
-        "apiVersion": spec.API_VERSION,
-        "kind": spec.KIND,
-        "metadata": {},
-        "spec": {
-            "talos": {"version": versions.DEFAULT_TALOS, "schematic": versions.VANILLA_SCHEMATIC},
-            "kubernetes": {
-                "version": versions.DEFAULT_KUBERNETES,
-                "podSubnet": "10.244.0.0/16",
-                "serviceSubnet": "10.96.0.0/12",
-                "cni": "flannel",
-            },
-            "network": {"nameservers": ["1.1.1.1", "9.9.9.9"], "ntp": ["time.cloudflare.com"]},
-            "controlPlane": {"vip": True},
-            "nodes": [],
-            "loadBalancer": {},
-            "ingress": {"acme": {"server": "staging", "challenge": "http01"}},
-            "gitops": {"branch": "main", "path": "gitops"},
-            "components": spec.Components().model_dump(by_alias=True),
-        },
-    }
+    """A new cluster: the model's defaults filled in, everything the operator must decide left empty."""
+    return spec.defaults()
 
 
 def suggest_hostname(data: dict[str, Any], role: str) -> str:
@@ -149,6 +130,18 @@ def suggest_hostname(data: dict[str, Any], role: str) -> str:
     while f"{prefix}-{number}" in used:
         number += 1
     return f"{prefix}-{number}"
+
+
+def new_node(data: dict[str, Any]) -> dict[str, Any]:
+    """A node typed in by hand: a free hostname for the suggested role, and the model's defaults shown."""
+    role = suggest_role(data)
+    hostname = suggest_hostname(data, role)
+    return {
+        "hostname": hostname,
+        "role": role,
+        **spec.defaults(spec.Node),
+        "interface": spec.DEFAULT_INTERFACE,
+    }
 
 
 def suggest_role(data: dict[str, Any]) -> str:
@@ -218,8 +211,6 @@ class Answers:
 
     def save(self) -> Path:
         """Write cluster.yaml into the workspace (a draft when incomplete); returns its path."""
-        from skynet_tui.workspace import Workspace
-
         folder = self.workspace
         if folder is None:
             raise ValueError("name the cluster (or the workspace folder) first")

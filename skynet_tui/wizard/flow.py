@@ -1,17 +1,38 @@
-"""The wizard session: the answers, which steps were seen, and moving between the step screens."""
+"""The wizard session: the answers, which steps were seen, and moving between steps through its host."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Literal, Protocol
 
-from skynet_tui.screens.wizard import checks
-from skynet_tui.screens.wizard.catalog import STEP_IDS, StepId
-from skynet_tui.screens.wizard.state import Answers
+from skynet_tui.discovery import Hardware
+from skynet_tui.spec import Cluster
+from skynet_tui.wizard import checks
+from skynet_tui.wizard.catalog import STEP_IDS, StepId
+from skynet_tui.wizard.state import Answers
+from skynet_tui.workspace import Workspace
 
-if TYPE_CHECKING:
-    from textual.screen import Screen
+Severity = Literal["information", "warning", "error"]
 
-    from skynet_tui.discovery import Hardware
+
+class WizardHost(Protocol):
+    """The UI a wizard session runs in (the app): the session, and through it every step screen, calls back
+    into it to show a step, ask about unsaved answers, close, install and notify."""
+
+    def show_step(self, wizard: Wizard, step: StepId, focus: str | None, *, replace: bool) -> None:
+        """Show the screen of `step`: on top of the current screen, or (`replace`) instead of it."""
+
+    def ask_unsaved(self, question: str, can_save: bool, done: Callable[[str | None], None]) -> None:
+        """Ask save / discard / stay; `done` gets "save", "discard" or None."""
+
+    def close_wizard(self, wizard: Wizard) -> None:
+        """Close the current step screen and forget the session."""
+
+    def open_install(
+        self, cluster: Cluster, ws: Workspace, env: dict[str, str] | None, simulated: bool
+    ) -> None: ...
+
+    def notify(self, message: str, *, severity: Severity = "information", markup: bool = True) -> None: ...
 
 
 class Wizard:
@@ -19,14 +40,14 @@ class Wizard:
 
     def __init__(
         self,
-        app: Any,  # SkynetApp (open_install, wizard_closed)
+        host: WizardHost,
         answers: Answers,
         *,
         env: dict[str, str] | None = None,
         simulated: bool = False,
         title: str = "New cluster",
     ):
-        self.app = app
+        self.host = host
         self.answers = answers
         self.env = env
         self.simulated = simulated
@@ -67,20 +88,18 @@ class Wizard:
 
     # ------------------------------------------------------------ navigation
 
-    def screen_for(self, step: StepId, focus: str | None = None) -> Screen[Any]:
-        from skynet_tui.screens.wizard import step_screens
-
+    def _show(self, step: StepId, focus: str | None, *, replace: bool) -> None:
         self.current = step
         self.visited.add(step)
-        return step_screens()[step](self, focus=focus)
+        self.host.show_step(self, step, focus, replace=replace)
 
     def start(self, step: StepId = "cluster", focus: str | None = None) -> None:
-        """Push the wizard on top of the current screen."""
-        self.app.push_screen(self.screen_for(step, focus))
+        """Show the wizard on top of the current screen."""
+        self._show(step, focus, replace=False)
 
     def open(self, step: StepId, focus: str | None = None) -> None:
         """Replace the current step screen with another step (focus: a field path or node location)."""
-        self.app.switch_screen(self.screen_for(step, focus))
+        self._show(step, focus, replace=True)
 
     def next(self, step: StepId) -> None:
         index = STEP_IDS.index(step)
@@ -96,29 +115,24 @@ class Wizard:
 
     def leave(self) -> None:
         """Back from the first step: to the welcome screen, asking first when answers are unsaved."""
-        from skynet_tui.screens.dialogs import UnsavedDialog
 
         def done(choice: str | None) -> None:
             if choice == "save" and not self.save():
                 return
             if choice in ("save", "discard"):
-                self.app.pop_screen()
-                self.app.wizard_closed(self)
+                self.host.close_wizard(self)
 
         if self.answers.dirty:
-            self.app.push_screen(UnsavedDialog("Leave the wizard?", can_save=self.can_save()), done)
+            self.host.ask_unsaved("Leave the wizard?", self.can_save(), done)
         else:
             done("discard")
 
     def install(self) -> None:
         """Open the install screen for the written workspace (on top of the review)."""
-        from skynet_tui.workspace import Workspace
-
         cluster = self.answers.cluster()
         folder = self.answers.workspace
         assert folder is not None
-        ws = Workspace.at(folder)
-        self.app.open_install(cluster, ws, self.env, self.simulated)
+        self.host.open_install(cluster, Workspace.at(folder), self.env, self.simulated)
 
     def can_save(self) -> bool:
         return self.answers.workspace is not None and not checks.check_workspace(self.answers)[0]
@@ -128,7 +142,7 @@ class Wizard:
         try:
             path = self.answers.save()
         except (OSError, ValueError) as exc:
-            self.app.notify(f"Not saved: {exc}", severity="error", markup=False)
+            self.host.notify(f"Not saved: {exc}", severity="error", markup=False)
             return False
-        self.app.notify(f"Answers saved to {path}", markup=False)
+        self.host.notify(f"Answers saved to {path}", markup=False)
         return True

@@ -10,17 +10,14 @@ import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from skynet_tui import spec, versions
-from skynet_tui.screens.wizard.catalog import FIELD_BY_PATH, FIELDS, StepId
-from skynet_tui.screens.wizard.state import get_value, set_value
-
-if TYPE_CHECKING:
-    from skynet_tui.screens.wizard.state import Answers
+from skynet_tui.wizard.catalog import FIELD_BY_PATH, FIELDS, StepId
+from skynet_tui.wizard.state import Answers, get_value, set_value
 
 _INDEX = re.compile(r"\[(\d+)\]")
 

@@ -1,0 +1,103 @@
+"""Problems with the answers: `Issue`, `SpecError`, and pydantic's errors turned into issues at field paths."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from skynet_tui.spec.model import Cluster
+from skynet_tui.spec.schema import model_of
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with the answers file: where (`spec.nodes[2].ip`), what, and for warnings, nothing fatal."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class SpecError(ValueError):
+    """The answers file is invalid; `issues` lists every error with its field path."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
+def format_loc(loc: Iterable[Any]) -> str:
+    """('spec', 'nodes', 2, 'ip') → 'spec.nodes[2].ip'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that holds the key at `loc` (used to suggest the nearest valid key)."""
+    model: type[BaseModel] | None = Cluster
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        fields = {f.alias or name: f for name, f in model.model_fields.items()} if model else {}
+        field = fields.get(part)
+        model = model_of(field.annotation) if field else None
+    return model
+
+
+def _nearest(key: str, valid: list[str]) -> list[str]:
+    """The valid key a typo most likely meant: a close spelling, else one that starts the same way."""
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    if close:
+        return close
+    lowered = key.lower()
+    return [v for v in valid if lowered.startswith(v.lower()) or v.lower().startswith(lowered)][:1]
+
+
+def _issue_from_error(err: dict[str, Any]) -> Issue:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in {"str", "DiskSelector"}))
+    # pydantic appends the union member tried ("str", "function-after[...]"); keep the field path only.
+    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"literal"})))
+    path = format_loc(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(loc)
+        valid = [f.alias or n for n, f in model.model_fields.items()] if model else []
+        near = _nearest(str(loc[-1]), valid)
+        hint = f"; did you mean {near[0]!r}?" if near else f"; valid keys: {', '.join(valid)}"
+        return Issue(path, f"unknown key{hint}")
+    if kind == "missing":
+        return Issue(path, "is required")
+    message = err["msg"]
+    message = message.removeprefix("Value error, ")
+    if kind == "literal_error":
+        message = f"{err.get('input')!r} is not allowed; {message.lower()}"
+    return Issue(path, message)
+
+
+_TYPE_MISMATCH = {"string_type", "model_type", "dict_type", "model_attributes_type"}
+
+
+def pydantic_issues(exc: ValidationError) -> list[Issue]:
+    # A union field (installDisk) reports one error per member: the member of the wrong type says only
+    # "should be a valid string/dict"; keep the error of the member the input was meant for.
+    errors = exc.errors()
+    by_path: dict[str, list[tuple[dict[str, Any], Issue]]] = {}
+    for err in errors:
+        issue = _issue_from_error(err)
+        by_path.setdefault(issue.path, []).append((err, issue))
+    out = []
+    for found in by_path.values():
+        specific = [issue for err, issue in found if err["type"] not in _TYPE_MISMATCH]
+        out.append((specific or [found[0][1]])[0])
+    return out

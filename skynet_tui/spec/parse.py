@@ -1,0 +1,71 @@
+"""The entry points: check and parse raw answers, load `cluster.yaml`, dump the answers canonically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from skynet_tui.spec.issues import Issue, SpecError, pydantic_issues
+from skynet_tui.spec.model import Cluster
+from skynet_tui.spec.rules import cross_field_issues
+
+
+def check(data: Any) -> list[Issue]:
+    """Every error in raw answers (a dict as read from YAML); empty when valid."""
+    try:
+        parse(data)
+    except SpecError as exc:
+        return exc.issues
+    return []
+
+
+def parse(data: Any) -> Cluster:
+    """Validate raw answers and return the model; SpecError lists every problem with its path."""
+    if not isinstance(data, dict):
+        raise SpecError(
+            [Issue("(file)", "the answers file must be a YAML mapping (apiVersion, kind, metadata, spec)")]
+        )
+    try:
+        cluster = Cluster.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(pydantic_issues(exc)) from None
+    issues = cross_field_issues(cluster)
+    if issues:
+        raise SpecError(issues)
+    return cluster
+
+
+def loads(text: str) -> Cluster:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise SpecError([Issue(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    return parse(data)
+
+
+def load(path: str | Path) -> Cluster:
+    """Read and validate `cluster.yaml`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError([Issue(str(path), f"cannot read the answers file: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError([Issue(str(path), f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]) from None
+    return loads(text)
+
+
+def to_data(cluster: Cluster) -> dict[str, Any]:
+    """The answers as plain data with the file's key names."""
+    return cluster.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def dump(cluster: Cluster) -> str:
+    """The canonical YAML text of the answers: every default written out, stable key order."""
+    return yaml.safe_dump(
+        to_data(cluster), sort_keys=False, default_flow_style=False, allow_unicode=True, width=120
+    )

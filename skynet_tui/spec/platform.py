@@ -1,0 +1,186 @@
+"""The platform's sections of the answers: ingress and its certificates, the GitOps repository, the components."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from skynet_tui.spec.dns01 import DNS01_PROVIDERS, Dns01ProviderName
+from skynet_tui.spec.fields import EnvName, Section, check_dns_name
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
+_SCP_URL = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$")
+_URL_PASSWORD = re.compile(r"^[a-z]+://[^/@\s]*:[^/@\s]*@")
+_URL = re.compile(r"^(ssh|https|http|file|git)://[^\s]+$")
+_DNS01_TOKENS = "; ".join(f"{p.name}: {p.token}" for p in DNS01_PROVIDERS.values())
+
+
+class Dns01(Section):
+    """The DNS provider that answers DNS-01 challenges, and where its credentials come from."""
+
+    provider: Dns01ProviderName | None = Field(
+        None,
+        description=f"The DNS provider hosting the domain: {', '.join(DNS01_PROVIDERS)}. Through its API "
+        "cert-manager writes the TXT records that prove the domain; required with challenge dns01.",
+    )
+    token_env: EnvName | None = Field(
+        None,
+        description="Variable holding the API token at install; the token itself is never written. "
+        "The installer reads it into a Secret in the cluster; it holds, per provider: "
+        f"{_DNS01_TOKENS}. Required with challenge dns01.",
+        examples=["CF_API_TOKEN"],
+    )
+
+
+class Acme(Section):
+    """The Let's Encrypt account and challenge cert-manager obtains the apps' certificates with."""
+
+    email: str = Field(
+        description="Let's Encrypt sends expiry notices here. The ACME account's contact address.",
+        examples=["ops@example.com"],
+    )
+    server: Literal["staging", "production"] = Field(
+        "staging",
+        description="Let's Encrypt's staging or production server. Staging issues untrusted test certificates "
+        "under generous limits; production rate-limits a misconfigured first install, so start with staging. "
+        "Default staging.",
+    )
+    challenge: Literal["http01", "dns01"] = Field(
+        "http01",
+        description="How Let's Encrypt checks the domain: http01 or dns01. With http01 port 80 of the ingress "
+        "must be reachable from the internet; dns01 writes TXT records through the DNS provider's API and "
+        "works behind NAT. Default http01.",
+    )
+    dns01: Dns01 | None = Field(
+        None, description="The DNS provider and its token's variable. Required with challenge dns01."
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an e-mail address (e.g. ops@example.com)")
+        return value
+
+
+class Ingress(Section):
+    """Where the platform's apps answer, and their TLS certificates."""
+
+    domain: Annotated[str, AfterValidator(check_dns_name)] = Field(
+        description="Apps answer at argocd.<domain>, grafana.<domain> and so on. Point a wildcard DNS "
+        "record *.<domain> at the first MetalLB address.",
+        examples=["example.com"],
+    )
+    acme: Acme = Field(
+        description="The ACME (Let's Encrypt) account and challenge for the apps' certificates."
+    )
+
+
+class GitCredentials(Section):
+    """Access to a private GitOps repository; give exactly one of sshKeyFile or tokenEnv."""
+
+    ssh_key_file: str | None = Field(
+        None,
+        description="Optional, for a private ssh repository; read at install, never copied. The deploy "
+        "key's private key file on this machine; the installer hands its text to Argo CD as a Secret.",
+        examples=["~/.ssh/skynet_deploy"],
+    )
+    token_env: EnvName | None = Field(
+        None,
+        description="Optional, for a private https repository: the variable holding the token. It is read "
+        "at install and handed to Argo CD as a Secret; the token is never written to the workspace.",
+        examples=["GIT_TOKEN"],
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> GitCredentials:
+        if (self.ssh_key_file is None) == (self.token_env is None):
+            raise ValueError("give exactly one of sshKeyFile or tokenEnv")
+        return self
+
+
+class GitOps(Section):
+    """The Git repository Argo CD follows."""
+
+    repo_url: str = Field(
+        alias="repoURL",
+        description="ssh, https or file:// URL; Argo CD follows this repository. Skynet pushes the workspace "
+        "to it; no password or token inside the URL (use credentials.tokenEnv).",
+        examples=["git@github.com:example/homelab.git"],
+    )
+    branch: str = Field("main", description="The branch Skynet pushes to and Argo CD follows. Default main.")
+    path: str = Field(
+        "gitops",
+        description="Folder inside the repository that holds the Argo CD tree. A relative path whose "
+        "segments do not start with a dot; default gitops.",
+    )
+    credentials: GitCredentials | None = Field(
+        None,
+        description="How Argo CD reads a private repository: a deploy key file or a token variable. Absent "
+        "for a public repository.",
+    )
+
+    @field_validator("repo_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not (_URL.match(value) or _SCP_URL.match(value)):
+            raise ValueError(
+                f"{value!r} is not a Git URL: use ssh (git@host:org/repo.git), https://… or file:///path"
+            )
+        if _URL_PASSWORD.match(value):
+            # The URL is committed and pushed; a password or token in it would be too. Not echoed back.
+            raise ValueError(
+                "the URL holds a password or token; remove it and set gitops.credentials.tokenEnv"
+            )
+        return value
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9._/-]+", value) or value.startswith(("/", "-")) or ".." in value:
+            raise ValueError(f"{value!r} is not a branch name")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        # No segment may start with a dot: ".", ".." and ".git" would point the tree at the workspace itself.
+        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*", value):
+            raise ValueError(
+                f"{value!r} is not a relative folder path inside the repository (e.g. gitops; no segment "
+                "may start with a dot)"
+            )
+        return value
+
+
+class Components(Section):
+    """Optional parts of the platform; Argo CD, cert-manager, Traefik and MetalLB are always installed."""
+
+    monitoring: bool = Field(
+        True,
+        description="kube-prometheus-stack: Prometheus, Alertmanager and Grafana dashboards. Default on; "
+        "Grafana answers at grafana.<domain>.",
+    )
+    logging: bool = Field(
+        True, description="Loki + Alloy: every pod's logs, searchable in Grafana. Default on."
+    )
+    tracing: bool = Field(True, description="Jaeger: distributed traces from instrumented apps. Default on.")
+    storage: bool = Field(
+        True,
+        description="local-path-provisioner: PersistentVolumes on the nodes' disks. Default on; it takes "
+        "half of each install disk as a Talos user volume.",
+    )
+    vpa: bool = Field(
+        True, description="Vertical Pod Autoscaler: recommends and sets CPU/memory requests. Default on."
+    )
+    policies: bool = Field(
+        True,
+        description="Default network policies, quotas, limit ranges and RBAC roles. Default on.",
+    )
+    image_security: bool = Field(
+        False,
+        description="Admission policies and image scanning (off by default). Kyverno policies and the Trivy "
+        "operator.",
+    )
