@@ -1,4 +1,4 @@
-"""Shared test fixtures: paths to ../shared, example answers, a clean environment."""
+"""Shared test fixtures: the vendored upstream data, example answers, a clean environment."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"  # upstream schemas and fixtures, each folder with a SOURCE.txt
 EXAMPLE = REPO / "examples" / "cluster.yaml"
 
 
@@ -20,12 +20,6 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("PYTHONUNBUFFERED", "")
     monkeypatch.delenv("PYTHONUNBUFFERED")
-
-
-@pytest.fixture(scope="session")
-def shared() -> Path:
-    assert SHARED.is_dir(), f"{SHARED} is missing: tests read ../shared beside the repository"
-    return SHARED
 
 
 @pytest.fixture
