@@ -197,7 +197,7 @@ def test_ctrl_c_cancels_a_headless_install(tmp_path: Path) -> None:
         assert lab_processes(lab.root)
         proc.send_signal(signal.SIGINT)
         rest = proc.stdout.read()
-        assert proc.wait(timeout=15) == 1
+        assert proc.wait(timeout=60) == 1
         assert "Cancelled. Run the same command again to resume." in rest
         assert lab_processes(lab.root) == []  # no child of the launcher (nor theirs) outlived the cancel
         ends = [r.status for r in journal.read(tmp_path / "ws" / "journal.jsonl") if r.event == "end"]
