@@ -309,6 +309,7 @@ def test_a_runner_that_raises_becomes_a_failure_not_a_crash(cluster, ws):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_200k_lines_keep_the_screen_responsive_and_bounded(cluster, ws):
     stop = threading.Event()
     flood = [
@@ -479,6 +480,8 @@ PLATFORM_FAST = dict.fromkeys(
 )
 
 
+@pytest.mark.slow
+@pytest.mark.lab
 def test_lab_install_3_control_planes_2_workers_in_the_tui(tmp_path):
     """The real plan and runner against the simulated lab, driven through the screen."""
     pytest.importorskip("skynet_tui.lab.core")

@@ -138,6 +138,7 @@ def test_disks_from_maps_partitions_and_filesystems_to_their_disk():
     assert not unknown.volumes_known
 
 
+@pytest.mark.lab
 def test_read_hardware_from_the_lab(tmp_path):
     with make_lab(tmp_path, 1, 1) as lab:
         ip = lab.node_ips[0]

@@ -307,6 +307,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 def test_generate_renders_configs_secure_and_idempotent(
     tmp_path: Path, example_data: dict, fake_bin: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -365,6 +366,7 @@ def test_generate_renders_configs_secure_and_idempotent(
     assert {p: p.read_bytes() for p in secret_files} == before  # same bundle, same configs
 
 
+@pytest.mark.slow
 def test_generate_api_reports_changes_and_drops_removed_nodes(
     tmp_path: Path, example_data: dict, fake_bin: Path
 ) -> None:
@@ -385,6 +387,7 @@ def test_generate_api_reports_changes_and_drops_removed_nodes(
     assert ws.secrets_bundle.read_bytes() == bundle
 
 
+@pytest.mark.slow
 def test_generate_for_talos_114_needs_a_matching_talosctl(
     tmp_path: Path, example_data: dict, fake_bin: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -403,6 +406,7 @@ def test_generate_for_talos_114_needs_a_matching_talosctl(
     assert "install" not in docs[0]["machine"]
 
 
+@pytest.mark.slow
 def test_a_failing_talosctl_step_leaves_no_rendered_configs(
     tmp_path: Path, example_data: dict, fake_bin: Path
 ) -> None:

@@ -30,6 +30,7 @@ def _apps(files: dict[str, str]) -> dict[str, dict]:
     }
 
 
+@pytest.mark.slow
 def test_same_answers_give_identical_bytes_across_processes(example_data):
     # Set and dict ordering differ between interpreters with different hash seeds; the tree must not.
     script = (

@@ -21,6 +21,7 @@ from skynet_tui.workspace import Workspace
 from tests.runner_helpers import Recorder, lab_processes, secret_values
 
 lab_core = pytest.importorskip("skynet_tui.lab.core")
+pytestmark = pytest.mark.lab  # every test here runs the simulated lab (or a part of it)
 
 # Near-zero latencies for every simulated operation: the machines' and the platform's (Argo CD, pods, certs).
 FAST = {
@@ -103,6 +104,7 @@ def assert_no_secret_written(ws: Workspace, *texts: str) -> None:
             assert value not in text
 
 
+@pytest.mark.slow
 def test_lab_install_headless_then_rerun_skips_everything(lab, tmp_path: Path) -> None:
     cluster, ws = setup(lab, tmp_path)
     code, output = install(lab, cluster, ws)
@@ -120,6 +122,7 @@ def test_lab_install_headless_then_rerun_skips_everything(lab, tmp_path: Path) -
     assert_no_finished_step_ran_twice(ws)
 
 
+@pytest.mark.slow
 def test_faults_retry_or_stop_clearly_and_rerun_completes(lab, tmp_path: Path) -> None:
     cluster, ws = setup(lab, tmp_path, core_only=True)
     down = cluster.workers[0]
@@ -155,6 +158,7 @@ def test_faults_retry_or_stop_clearly_and_rerun_completes(lab, tmp_path: Path) -
     assert_no_secret_written(ws, output)
 
 
+@pytest.mark.slow
 def test_killed_mid_apply_then_rerun_completes(lab, tmp_path: Path) -> None:
     _, ws = setup(lab, tmp_path)
     config = tmp_path / "cluster.yaml"
@@ -180,6 +184,7 @@ def test_killed_mid_apply_then_rerun_completes(lab, tmp_path: Path) -> None:
     assert_no_finished_step_ran_twice(ws)
 
 
+@pytest.mark.slow
 def test_ctrl_c_cancels_a_headless_install(tmp_path: Path) -> None:
     slow = {**FAST, "health_check": 0.5}
     with lab_core.Lab(tmp_path / "lab", 1, 0, latency=slow) as lab:

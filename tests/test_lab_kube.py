@@ -37,6 +37,8 @@ from tests.lab_kube_helpers import (
     write_lab,
 )
 
+pytestmark = pytest.mark.lab  # every test here runs the simulated lab (or a part of it)
+
 
 @pytest.fixture
 def lab(tmp_path: Path):
@@ -202,6 +204,7 @@ def test_store_patches_and_selectors() -> None:
 
 
 # -- fake kubectl and helm ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_fake_kubectl_server_side_apply_get_and_errors(lab) -> None:
     manifest = lab.tmp / "app.yaml"
     manifest.write_text(
@@ -380,6 +383,7 @@ def _apps(lab):
     )
 
 
+@pytest.mark.slow
 def test_applications_sync_wave_by_wave_to_synced_healthy(lab) -> None:
     _install_platform(lab)
     order: list[tuple[str, str, str]] = []  # (event, app, "sync/health") in watch order

@@ -30,6 +30,8 @@ from tests.lab_helpers import (  # noqa: F401 - lab_factory_fixture provides the
     write_talosconfig,
 )
 
+pytestmark = pytest.mark.lab  # every test here runs the simulated lab (or a part of it)
+
 # The order of talosctl health's checks (reference/talos.md §5.2, pkg/cluster/check/default.go).
 REFERENCE_CHECK_ORDER = [
     "etcd to be healthy",
@@ -286,6 +288,7 @@ def test_apply_config_rejects_what_a_node_would(lab_factory, tmp_path):
     assert "token" not in json.dumps(node["config"]), "the lab never stores machine secrets"
 
 
+@pytest.mark.slow
 def test_bootstrap_is_exactly_once_with_the_real_errors(lab_factory, tmp_path):
     lab = lab_factory(3, 1)
     lab.inject(bootstrap_not_ready=2)
@@ -326,6 +329,7 @@ def test_bootstrap_is_exactly_once_with_the_real_errors(lab_factory, tmp_path):
     assert state.load_lab(lab.root)["bootstrap"]["node"] in cps[:2]
 
 
+@pytest.mark.slow
 def test_health_prints_the_real_checks_in_order_and_honours_the_timeout_fault(lab_factory, tmp_path):
     lab = lab_factory(3, 2)
     assert [name for name, _, _ in CHECKS] == REFERENCE_CHECK_ORDER
@@ -449,6 +453,7 @@ def test_talosconfig_endpoints_and_nodes_are_edited_in_place(lab_factory, tmp_pa
     assert tc.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 def test_etcd_service_and_cluster_resources_after_install(lab_factory, tmp_path):
     lab = lab_factory(3, 1)
     tc = apply_all(lab, tmp_path)
@@ -549,6 +554,7 @@ def test_env_puts_the_fakes_first(lab_factory):
 # ---------------------------------------------------------------- upgrades
 
 
+@pytest.mark.slow
 def test_upgrade_reboots_one_node_into_the_new_talos(lab_factory, tmp_path):
     lab = lab_factory(3, 1, latency={"upgrade": 0.5, "reboot": 0.5})
     tc = apply_all(lab, tmp_path)
