@@ -10,8 +10,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	@command -v kubectl >/dev/null || (apt-get update -qq && apt-get install -y -qq kubectl) || true
-	@command -v tmux >/dev/null || (apt-get install -y -qq tmux) || true
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.tools import GIT_WHY, require
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"  # upstream schemas and fixtures, each folder with a SOURCE.txt
 EXAMPLE = REPO / "examples" / "cluster.yaml"
@@ -20,6 +22,12 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("PYTHONUNBUFFERED", "")
     monkeypatch.delenv("PYTHONUNBUFFERED")
+
+
+@pytest.fixture
+def git() -> str:
+    """The git executable; a test that needs it (`usefixtures("git")`) is skipped without it."""
+    return require("git", GIT_WHY)
 
 
 @pytest.fixture

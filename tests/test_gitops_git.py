@@ -18,6 +18,8 @@ from skynet_tui.gitops.render import render_tree
 from skynet_tui.workspace import GIT_IDENTITY, Workspace
 from tests.gitops_helpers import cluster_dns01, cluster_minimal
 
+pytestmark = pytest.mark.usefixtures("git")  # every test here writes or reads a git repository
+
 GIT_ENV = {**os.environ, **GIT_IDENTITY}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -20,6 +19,7 @@ from tests.gitops_helpers import (
     validate_document,
     validate_tree,
 )
+from tests.tools import require
 
 SPECS = {
     "all-components": cluster_all,
@@ -141,8 +141,10 @@ def test_bootstrap_secrets_are_valid_core_objects(example_data):
         assert validate_document("bootstrap-secrets", index, doc, k8s_minor(cluster)) == []
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kubectl_kustomize_builds_every_config_folder(example_data, tmp_path):
+    kubectl = require(
+        "kubectl", "Argo CD builds the config/ folders with kustomize, as `kubectl kustomize` does"
+    )
     files = render_tree(cluster_all(example_data))
     for path, text in files.items():
         target = tmp_path / path
@@ -152,7 +154,7 @@ def test_kubectl_kustomize_builds_every_config_folder(example_data, tmp_path):
     assert folders == ["config/cert-manager", "config/metallb", "config/policies", "config/traefik"]
     for folder in folders:
         result = subprocess.run(
-            ["kubectl", "kustomize", str(tmp_path / folder)], capture_output=True, text=True
+            [kubectl, "kustomize", str(tmp_path / folder)], capture_output=True, text=True
         )
         assert result.returncode == 0, f"{folder}: {result.stderr}"
         built = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(result.stdout) if d}

@@ -21,7 +21,8 @@ from skynet_tui.workspace import Workspace
 from tests.runner_helpers import Recorder, lab_processes, secret_values
 
 lab_core = pytest.importorskip("skynet_tui.lab.core")
-pytestmark = pytest.mark.lab  # every test here runs the simulated lab (or a part of it)
+# Every test here runs the simulated lab, whose GitOps remote is a git repository.
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("git")]
 
 # Near-zero latencies for every simulated operation: the machines' and the platform's (Argo CD, pods, certs).
 FAST = {

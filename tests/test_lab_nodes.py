@@ -81,6 +81,7 @@ def test_parallel_labs_get_different_subnets_and_listen_only_while_running(lab_f
     assert all(_connects(ip) for ip in second.node_ips)
 
 
+@pytest.mark.usefixtures("git")
 def test_a_subnet_in_use_is_never_taken_twice(tmp_path):
     with Lab(tmp_path / "a", 1, 0, latency={}) as lab:
         other = Lab(tmp_path / "b", 1, 0)
@@ -609,6 +610,7 @@ def test_upgrade_k8s_moves_every_node_one_minor_at_most(lab_factory, tmp_path):
 # ---------------------------------------------------------------- skynet demo
 
 
+@pytest.mark.usefixtures("git")
 def test_prepare_demo_writes_valid_answers_and_resumes_the_same_lab(tmp_path):
     from skynet_tui.lab.demo import prepare_demo
     from tests.lab_helpers import FAST_LATENCY

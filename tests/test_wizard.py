@@ -164,6 +164,7 @@ def control_value(screen: Screen[Any], path: str) -> Any:
     return control.value
 
 
+@pytest.mark.usefixtures("git")
 @pytest.mark.slow
 @pytest.mark.asyncio
 async def test_every_step_typed_from_empty_writes_the_expected_cluster_yaml(tmp_path):
@@ -485,6 +486,7 @@ async def test_discovery_lists_lab_nodes_with_disks_and_a_data_disk_needs_the_ty
             assert app.wizard.answers.data["spec"]["network"]["subnet"] == lab.subnet
 
 
+@pytest.mark.usefixtures("git")
 def test_check_access_reads_the_remote_without_prompting(tmp_path, monkeypatch):
     url = bare_repo(tmp_path)
     missing = check_access(url, "main")
