@@ -1,9 +1,10 @@
-"""Shared test fixtures: the vendored upstream data, example answers, a clean environment."""
+"""Shared test fixtures: the vendored upstream data, example answers, a clean environment, no reads outside."""
 
 from __future__ import annotations
 
 import copy
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from tests.tools import GIT_WHY, require
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"  # upstream schemas and fixtures, each folder with a SOURCE.txt
 EXAMPLE = REPO / "examples" / "cluster.yaml"
+BESIDE = REPO.parent / "shared"  # the project's notes beside a checkout: a clone elsewhere has none
+# Still read by tests/talosctl_flags_gen.py, until the flags table ships as package data.
+STILL_READ = frozenset({str(BESIDE / "reference" / "talosctl-1.13.9-flags.json")})
 
 
 @pytest.fixture(autouse=True)
@@ -36,5 +40,17 @@ def example_data() -> dict:
     return copy.deepcopy(yaml.safe_load(EXAMPLE.read_text()))
 
 
+def _reads_only_the_repository(event: str, args: tuple[object, ...]) -> None:
+    """Audit hook: opening a file under ../shared fails at once, so any run shows what a fresh clone would."""
+    if event != "open" or not isinstance(args[0], str | os.PathLike):
+        return
+    path = os.fspath(args[0])
+    if isinstance(path, str) and "shared" in path:
+        path = os.path.abspath(path)
+        if path.startswith(f"{BESIDE}{os.sep}") and path not in STILL_READ:
+            raise PermissionError(f"tests read tests/data, never {path}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("SKYNET_TEST", "1")
+    sys.addaudithook(_reads_only_the_repository)
