@@ -4,14 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-headless test lint format bench clean
+.PHONY: demo demo-headless test test-fresh-clone lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	@command -v kubectl >/dev/null || (apt-get update -qq && apt-get install -y -qq kubectl) || true
-	@command -v tmux >/dev/null || (apt-get install -y -qq tmux) || true
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,6 +24,13 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -n 2
+
+# make test in a fresh clone of HEAD, in an empty temp folder: proves the tests need nothing beside the repository.
+test-fresh-clone:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	git clone --quiet "$(CURDIR)" "$$tmp/skynet" && \
+	echo "fresh clone of $$(git rev-parse --short HEAD) in $$tmp/skynet (nothing beside it)" && \
+	$(MAKE) --no-print-directory -C "$$tmp/skynet" test
 
 format: $(STAMP)
 	$(BIN)/ruff format .

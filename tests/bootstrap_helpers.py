@@ -306,6 +306,22 @@ async def wait_until(
     return time.monotonic() - start
 
 
+async def clear_toasts(pilot: Pilot, *messages: str) -> None:
+    """Wait until these notifications have reached the app, then clear every toast (they cover the log).
+
+    `notify()` only posts a message to the app: the screen's phase changes before the toast exists, so a
+    clear that does not wait for it can run first and the toast is drawn afterwards.
+    """
+    app = pilot.app
+    await wait_until(
+        pilot,
+        lambda: set(messages) <= {note.message for note in app._notifications},
+        what=f"the notifications {messages}",
+    )
+    app.clear_notifications()
+    await pilot.pause()
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a Pilot scenario (the suite has no asyncio plugin)."""
     return asyncio.run(coro)

@@ -6,7 +6,6 @@ import copy
 import json
 import posixpath
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -16,10 +15,10 @@ import yaml
 from skynet_tui import spec
 from skynet_tui.gitops.charts import BY_NAME
 from skynet_tui.spec import Cluster
+from tests.conftest import DATA
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-CRD_SCHEMAS = SHARED / "schemas" / "crds"
-HELM_SCHEMAS = SHARED / "schemas" / "helm"
+CRD_SCHEMAS = DATA / "schemas" / "crds"
+HELM_SCHEMAS = DATA / "schemas" / "helm"
 APPLICATION_SCHEMA = CRD_SCHEMAS / "argoproj.io" / "application_v1alpha1.json"
 
 # API groups served by Kubernetes itself: validated with kubernetes-validate. Anything else needs a CRD schema.

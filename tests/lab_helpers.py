@@ -13,6 +13,7 @@ import yaml
 
 from skynet_lab import state
 from skynet_lab.core import DEFAULT_LATENCY, Lab
+from tests.tools import GIT_WHY, require
 
 # Every operation and transition of the lab takes (almost) no time in tests.
 FAST_LATENCY = {name: 0.0 for name in DEFAULT_LATENCY}
@@ -26,6 +27,7 @@ def make_lab(tmp_path: Path, cps: int = 3, workers: int = 2, **kw: Any) -> Lab:
 
     Stop it yourself (`with make_lab(...) as lab:` does), or use the `lab_factory` fixture.
     """
+    require("git", GIT_WHY)
     latency = {**FAST_LATENCY, **(kw.pop("latency", None) or {})}
     root = kw.pop("root", None) or tmp_path / "lab"
     return Lab(root, cps, workers, latency=latency, **kw).start()

@@ -15,6 +15,7 @@ import yaml
 from skynet_lab import state
 from skynet_lab.bin import install_fakes, lab_path
 from skynet_lab.kubesim.base import DEFAULT_LATENCY
+from tests.tools import GIT_WHY, require
 
 # Every simulated transition immediate: tests wait on watch events, never on wall-clock delays.
 FAST = {name: 0.0 for name in (*DEFAULT_LATENCY, "install", "reboot", "bootstrap_ready", "etcd", "boot")}
@@ -112,6 +113,7 @@ def run(argv: list[str], env: dict[str, str], stdin: str | None = None) -> subpr
 
 def make_repo(root: Path, files: dict[str, str]) -> str:
     """A bare Git repository holding `files` on branch main; returns its file:// URL."""
+    require("git", GIT_WHY)
     bare, work = root / "gitops.git", root / "gitops-work"
     env = {**os.environ, **GIT_ENV}
     subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(bare)], check=True)

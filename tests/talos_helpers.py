@@ -15,13 +15,13 @@ from jsonschema import Draft202012Validator
 
 from skynet_lab.bin import install_fakes, lab_path
 from skynet_tui import spec
+from tests.conftest import DATA
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SCHEMAS = {
-    "1.13": SHARED / "schemas" / "talos" / "config.schema.json",
-    "1.14": SHARED / "schemas" / "talos" / "config.schema.v1.14.0-rc.1.json",
+    "1.13": DATA / "schemas" / "talos" / "config.schema.json",
+    "1.14": DATA / "schemas" / "talos" / "config.schema.v1.14.0-rc.1.json",
 }
-FIXTURES = SHARED / "fixtures" / "talos"
+FIXTURES = DATA / "fixtures" / "talos"
 
 # Known gaps of the published schemas (reference/talos.md §2.3): kinds spelled differently in code.
 SCHEMA_KIND = {"UnattendedInstallConfig": "UnattendedInstall", "KubeSpanEndpointsConfig": "KubeSpanEndpoints"}

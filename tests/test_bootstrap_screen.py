@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-import time
 
 import pytest
 from textual import events
@@ -22,6 +21,7 @@ from skynet_tui.workspace import Workspace
 from tests.bootstrap_helpers import (
     BUNDLE,
     NODES,
+    FakeClock,
     Gate,
     Host,
     Lines,
@@ -197,8 +197,8 @@ def test_leaving_the_screen_cancels_the_runner(cluster, ws):
             await wait_until(pilot, lambda: gate.reached.is_set())
             app.pop_screen()
             await pilot.pause()
-            assert factory.runners[0].cancelled.wait(5)
-            assert factory.runners[0].done.wait(5)
+            assert factory.runners[0].cancelled.wait(30)
+            assert factory.runners[0].done.wait(30)
 
     run(scenario())
 
@@ -213,10 +213,8 @@ def test_quitting_mid_run_cancels_the_runner(cluster, ws):
             await wait_until(pilot, lambda: gate.reached.is_set())
             app.exit()
 
-    started = time.monotonic()
-    run(scenario())  # returns only once the worker thread has ended
+    run(scenario())  # returns only once the worker thread has ended (bench/bootstrap_screen.py times it)
     assert factory.runners[0].cancelled.is_set() and factory.runners[0].done.is_set()
-    assert time.monotonic() - started < 10
 
 
 def test_choosing_a_step_stops_following_until_f(cluster, ws):
@@ -311,6 +309,7 @@ def test_a_runner_that_raises_becomes_a_failure_not_a_crash(cluster, ws):
     run(scenario())
 
 
+@pytest.mark.slow
 def test_200k_lines_keep_the_screen_responsive_and_bounded(cluster, ws):
     stop = threading.Event()
     flood = [
@@ -334,19 +333,15 @@ def test_200k_lines_keep_the_screen_responsive_and_bounded(cluster, ws):
 
     async def scenario():
         async with app.run_test(size=(100, 32), message_hook=hook) as pilot:
-            started = time.monotonic()
             await wait_until(pilot, lambda: screen.log_view.line_count > 0, what="the first lines")
             # The flood goes on until `stop`, so this key press is handled while lines pour in. The key goes
             # in as the terminal driver sends it (Pilot.press would also wait for the CPU to go idle).
+            # How fast it is handled is measured by bench/bootstrap_screen.py.
             app.post_message(events.Key("down", None))
-            latency = await wait_until(
-                pilot, lambda: screen.shown == "after", timeout=5, what="the key press"
-            )
+            await wait_until(pilot, lambda: screen.shown == "after", timeout=60, what="the key press")
             assert not screen.follow and not factory.runners[0].done.is_set()
             stop.set()
-            assert latency < 2.0, f"a key press took {latency:.2f}s to be handled during the flood"
-            await wait_until(pilot, lambda: screen.phase == "succeeded", timeout=30)
-            elapsed = time.monotonic() - started
+            await wait_until(pilot, lambda: screen.phase == "succeeded", timeout=60)
             runner = factory.runners[0]
             assert runner.lines >= 200_000
             buffer = screen.buffers["flood"]
@@ -359,9 +354,45 @@ def test_200k_lines_keep_the_screen_responsive_and_bounded(cluster, ws):
             assert screen.log_view.line_count == 5_000
             assert screen.log_view.scroll_y == screen.log_view.max_scroll_y > 0  # shown from its end
             assert screen.log_view.border_subtitle == f"last 5,000 of {buffer.total:,} lines · logs/flood.log"
-            # Batching: the UI was woken about once per flush, and flushed at most ~10 times a second.
-            assert screen.flushes <= elapsed / FLUSH_INTERVAL + 5
+            # Batching: the UI was woken about once per flush, not once per line.
             assert len(wakes) <= screen.flushes + 2
+
+    run(scenario())
+
+
+def test_events_are_flushed_at_most_once_per_interval_of_the_screen_clock(cluster, ws):
+    gate = Gate()
+    factory = ScriptedFactory([*opening(), gate, PlanFinished(ok=True)])
+    screen = make_screen(cluster, ws, factory)
+    clock = FakeClock()
+    screen.clock = clock
+
+    def arrive(*texts: str) -> None:
+        # What a runner thread does, minus the wake message: the test calls the flush itself.
+        for text in texts:
+            screen._inbox.put(StepLine("gitops", text))
+            screen._schedule_flush()
+
+    async def scenario():
+        async with Host(screen).run_test(size=(100, 32)) as pilot:
+            await wait_until(pilot, lambda: gate.reached.is_set() and screen._flush_timer is None)
+            flushes = screen.flushes
+            clock.now += FLUSH_INTERVAL  # a whole interval since the last flush: shown at once
+            arrive("one")
+            assert screen.flushes == flushes + 1 and screen._flush_timer is None
+            clock.now += FLUSH_INTERVAL / 2  # within the interval: held back, however many come
+            arrive("two", "three", "four")
+            assert screen.flushes == flushes + 1 and screen._flush_timer is not None
+            assert screen.log_view.buffer.lines[-1].text == "one"
+            await wait_until(pilot, lambda: screen.flushes == flushes + 2, what="the deferred flush")
+            assert screen._flush_timer is None
+            assert [line.text for line in screen.log_view.buffer.lines][-4:] == [
+                "one",
+                "two",
+                "three",
+                "four",
+            ]
+            gate.open()
 
     run(scenario())
 
@@ -449,6 +480,8 @@ PLATFORM_FAST = dict.fromkeys(
 )
 
 
+@pytest.mark.slow
+@pytest.mark.lab
 def test_lab_install_3_control_planes_2_workers_in_the_tui(tmp_path):
     """The real plan and runner against the simulated lab, driven through the screen."""
     pytest.importorskip("skynet_lab.core")

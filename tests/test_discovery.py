@@ -8,7 +8,6 @@ import random
 import socket
 import stat
 import threading
-import time
 
 import pytest
 
@@ -66,6 +65,7 @@ def test_scan_finds_every_listener_and_reports_progress():
 def test_scan_bounds_concurrency_and_gives_each_host_its_timeout(monkeypatch):
     in_flight = 0
     peak = 0
+    timed_out: list[str] = []
 
     async def hang(host: str, port: int):
         nonlocal in_flight, peak
@@ -73,16 +73,18 @@ def test_scan_bounds_concurrency_and_gives_each_host_its_timeout(monkeypatch):
         peak = max(peak, in_flight)
         try:
             await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            timed_out.append(host)  # the scan's per-host timeout ended the attempt, not the 30 s sleep
+            raise
         finally:
             in_flight -= 1
 
     monkeypatch.setattr(asyncio, "open_connection", hang)
-    started = time.monotonic()
     assert discovery.scan("10.9.8.0/27", concurrency=5, timeout=0.05) == []
-    elapsed = time.monotonic() - started
     assert peak == 5
-    # 30 hosts, 5 at a time, 0.05 s each: about 0.3 s, nowhere near a single 30 s hang.
-    assert elapsed < 5
+    assert sorted(timed_out) == sorted(
+        discovery.scan_targets("10.9.8.0/27")
+    )  # bench/discovery_scan.py times it
 
 
 def test_scan_stops_when_asked():
@@ -136,6 +138,7 @@ def test_disks_from_maps_partitions_and_filesystems_to_their_disk():
     assert not unknown.volumes_known
 
 
+@pytest.mark.lab
 def test_read_hardware_from_the_lab(tmp_path):
     with make_lab(tmp_path, 1, 1) as lab:
         ip = lab.node_ips[0]

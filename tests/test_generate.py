@@ -241,6 +241,7 @@ def test_unreadable_answers_exit_2(
     assert where in capsys.readouterr().err and not (tmp_path / "ws").exists()
 
 
+@pytest.mark.usefixtures("git")
 def test_bad_answers_leave_an_existing_workspace_byte_identical(
     tmp_path: Path, example_data: dict, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -307,6 +308,8 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.usefixtures("git")
+@pytest.mark.slow
 def test_generate_renders_configs_secure_and_idempotent(
     tmp_path: Path, example_data: dict, fake_bin: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -365,6 +368,8 @@ def test_generate_renders_configs_secure_and_idempotent(
     assert {p: p.read_bytes() for p in secret_files} == before  # same bundle, same configs
 
 
+@pytest.mark.usefixtures("git")
+@pytest.mark.slow
 def test_generate_api_reports_changes_and_drops_removed_nodes(
     tmp_path: Path, example_data: dict, fake_bin: Path
 ) -> None:
@@ -385,6 +390,8 @@ def test_generate_api_reports_changes_and_drops_removed_nodes(
     assert ws.secrets_bundle.read_bytes() == bundle
 
 
+@pytest.mark.usefixtures("git")
+@pytest.mark.slow
 def test_generate_for_talos_114_needs_a_matching_talosctl(
     tmp_path: Path, example_data: dict, fake_bin: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -403,6 +410,8 @@ def test_generate_for_talos_114_needs_a_matching_talosctl(
     assert "install" not in docs[0]["machine"]
 
 
+@pytest.mark.usefixtures("git")
+@pytest.mark.slow
 def test_a_failing_talosctl_step_leaves_no_rendered_configs(
     tmp_path: Path, example_data: dict, fake_bin: Path
 ) -> None:
@@ -438,6 +447,7 @@ def test_workspace_in_use_fails_cleanly(
     assert not (root / "cluster.yaml").exists()
 
 
+@pytest.mark.usefixtures("git")
 def test_push_sends_the_commit_to_the_gitops_remote(tmp_path: Path, example_data: dict) -> None:
     import subprocess
 

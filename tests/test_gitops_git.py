@@ -18,6 +18,8 @@ from skynet_tui.gitops.render import render_tree
 from skynet_tui.workspace import GIT_IDENTITY, Workspace
 from tests.gitops_helpers import cluster_dns01, cluster_minimal
 
+pytestmark = pytest.mark.usefixtures("git")  # every test here writes or reads a git repository
+
 GIT_ENV = {**os.environ, **GIT_IDENTITY}
 
 
@@ -51,6 +53,7 @@ def tree_of(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_write_commit_push_and_clone_back(example_data, tmp_path):
     remote = bare_remote(tmp_path)
     cluster = with_remote(example_data, remote)
@@ -112,6 +115,7 @@ def test_gitops_path_must_not_be_a_workspace_folder(example_data, tmp_path):
         gitops.write_tree(new_workspace(tmp_path), spec.parse(data))
 
 
+@pytest.mark.slow
 def test_rejected_non_fast_forward_push_keeps_local_work(example_data, tmp_path):
     remote = bare_remote(tmp_path)
     cluster = with_remote(example_data, remote)
@@ -271,6 +275,7 @@ def test_no_secret_reaches_the_remote(example_data, tmp_path):
         assert needle not in committed and needle not in history, "a secret value is in the GitOps remote"
 
 
+@pytest.mark.slow
 def test_generate_patches_only_writes_commits_and_pushes_gitops(example_data, tmp_path, capsys):
     remote = bare_remote(tmp_path)
     cluster = with_remote(example_data, remote)

@@ -37,6 +37,7 @@ def _apps(files: dict[str, str]) -> dict[str, dict]:
     }
 
 
+@pytest.mark.slow
 def test_same_answers_give_identical_bytes_across_processes(example_data):
     # Set and dict ordering differ between interpreters with different hash seeds; the tree must not.
     script = (
@@ -318,7 +319,7 @@ def test_issuers_http01_and_dns01(example_data):
 
 
 @pytest.mark.parametrize("provider", list(spec.DNS01_PROVIDERS))
-def test_every_dns01_provider_renders_a_valid_solver_reading_its_secret(example_data, shared, provider):
+def test_every_dns01_provider_renders_a_valid_solver_reading_its_secret(example_data, provider):
     entry = spec.DNS01_PROVIDERS[provider]
     cluster = cluster_dns01(example_data, provider=provider, token_env="DNS_TOKEN")
     files = render_tree(cluster)

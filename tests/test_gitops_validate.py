@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -20,6 +19,7 @@ from tests.gitops_helpers import (
     validate_document,
     validate_tree,
 )
+from tests.tools import require
 
 SPECS = {
     "all-components": cluster_all,
@@ -30,7 +30,7 @@ SPECS = {
 
 
 @pytest.fixture(params=sorted(SPECS))
-def rendered(request, example_data, shared):
+def rendered(request, example_data):
     cluster = SPECS[request.param](example_data)
     return cluster, render_tree(cluster)
 
@@ -110,7 +110,7 @@ CORRUPTIONS = [
 @pytest.mark.parametrize(
     ("path", "old", "new", "expected"), CORRUPTIONS, ids=[c[0] + ":" + c[2] for c in CORRUPTIONS]
 )
-def test_one_corrupted_field_fails_with_its_path(example_data, shared, path, old, new, expected):
+def test_one_corrupted_field_fails_with_its_path(example_data, path, old, new, expected):
     cluster = spec.parse(example_data)
     files = render_tree(cluster)
     assert old in files[path]
@@ -120,7 +120,7 @@ def test_one_corrupted_field_fails_with_its_path(example_data, shared, path, old
     assert errors[0].startswith(expected), errors[0]
 
 
-def test_metallb_values_alone_fail_its_schema_without_chart_defaults(example_data, shared):
+def test_metallb_values_alone_fail_its_schema_without_chart_defaults(example_data):
     # The reason validate_values merges onto chart defaults: the schema requires keys only defaults carry.
     from tests.gitops_helpers import helm_validator
 
@@ -128,12 +128,12 @@ def test_metallb_values_alone_fail_its_schema_without_chart_defaults(example_dat
     assert list(helm_validator("metallb").iter_errors(values))
 
 
-def test_custom_resource_without_a_schema_is_an_error(shared):
+def test_custom_resource_without_a_schema_is_an_error():
     doc = {"apiVersion": "example.io/v1", "kind": "Widget", "metadata": {"name": "w"}}
     assert "no schema for example.io/v1 Widget" in validate_document("config/x/w.yaml", 1, doc, "1.36")[0]
 
 
-def test_bootstrap_secrets_are_valid_core_objects(example_data, shared):
+def test_bootstrap_secrets_are_valid_core_objects(example_data):
     cluster = cluster_dns01(example_data)
     env = {"CF_API_TOKEN": "cf-token-1234567890", "GIT_TOKEN": "ghp_token_abcdefghij"}
     manifests = gitops.bootstrap_secrets(cluster, env, grafana_password="p" * 24)
@@ -141,8 +141,10 @@ def test_bootstrap_secrets_are_valid_core_objects(example_data, shared):
         assert validate_document("bootstrap-secrets", index, doc, k8s_minor(cluster)) == []
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kubectl_kustomize_builds_every_config_folder(example_data, tmp_path):
+    kubectl = require(
+        "kubectl", "Argo CD builds the config/ folders with kustomize, as `kubectl kustomize` does"
+    )
     files = render_tree(cluster_all(example_data))
     for path, text in files.items():
         target = tmp_path / path
@@ -152,7 +154,7 @@ def test_kubectl_kustomize_builds_every_config_folder(example_data, tmp_path):
     assert folders == ["config/cert-manager", "config/metallb", "config/policies", "config/traefik"]
     for folder in folders:
         result = subprocess.run(
-            ["kubectl", "kustomize", str(tmp_path / folder)], capture_output=True, text=True
+            [kubectl, "kustomize", str(tmp_path / folder)], capture_output=True, text=True
         )
         assert result.returncode == 0, f"{folder}: {result.stderr}"
         built = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(result.stdout) if d}

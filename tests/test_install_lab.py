@@ -21,6 +21,8 @@ from skynet_tui.workspace import Workspace
 from tests.runner_helpers import Recorder, lab_processes, secret_values
 
 lab_core = pytest.importorskip("skynet_lab.core")
+# Every test here runs the simulated lab, whose GitOps remote is a git repository.
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("git")]
 
 # Near-zero latencies for every simulated operation: the machines' and the platform's (Argo CD, pods, certs).
 FAST = {
@@ -107,6 +109,7 @@ def assert_no_secret_written(ws: Workspace, *texts: str) -> None:
             assert value not in text
 
 
+@pytest.mark.slow
 def test_lab_install_headless_then_rerun_skips_everything(lab, tmp_path: Path) -> None:
     cluster, ws = setup(lab, tmp_path)
     code, output = install(lab, cluster, ws)
@@ -124,6 +127,7 @@ def test_lab_install_headless_then_rerun_skips_everything(lab, tmp_path: Path) -
     assert_no_finished_step_ran_twice(ws)
 
 
+@pytest.mark.slow
 def test_faults_retry_or_stop_clearly_and_rerun_completes(lab, tmp_path: Path) -> None:
     cluster, ws = setup(lab, tmp_path, core_only=True)
     down = cluster.workers[0]
@@ -159,6 +163,7 @@ def test_faults_retry_or_stop_clearly_and_rerun_completes(lab, tmp_path: Path) -
     assert_no_secret_written(ws, output)
 
 
+@pytest.mark.slow
 def test_killed_mid_apply_then_rerun_completes(lab, tmp_path: Path) -> None:
     _, ws = setup(lab, tmp_path)
     config = tmp_path / "cluster.yaml"
@@ -184,6 +189,7 @@ def test_killed_mid_apply_then_rerun_completes(lab, tmp_path: Path) -> None:
     assert_no_finished_step_ran_twice(ws)
 
 
+@pytest.mark.slow
 def test_ctrl_c_cancels_a_headless_install(tmp_path: Path) -> None:
     slow = {**FAST, "health_check": 0.5}
     with lab_core.Lab(tmp_path / "lab", 1, 0, latency=slow) as lab:
@@ -201,7 +207,7 @@ def test_ctrl_c_cancels_a_headless_install(tmp_path: Path) -> None:
         assert lab_processes(lab.root)
         proc.send_signal(signal.SIGINT)
         rest = proc.stdout.read()
-        assert proc.wait(timeout=15) == 1
+        assert proc.wait(timeout=60) == 1
         assert "Cancelled. Run the same command again to resume." in rest
         assert lab_processes(lab.root) == []  # no child of the launcher (nor theirs) outlived the cancel
         ends = [r.status for r in journal.read(tmp_path / "ws" / "journal.jsonl") if r.event == "end"]

@@ -36,6 +36,9 @@ from tests.lab_kube_helpers import (
     write_kubeconfig,
     write_lab,
 )
+from tests.tools import require
+
+pytestmark = pytest.mark.lab  # every test here runs the simulated lab (or a part of it)
 
 
 @pytest.fixture
@@ -202,6 +205,7 @@ def test_store_patches_and_selectors() -> None:
 
 
 # -- fake kubectl and helm ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_fake_kubectl_server_side_apply_get_and_errors(lab) -> None:
     manifest = lab.tmp / "app.yaml"
     manifest.write_text(
@@ -322,12 +326,12 @@ def test_fake_helm_renders_argocd(lab) -> None:
     assert run(["helm", "install", "x", "y"], lab.env).returncode == 1
 
 
-@pytest.mark.skipif(not Path("/usr/bin/kubectl").exists(), reason="the real kubectl is not installed")
 def test_real_kubectl_reads_the_mock_api(lab) -> None:
+    kubectl = require("kubectl", "the check is what the real kubectl reads from the mock API")
     watch_until(lab.core.list_node, lambda objs: len(objs) == 2 and all(map(ready, objs.values())))
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(lab.tmp)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(lab.tmp)}  # no fake on PATH
     out = subprocess.run(
-        ["/usr/bin/kubectl", "--kubeconfig", str(lab.kubeconfig), "get", "nodes", "-o", "wide"],
+        [kubectl, "--kubeconfig", str(lab.kubeconfig), "get", "nodes", "-o", "wide"],
         capture_output=True,
         text=True,
         env=env,
@@ -338,7 +342,7 @@ def test_real_kubectl_reads_the_mock_api(lab) -> None:
     assert rows[0][:5] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     assert {(r[0], r[1]) for r in rows[1:]} == {("cp-1", "Ready"), ("worker-1", "Ready")}
     pods = subprocess.run(
-        ["/usr/bin/kubectl", "--kubeconfig", str(lab.kubeconfig), "get", "pods", "-A"],
+        [kubectl, "--kubeconfig", str(lab.kubeconfig), "get", "pods", "-A"],
         capture_output=True,
         text=True,
         env=env,
@@ -375,6 +379,7 @@ def _apps(lab):
     )
 
 
+@pytest.mark.slow
 def test_applications_sync_wave_by_wave_to_synced_healthy(lab) -> None:
     _install_platform(lab)
     order: list[tuple[str, str, str]] = []  # (event, app, "sync/health") in watch order

@@ -30,6 +30,8 @@ from tests.lab_helpers import (  # noqa: F401 - lab_factory_fixture provides the
     write_talosconfig,
 )
 
+pytestmark = pytest.mark.lab  # every test here runs the simulated lab (or a part of it)
+
 # The order of talosctl health's checks (reference/talos.md §5.2, pkg/cluster/check/default.go).
 REFERENCE_CHECK_ORDER = [
     "etcd to be healthy",
@@ -79,6 +81,7 @@ def test_parallel_labs_get_different_subnets_and_listen_only_while_running(lab_f
     assert all(_connects(ip) for ip in second.node_ips)
 
 
+@pytest.mark.usefixtures("git")
 def test_a_subnet_in_use_is_never_taken_twice(tmp_path):
     with Lab(tmp_path / "a", 1, 0, latency={}) as lab:
         other = Lab(tmp_path / "b", 1, 0)
@@ -281,6 +284,7 @@ def test_apply_config_rejects_what_a_node_would(lab_factory, tmp_path):
     assert "token" not in json.dumps(node["config"]), "the lab never stores machine secrets"
 
 
+@pytest.mark.slow
 def test_bootstrap_is_exactly_once_with_the_real_errors(lab_factory, tmp_path):
     lab = lab_factory(3, 1)
     lab.inject(bootstrap_not_ready=2)
@@ -321,6 +325,7 @@ def test_bootstrap_is_exactly_once_with_the_real_errors(lab_factory, tmp_path):
     assert state.load_lab(lab.root)["bootstrap"]["node"] in cps[:2]
 
 
+@pytest.mark.slow
 def test_health_prints_the_real_checks_in_order_and_honours_the_timeout_fault(lab_factory, tmp_path):
     lab = lab_factory(3, 2)
     assert [name for name, _, _ in CHECKS] == REFERENCE_CHECK_ORDER
@@ -444,6 +449,7 @@ def test_talosconfig_endpoints_and_nodes_are_edited_in_place(lab_factory, tmp_pa
     assert tc.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 def test_machinestatus_over_mtls_after_install(lab_factory, tmp_path):
     lab = lab_factory(3, 1)
     tc = apply_all(lab, tmp_path)
@@ -520,6 +526,7 @@ def test_env_puts_the_fakes_first(lab_factory):
 # ---------------------------------------------------------------- skynet demo
 
 
+@pytest.mark.usefixtures("git")
 def test_prepare_demo_writes_valid_answers_and_resumes_the_same_lab(tmp_path):
     from skynet_tui.commands.demo import prepare_demo
     from tests.lab_helpers import FAST_LATENCY

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,20 +19,27 @@ from tests.runner_helpers import live_in_group
 PY = sys.executable
 
 
-def test_lines_stream_as_printed_from_both_streams() -> None:
-    seen: list[tuple[float, str, str]] = []
-    started = time.monotonic()
-    code = "import sys,time\nfor i in range(3):\n    print(i, flush=True); time.sleep(0.2)\nprint('e', file=sys.stderr)"
-    result = launcher.run(
-        [PY, "-c", code], on_line=lambda stream, line: seen.append((time.monotonic() - started, stream, line))
-    )
-    assert [(stream, line) for _, stream, line in seen] == [
-        ("out", "0"),
-        ("out", "1"),
-        ("out", "2"),
-        ("err", "e"),
-    ]
-    assert seen[1][0] < seen[2][0] - 0.1, "lines arrive while the child runs, not at its exit"
+def test_lines_stream_as_printed_from_both_streams(tmp_path: Path) -> None:
+    # The child prints a line, then waits for the test to acknowledge it: without streaming it would give up.
+    seen: list[tuple[str, str]] = []
+
+    def on_line(stream: str, line: str) -> None:
+        seen.append((stream, line))
+        (tmp_path / f"ack-{line}").touch()
+
+    code = textwrap.dedent(f"""
+        import os, sys, time
+        for i in range(3):
+            print(i, flush=True)
+            deadline = time.monotonic() + 60
+            while not os.path.exists(os.path.join({str(tmp_path)!r}, f"ack-{{i}}")):
+                if time.monotonic() > deadline:
+                    sys.exit(f"line {{i}} was not delivered while the child ran")
+                time.sleep(0.01)
+        print('e', file=sys.stderr)
+    """)
+    result = launcher.run([PY, "-c", code], on_line=on_line)
+    assert seen == [("out", "0"), ("out", "1"), ("out", "2"), ("err", "e")]
     assert result.ok and result.stdout == "0\n1\n2\n"
 
 
@@ -48,7 +58,8 @@ def test_missing_tool_names_the_install_hint() -> None:
 
 def test_timeout_kills_the_child() -> None:
     result = launcher.run([PY, "-c", "import time; time.sleep(30)"], timeout=0.3)
-    assert result.timed_out and not result.ok and result.duration < 5
+    # Ended by the timeout's SIGTERM, not by its own 30 s sleep (bench/process_control.py times it).
+    assert result.timed_out and not result.ok and result.returncode == -signal.SIGTERM
 
 
 def test_cancel_ends_the_whole_process_group() -> None:
@@ -60,7 +71,7 @@ def test_cancel_ends_the_whole_process_group() -> None:
     proc.cancel()
     result = proc.wait()
     assert result.cancelled
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # the kernel reaps the killed group at once; this only bounds a hang
     while set(live_in_group(proc.pid)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert set(live_in_group(proc.pid)) == set(), "no process of the cancelled group survives"

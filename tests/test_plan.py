@@ -17,6 +17,7 @@ from skynet_tui.plan.install import Timing, fingerprint
 from skynet_tui.plan.probes import check_install_disk, disk_text, talosconfig_endpoints
 from skynet_tui.support import write_bundle
 from skynet_tui.workspace import Workspace
+from tests.talos_helpers import FIXTURES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -126,8 +127,8 @@ def test_install_disk_check(cluster: spec.Cluster) -> None:
         check_install_disk(by_name["worker-2"].model_copy(update={"install_disk": "/dev/nvme1n1"}))(Result())
 
 
-def test_talosconfig_endpoints_reader(tmp_path: Path, shared: Path) -> None:
-    assert talosconfig_endpoints(shared / "fixtures/talos/talosconfig") == [
+def test_talosconfig_endpoints_reader(tmp_path: Path) -> None:
+    assert talosconfig_endpoints(FIXTURES / "talosconfig") == [
         "172.20.1.2",
         "172.20.1.3",
         "172.20.1.4",
@@ -189,11 +190,11 @@ def test_install_without_yes_and_without_a_terminal_refuses(tmp_path: Path, exam
     assert not (tmp_path / "ws").exists()
 
 
-def test_support_bundle_is_redacted(tmp_path: Path, shared: Path) -> None:
+def test_support_bundle_is_redacted(tmp_path: Path) -> None:
     ws = Workspace.at(tmp_path / "ws")
     ws.ensure()
-    ws.write_secret("secrets.yaml", (shared / "fixtures/talos/secrets.yaml").read_text())
-    bundle_secret = yaml.safe_load((shared / "fixtures/talos/secrets.yaml").read_text())["secrets"][
+    ws.write_secret("secrets.yaml", (FIXTURES / "secrets.yaml").read_text())
+    bundle_secret = yaml.safe_load((FIXTURES / "secrets.yaml").read_text())["secrets"][
         "secretboxencryptionsecret"
     ]
     (ws.logs_dir / "apply-cp-1.log").write_text(

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -50,7 +49,6 @@ def test_lines_stream_while_the_child_runs(ws: Workspace, tmp_path: Path) -> Non
     assert ok
     lines = rec.of(events.StepLine, "s")
     assert [(e.text, e.stream) for e in lines] == [("first", "out"), ("second", "err")]
-    assert rec.of(events.StepFinished, "s")[0].duration < 5
 
 
 def test_secrets_never_leave_the_runner(ws: Workspace) -> None:
@@ -88,11 +86,20 @@ def test_secrets_written_by_a_step_are_redacted_in_later_steps(ws: Workspace) ->
     assert ok and rec.lines("show") == ["x «redacted» y"]
 
 
-def test_timeout_ends_the_step_and_its_children(ws: Workspace) -> None:
-    code = "import subprocess,time\np=subprocess.Popen(['sleep','60'])\nprint(p.pid)\ntime.sleep(60)"
-    started = time.monotonic()
+def test_timeout_ends_the_step_and_its_children(ws: Workspace, tmp_path: Path) -> None:
+    # The child notes the SIGTERM that ends it, so the test knows the timeout did, not its own 60 s sleep.
+    # How soon after the timeout the step ends is measured by bench/process_control.py.
+    terminated = tmp_path / "terminated"
+    code = textwrap.dedent(f"""
+        import pathlib, signal, subprocess, sys, time
+        def ended(*_): pathlib.Path({str(terminated)!r}).touch(); sys.exit(1)
+        signal.signal(signal.SIGTERM, ended)
+        p = subprocess.Popen(['sleep', '60'])
+        print(p.pid)
+        time.sleep(60)
+    """)
     ok, rec = run_plan(ws, [Step("slow", "slow", py(code), timeout=1.0)])
-    assert not ok and time.monotonic() - started < 8
+    assert not ok and terminated.exists()
     failure = rec.of(events.StepFailed, "slow")[0]
     assert "timed out" in failure.error
     grandchild = int(rec.lines("slow")[0])
@@ -116,11 +123,9 @@ def test_cancel_terminates_every_child_process_group(ws: Workspace) -> None:
         rec.wait_for(lambda e, s=step: isinstance(e, events.StepLine) and e.step_id == s)
     pids = [int(p) for step in ("s0", "s1") for p in rec.lines(step)[0].split()]
     assert all(process_state(p) not in (None, "Z") for p in pids)
-    started = time.monotonic()
     runner.cancel()
-    thread.join(15)
+    thread.join(60)  # a bound against a hang only: bench/process_control.py measures the cancel
     assert not thread.is_alive() and result == [False]
-    assert time.monotonic() - started < 5
     assert rec.finished.cancelled and not rec.finished.ok
     assert {e.step_id for e in rec.of(events.StepCancelled)} == {"s0", "s1"} and not rec.of(events.StepFailed)
     assert not rec.of(events.StepStarted, "after")
@@ -140,12 +145,12 @@ def test_cancel_during_retry_wait_is_prompt(ws: Workspace) -> None:
     step = Step(
         "r", "retrying", py("raise SystemExit('not ready yet')"), transient=("not ready",), attempts=0
     )
-    runner = Runner(Plan("t", [step]), ws, rec, retry_delay=30)
+    runner = Runner(Plan("t", [step]), ws, rec, retry_delay=300)
     thread = threading.Thread(target=runner.run)
     thread.start()
     rec.wait_for(lambda e: isinstance(e, events.StepRetrying))
     runner.cancel()
-    thread.join(5)
+    thread.join(60)  # well inside the 300 s wait: the cancel ended it (bench/process_control.py times it)
     assert not thread.is_alive() and rec.finished.cancelled
 
 

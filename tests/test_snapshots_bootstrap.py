@@ -14,6 +14,7 @@ from tests.bootstrap_helpers import (
     Gate,
     Host,
     ScriptedFactory,
+    clear_toasts,
     failure_script,
     midway_script,
     success_script,
@@ -88,8 +89,7 @@ def test_bootstrap_failed(snap_compare, cluster):
         clock.now += 38.5  # the run took 38s
         gate.open()
         await wait_until(pilot, lambda: screen.phase == "failed")
-        pilot.app.clear_notifications()  # the toast would cover the log
-        await pilot.pause()
+        await clear_toasts(pilot, "Apply machine config (worker-2) failed")
 
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
 
@@ -110,7 +110,6 @@ def test_bootstrap_succeeded_80x24(snap_compare, cluster):
         clock.now += 75
         gate.open()
         await wait_until(pilot, lambda: screen.phase == "succeeded")
-        pilot.app.clear_notifications()
-        await pilot.pause()
+        await clear_toasts(pilot, "Install complete")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

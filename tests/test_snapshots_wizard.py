@@ -144,6 +144,7 @@ def test_nodes_step(snap_compare, example_app):
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(1))
 
 
+@pytest.mark.slow
 def test_node_dialog(snap_compare, example_app):
     """The node dialog on worker-1 of the example: its disk pinned by serial, its link pinned by MAC; the
     hint that scanning lists the machine's disks."""
@@ -155,6 +156,7 @@ def test_node_dialog(snap_compare, example_app):
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(1, edit))
 
 
+@pytest.mark.slow
 def test_discovery_screen(snap_compare, example_app):
     """Discovery after a scan: three machines with their disks and links (one is already node cp-1), and
     the disks of the highlighted one with their checks: ok, holds data, boot medium."""
@@ -169,6 +171,7 @@ def test_discovery_screen(snap_compare, example_app):
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(1, discover))
 
 
+@pytest.mark.slow
 def test_network_step_with_a_pool_clash(snap_compare, example_app):
     """Step 3: the MetalLB pool typed over cp-1's address; the clash is listed under the pool as a thing to
     fix before writing, and the step itself stays complete (Next is enabled)."""
@@ -179,6 +182,7 @@ def test_network_step_with_a_pool_clash(snap_compare, example_app):
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(2, clash))
 
 
+@pytest.mark.slow
 def test_domain_step_with_dns01(snap_compare, example_app):
     """Step 4 with DNS-01 chosen: the provider and token-variable fields appear; the token variable is
     still empty, so the status line asks for it and Next is dimmed."""
@@ -192,16 +196,19 @@ def test_domain_step_with_dns01(snap_compare, example_app):
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(3, dns01))
 
 
+@pytest.mark.slow
 def test_gitops_step(snap_compare, example_app):
     """Step 5: repository, branch, path, the optional deploy key / token variable, and Test access (ctrl+t)."""
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(4))
 
 
+@pytest.mark.slow
 def test_components_step(snap_compare, example_app):
     """Step 6: a checkbox per component with its one-line explanation; image security off."""
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(5))
 
 
+@pytest.mark.slow
 def test_review_with_a_problem(snap_compare, example_app):
     """Review with the pool over cp-1: the problem is listed (Enter jumps to it), Write and install is dimmed,
     and the answers follow."""
@@ -215,6 +222,7 @@ def test_review_with_a_problem(snap_compare, example_app):
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(2, clash))
 
 
+@pytest.mark.slow
 def test_review_files(snap_compare, example_app):
     """Review, Files tab: the workspace tree (cluster.yaml, gitops/…, talos/…, secrets/… marked 🔒) and
     cluster.yaml highlighted on the right."""

@@ -201,6 +201,8 @@ async def test_palette_lists_the_main_actions_and_the_steps(tmp_path, example_da
         assert app.screen.STEP == "review"
 
 
+@pytest.mark.usefixtures("git")
+@pytest.mark.lab
 @pytest.mark.asyncio
 async def test_the_lab_demo_opens_the_simulated_answers_and_stops_the_lab_on_exit(tmp_path, monkeypatch):
     monkeypatch.setattr("skynet_tui.app.tempfile.mkdtemp", lambda prefix="": str(tmp_path))

@@ -165,6 +165,8 @@ def control_value(screen: Screen[Any], path: str) -> Any:
     return control.value
 
 
+@pytest.mark.usefixtures("git")
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_every_step_typed_from_empty_writes_the_expected_cluster_yaml(tmp_path):
     expected = expected_answers()
@@ -248,6 +250,7 @@ async def test_every_step_typed_from_empty_writes_the_expected_cluster_yaml(tmp_
     assert (folder / "secrets" / "nodes" / "cp-1.yaml").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_an_answers_file_opens_with_every_field_prefilled(tmp_path):
     expected = expected_answers()
@@ -287,6 +290,7 @@ async def test_an_answers_file_opens_with_every_field_prefilled(tmp_path):
     assert set(seen) == {f.path for f in catalog.FIELDS} - {catalog.WORKSPACE}
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_an_invalid_ip_keeps_next_disabled_with_the_message_visible(tmp_path, example_data):
     path = tmp_path / "cluster.yaml"
@@ -313,6 +317,7 @@ async def test_an_invalid_ip_keeps_next_disabled_with_the_message_visible(tmp_pa
         assert not str(error.render())
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_back_keeps_what_was_typed(tmp_path):
     app = SkynetApp()
@@ -328,6 +333,7 @@ async def test_back_keeps_what_was_typed(tmp_path):
         assert app.screen.query_one(f"#{catalog.widget_id('metadata.name')}", Input).value == "keepme"
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_pool_over_a_node_ip_is_listed_on_review_and_the_jump_focuses_the_field(
     tmp_path, example_data
@@ -360,6 +366,7 @@ async def test_a_pool_over_a_node_ip_is_listed_on_review_and_the_jump_focuses_th
         assert app.focused is not None and app.focused.id == catalog.widget_id("spec.loadBalancer.addresses")
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_node_problem_jumps_into_the_node_dialog(tmp_path, example_data):
     data = copy.deepcopy(example_data)
@@ -383,6 +390,8 @@ async def test_a_node_problem_jumps_into_the_node_dialog(tmp_path, example_data)
         )
 
 
+@pytest.mark.slow
+@pytest.mark.lab
 @pytest.mark.asyncio
 async def test_discovery_lists_lab_nodes_with_disks_and_a_data_disk_needs_the_typed_hostname(tmp_path):
     with make_lab(tmp_path, 2, 0) as lab:
@@ -478,6 +487,7 @@ async def test_discovery_lists_lab_nodes_with_disks_and_a_data_disk_needs_the_ty
             assert app.wizard.answers.data["spec"]["network"]["subnet"] == lab.subnet
 
 
+@pytest.mark.usefixtures("git")
 def test_check_access_reads_the_remote_without_prompting(tmp_path, monkeypatch):
     url = bare_repo(tmp_path)
     missing = check_access(url, "main")
@@ -513,6 +523,7 @@ async def test_a_required_field_says_so_once_left_empty():
         assert str(error.render()) == "✗ is required"
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_review_f_switches_to_the_files_and_back(tmp_path, example_data):
     from textual.widgets import TabbedContent

@@ -40,6 +40,7 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(
     assert [p.name for p in tmp_path.iterdir()] == ["cluster.yaml"]
 
 
+@pytest.mark.usefixtures("git")
 def test_layout_modes_and_gitignore(tmp_path: Path) -> None:
     ws = Workspace.at(tmp_path / "ws")
     ws.ensure()

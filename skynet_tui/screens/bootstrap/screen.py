@@ -72,7 +72,8 @@ class BootstrapScreen(Screen[bool]):
     }
     """
 
-    clock: Callable[[], float] = staticmethod(time.monotonic)  # tests replace it to freeze elapsed times
+    # Elapsed times and the flush rate read this clock; tests replace it to freeze or step time.
+    clock: Callable[[], float] = staticmethod(time.monotonic)
 
     step_list = getters.query_one("#steps", StepList)
     log_view = getters.query_one("#log", LogView)
@@ -124,7 +125,7 @@ class BootstrapScreen(Screen[bool]):
         self._cancel_requested = False
         self._runner_active = False  # from _start until the worker thread returns
         self._flush_timer: Any = None
-        self._last_flush = 0.0
+        self._last_flush = float("-inf")  # the first events are shown at once
         self._elapsed_before = 0.0
         self._run_started: float | None = None
 
@@ -229,7 +230,7 @@ class BootstrapScreen(Screen[bool]):
     def _schedule_flush(self) -> None:
         if self._flush_timer is not None:
             return
-        delay = self._last_flush + FLUSH_INTERVAL - time.monotonic()
+        delay = self._last_flush + FLUSH_INTERVAL - self.clock()
         if delay <= 0:
             self._flush()
         else:
@@ -240,7 +241,7 @@ class BootstrapScreen(Screen[bool]):
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
-        self._last_flush = time.monotonic()
+        self._last_flush = self.clock()
         events, lines = self._inbox.drain()
         if not events and not lines:
             return
