@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import yaml
 
 from skynet_tui import gitops, spec
 from skynet_tui.gitops.bootstrap import secret_values
-from skynet_tui.gitops.charts import APPS, BY_NAME, app_needs, enabled_apps
+from skynet_tui.gitops.charts import APPS, BY_NAME, Component, app_needs, enabled_apps
 from skynet_tui.gitops.render import render_tree
 from skynet_tui.workspace import Workspace
 from tests.gitops_helpers import (
@@ -119,6 +120,10 @@ def test_each_component_switch_adds_exactly_its_apps(example_data, flag, names):
     data["spec"]["components"][flag] = False
     off = spec.parse(data)
     assert set(_apps(render_tree(on))) - set(_apps(render_tree(off))) == names
+
+
+def test_component_names_are_the_spec_switches():
+    assert set(typing.get_args(Component)) == set(spec.Components.model_fields)
 
 
 def test_root_application_points_at_apps_folder_without_finalizer_or_prune(example_data):

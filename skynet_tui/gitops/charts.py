@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from skynet_tui.spec import Cluster
 
 # Kinds of Argo CD Application source.
-HELM = "helm"  # a chart from a Helm repository
-GIT_CHART = "git-chart"  # a chart inside a git repository (no Helm repository published)
-CONFIG = "config"  # plain manifests from config/<config_dir>/ in the GitOps repository
+AppKind = Literal["helm", "git-chart", "config"]
+HELM: Final = "helm"  # a chart from a Helm repository
+GIT_CHART: Final = "git-chart"  # a chart inside a git repository (no Helm repository published)
+CONFIG: Final = "config"  # plain manifests from config/<config_dir>/ in the GitOps repository
 
-MONITORING_GROUP = "monitoring.coreos.com"
+MONITORING_GROUP: Final = "monitoring.coreos.com"
+
+# The switches of spec.components (attribute names of spec.Components) an app can be enabled by.
+Component = Literal["monitoring", "logging", "tracing", "storage", "vpa", "policies", "image_security"]
+
+# One entry of an Application's spec.ignoreDifferences.
+IgnoreDifference = dict[str, str | list[str]]
 
 
 @dataclass(frozen=True)
@@ -20,10 +27,10 @@ class App:
     """One Argo CD Application of the platform."""
 
     name: str  # Application name; also values/<name>.yaml
-    kind: Literal["helm", "git-chart", "config"]
+    kind: AppKind
     namespace: str
     wave: int
-    enabled_by: str | None = None  # attribute of spec.components; None = always installed
+    enabled_by: Component | None = None  # attribute of spec.components; None = always installed
     repo_url: str = ""  # Helm repository or git repository of the chart
     chart: str = ""  # chart name (HELM)
     path: str = ""  # chart folder inside repo_url (GIT_CHART)
@@ -34,7 +41,7 @@ class App:
     provides: tuple[str, ...] = ()  # API groups whose CRDs this app installs
     needs: tuple[str, ...] = ()  # API groups of custom resources this app's manifests use
     monitors: bool = False  # its values enable ServiceMonitors when monitoring is on
-    ignore_differences: tuple[dict, ...] = field(default=())  # fields controllers rewrite
+    ignore_differences: tuple[IgnoreDifference, ...] = field(default=())  # fields controllers rewrite
 
     @property
     def finalizer(self) -> bool:
@@ -47,12 +54,12 @@ class App:
 
 
 # caBundle fields that a controller or cainjector fills in after apply; without these, permanently OutOfSync.
-_CRD_CA_BUNDLE = {
+_CRD_CA_BUNDLE: Final[IgnoreDifference] = {
     "group": "apiextensions.k8s.io",
     "kind": "CustomResourceDefinition",
     "jsonPointers": ["/spec/conversion/webhook/clientConfig/caBundle"],
 }
-_WEBHOOK_CA_BUNDLES = tuple(
+_WEBHOOK_CA_BUNDLES: Final[tuple[IgnoreDifference, ...]] = tuple(
     {
         "group": "admissionregistration.k8s.io",
         "kind": kind,
@@ -65,7 +72,7 @@ _WEBHOOK_CA_BUNDLES = tuple(
 # Bump versions here and only here; the values templates are written against these releases.
 # Waves: CRD providers before their consumers; Traefik (and so a LoadBalancer IP) before anything with an
 # Ingress, because Argo CD reports an Ingress Healthy only once it has an address.
-APPS: tuple[App, ...] = (
+APPS: Final[tuple[App, ...]] = (
     App(
         "prometheus-crds",
         HELM,
@@ -265,7 +272,7 @@ APPS: tuple[App, ...] = (
     ),
 )
 
-BY_NAME: dict[str, App] = {app.name: app for app in APPS}
+BY_NAME: Final[dict[str, App]] = {app.name: app for app in APPS}
 
 
 def enabled_apps(cluster: Cluster) -> list[App]:

@@ -14,8 +14,13 @@ def _group(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    """`value` when it is a mapping, else an empty one: parsed YAML may hold anything."""
+    return value if isinstance(value, dict) else {}
+
+
 def _describe(doc: dict[str, Any]) -> str:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    meta = _mapping(doc.get("metadata"))
     namespace = meta.get("namespace")
     name = meta.get("name", "?")
     return f"{doc.get('kind', '?')} {namespace + '/' if namespace else ''}{name}"
@@ -43,7 +48,7 @@ def _check_kustomization(path: str, doc: Any, files: dict[str, str]) -> list[str
 
 
 def _check_application(where: str, doc: dict[str, Any], files: dict[str, str]) -> list[str]:
-    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    spec = _mapping(doc.get("spec"))
     sources = list(spec.get("sources") or []) + (
         [spec["source"]] if isinstance(spec.get("source"), dict) else []
     )
@@ -53,7 +58,7 @@ def _check_application(where: str, doc: dict[str, Any], files: dict[str, str]) -
     for source in sources:
         if not isinstance(source, dict):
             continue
-        for value_file in (source.get("helm") or {}).get("valueFiles") or []:
+        for value_file in _mapping(source.get("helm")).get("valueFiles") or []:
             ref = str(value_file).removeprefix(VALUES_PREFIX)
             if not any(ref == rel or ref.endswith("/" + rel) for rel in files):
                 problems.append(f"{where}: value file {value_file} is not in the tree")
@@ -96,8 +101,8 @@ def check_tree(files: dict[str, str]) -> list[str]:
             missing = [
                 key for key in ("apiVersion", "kind") if not isinstance(doc.get(key), str) or not doc[key]
             ]
-            meta = doc.get("metadata")
-            if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+            meta = _mapping(doc.get("metadata"))
+            if not isinstance(meta.get("name"), str) or not meta["name"]:
                 missing.append("metadata.name")
             if missing:
                 problems.append(f"{where}: missing {', '.join(missing)}")
