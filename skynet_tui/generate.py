@@ -177,12 +177,7 @@ def _render_configs(
             for name in (patches.COMMON_PATCH, patches.CONTROLPLANE_PATCH, patches.WORKER_PATCH)
         }
         present = {name: path for name, path in patch_files.items() if path.exists()}
-        base = dict(
-            secrets=ws.secrets_bundle,
-            talos_version=talos.version,
-            kubernetes_version=k8s.version,
-            install_image=installer_image(talos.schematic, talos.version),
-        )
+        install_image = installer_image(talos.schematic, talos.version)
         _info(
             on_line,
             f"rendering the control-plane and worker configs (Talos {talos.version}, Kubernetes {k8s.version})",
@@ -191,11 +186,14 @@ def _render_configs(
             commands.gen_config(
                 cluster.name,
                 cluster.spec.control_plane.url,
+                secrets=ws.secrets_bundle,
+                talos_version=talos.version,
+                kubernetes_version=k8s.version,
+                install_image=install_image,
                 output=staging / "generated",
                 patches=[present[n] for n in (patches.COMMON_PATCH,) if n in present],
                 controlplane_patches=[present[n] for n in (patches.CONTROLPLANE_PATCH,) if n in present],
                 worker_patches=[present[n] for n in (patches.WORKER_PATCH,) if n in present],
-                **base,  # type: ignore[arg-type]
             )
         )
         new_talosconfig: str | None = None
@@ -204,9 +202,12 @@ def _render_configs(
                 commands.gen_config(
                     cluster.name,
                     cluster.spec.control_plane.url,
+                    secrets=ws.secrets_bundle,
+                    talos_version=talos.version,
+                    kubernetes_version=k8s.version,
+                    install_image=install_image,
                     output=staging / "talosconfig",
                     output_types=("talosconfig",),
-                    **base,  # type: ignore[arg-type]
                 )
             )
             cp_ips = [node.ip for node in cluster.control_planes]

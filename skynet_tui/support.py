@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from skynet_tui import journal, launcher
+from skynet_tui.redact import Redactor
 from skynet_tui.workspace import Workspace
 
 KUBECTL_TIMEOUT = 30.0
@@ -36,7 +37,7 @@ def _overview(ws: Workspace) -> str:
 
 
 def write_bundle(
-    ws: Workspace, *, env: Mapping[str, str] | None = None, redactor: Callable[[str], str] | None = None
+    ws: Workspace, *, env: Mapping[str, str] | None = None, redactor: Redactor | None = None
 ) -> Path:
     """Write `support-bundle-<time>.tar.gz` into the workspace and return its path.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from skynet_tui import journal
 from skynet_tui.events import LineStream, StepInfo
@@ -129,7 +129,11 @@ class Plan:
         return max(best.values(), key=lambda item: item[0], default=(0.0, []))
 
 
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Call a domain function; its errors (GenerateError, GitOpsError, …) fail the step with their message."""
     try:
         return fn(*args, **kwargs)

@@ -145,7 +145,7 @@ class Runner:
         ctx = Context(self.services, step, time.monotonic() + step.timeout)
         try:
             try:
-                holds = step.postcondition is not None and self._holds(ctx)
+                holds = step.postcondition is not None and self._holds(ctx, step.postcondition)
             except Cancelled:
                 return Outcome.CANCELLED  # cancelled before it started: nothing to record
             if holds:
@@ -157,10 +157,10 @@ class Runner:
         finally:
             self.services.logs.close(step.id)
 
-    def _holds(self, ctx: Context) -> bool:
+    def _holds(self, ctx: Context, postcondition: Callable[[Context], bool]) -> bool:
         ctx.probing = True
         try:
-            return bool(ctx.step.postcondition(ctx))  # type: ignore[misc]
+            return bool(postcondition(ctx))
         except Cancelled:
             raise
         except Exception as exc:  # a probe that cannot tell means "not done": the step runs

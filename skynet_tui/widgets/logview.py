@@ -6,7 +6,7 @@ import re
 import zlib
 from collections import deque
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -22,7 +22,8 @@ MAX_LINE_CHARS = 1_000
 
 # Kinds of line: process output ("out", "err"), the runner's own notes ("info"), expected transient errors
 # ("noise"), separators between attempts and runs ("mark") and failure messages ("error").
-KINDS = ("out", "err", "info", "noise", "mark", "error")
+LineKind = Literal["out", "err", "info", "noise", "mark", "error"]
+KINDS: tuple[LineKind, ...] = get_args(LineKind)
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -56,12 +57,12 @@ def tag_colour(tag: str) -> str:
 
 class LogEntry(NamedTuple):
     text: str
-    kind: str = "out"
+    kind: LineKind = "out"
     tag: str | None = None
     width: int = 0
 
 
-def make_entry(text: str, kind: str = "out", tag: str | None = None) -> LogEntry:
+def make_entry(text: str, kind: LineKind = "out", tag: str | None = None) -> LogEntry:
     text = clean_line(text)
     return LogEntry(text, kind if kind in KINDS else "out", tag, cell_len(text))
 

@@ -16,10 +16,10 @@ from skynet_tui.events import (
     StepRetrying,
     StepSkipped,
 )
-from skynet_tui.widgets.logview import DEFAULT_LIMIT
+from skynet_tui.widgets.logview import DEFAULT_LIMIT, LineKind
 from skynet_tui.widgets.steps import format_duration
 
-RawLine = tuple[str, str, str | None]  # (text, kind, node tag)
+RawLine = tuple[str, LineKind, str | None]  # (text, kind, node tag)
 
 
 class RunnerLike(Protocol):
@@ -31,19 +31,27 @@ class RunnerLike(Protocol):
 RunnerFactory = Callable[[Callable[[Event], None]], RunnerLike]
 
 
-def _note(event: Event) -> RawLine | None:
-    """The line a status event leaves in its step's log, in order with the output."""
+def _note(event: Event) -> tuple[str, RawLine] | None:
+    """The step and the line a status event leaves in that step's log, in order with the output."""
     if isinstance(event, StepRetrying):
         tries = f"{event.attempt}/{event.max_attempts}" if event.max_attempts else str(event.attempt)
-        return f"↻ retrying in {event.delay:g}s (attempt {tries}): {event.reason}", "noise", None
+        return event.step_id, (
+            f"↻ retrying in {event.delay:g}s (attempt {tries}): {event.reason}",
+            "noise",
+            None,
+        )
     if isinstance(event, StepFinished):
-        return f"✔ done in {format_duration(event.duration)}", "mark", None
+        return event.step_id, (f"✔ done in {format_duration(event.duration)}", "mark", None)
     if isinstance(event, StepSkipped):
-        return f"↷ skipped: {event.reason}", "info", None
+        return event.step_id, (f"↷ skipped: {event.reason}", "info", None)
     if isinstance(event, StepCancelled):
-        return "■ cancelled", "mark", None
+        return event.step_id, ("■ cancelled", "mark", None)
     if isinstance(event, StepFailed):
-        return f"✖ failed after {format_duration(event.duration)}: {event.error}", "error", None
+        return event.step_id, (
+            f"✖ failed after {format_duration(event.duration)}: {event.error}",
+            "error",
+            None,
+        )
     return None
 
 
@@ -69,7 +77,7 @@ class EventInbox:
             self._events.append(event)
             note = _note(event)
             if note is not None:
-                self._add(event.step_id, note)  # type: ignore[union-attr]
+                self._add(*note)
             return was_empty
 
     def _add(self, step_id: str, line: RawLine) -> None:
