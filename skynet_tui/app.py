@@ -316,7 +316,8 @@ class SkynetApp(App[int]):
         )
         yield SystemCommand("Lab demo", "Everything against SIMULATED machines", self.action_lab_demo)
         wizard = self.wizard
-        if wizard is not None and wizard.current and getattr(screen, "wizard", None) is wizard:
+        on_its_screen = getattr(screen, "wizard", None) is wizard
+        if wizard is not None and wizard.current and on_its_screen:
             yield SystemCommand("Save answers", "Write cluster.yaml into the workspace", wizard.save)
             for step in STEPS:
                 yield SystemCommand(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from skynet_tui.spec.model import Cluster
 from skynet_tui.spec.schema import model_of
@@ -64,7 +65,7 @@ def _nearest(key: str, valid: list[str]) -> list[str]:
     return [v for v in valid if lowered.startswith(v.lower()) or v.lower().startswith(lowered)][:1]
 
 
-def _issue_from_error(err: dict[str, Any]) -> Issue:
+def _issue_from_error(err: ErrorDetails) -> Issue:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in {"str", "DiskSelector"}))
     # pydantic appends the union member tried ("str", "function-after[...]"); keep the field path only.
     loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"literal"})))
@@ -92,7 +93,7 @@ def pydantic_issues(exc: ValidationError) -> list[Issue]:
     # A union field (installDisk) reports one error per member: the member of the wrong type says only
     # "should be a valid string/dict"; keep the error of the member the input was meant for.
     errors = exc.errors()
-    by_path: dict[str, list[tuple[dict[str, Any], Issue]]] = {}
+    by_path: dict[str, list[tuple[ErrorDetails, Issue]]] = {}
     for err in errors:
         issue = _issue_from_error(err)
         by_path.setdefault(issue.path, []).append((err, issue))

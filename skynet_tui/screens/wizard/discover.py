@@ -12,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, Static
@@ -130,14 +131,16 @@ class DiscoveryScreen(Screen[None]):
         self._status(f"Scanning {len(targets)} addresses in {cidr} …")
         self.scan(cidr, self._stop)
 
+    def _post_progress(self, done: int, total: int) -> None:
+        """The sweep's progress callback, called from the scan thread."""
+        self.post_message(self.Progress(done, total))
+
     @work(
         thread=True, exclusive=True, group="discovery", exit_on_error=False, description="Scanning for nodes"
     )
     def scan(self, cidr: str, stop: threading.Event) -> None:
         try:
-            found = discovery.scan(
-                cidr, on_progress=lambda done, total: self.post_message(self.Progress(done, total)), stop=stop
-            )
+            found = discovery.scan(cidr, on_progress=self._post_progress, stop=stop)
         except (discovery.DiscoveryError, OSError) as exc:
             self.post_message(self.Finished(str(exc)))
             return
@@ -203,7 +206,7 @@ class DiscoveryScreen(Screen[None]):
         if ip in self.found:
             row = self.found.index(ip)
             for column, value in enumerate(cells):
-                table.update_cell_at((row, column), value, update_width=True)
+                table.update_cell_at(Coordinate(row, column), value, update_width=True)
         else:
             self.found.append(ip)
             table.add_row(*cells, key=ip)

@@ -19,9 +19,11 @@ from skynet_tui.wizard.catalog import STEPS, FieldSpec, StepId
 class Toggle(Checkbox):
     """A checkbox whose mark is empty when off, so on/off reads without colour (NO_COLOR)."""
 
-    @property
-    def BUTTON_INNER(self) -> str:  # noqa: N802 (Checkbox reads this class-level name)
-        return "X" if self.value else " "
+    BUTTON_INNER = " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "X" if self.value else " "  # the mark Checkbox draws
+        super().watch_value()
 
 
 class FieldRow(Vertical):

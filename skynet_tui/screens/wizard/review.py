@@ -256,6 +256,10 @@ class ReviewStep(StepScreen):
         self.refresh_bindings()
         self.write_workspace(self.wizard.answers.cluster(), self.wizard.answers.workspace, install)
 
+    def _post_line(self, _stream: str, line: str) -> None:
+        """generate()'s line callback, called from the worker thread."""
+        self.post_message(self.WriteLine(line))
+
     @work(
         thread=True,
         exclusive=True,
@@ -271,7 +275,7 @@ class ReviewStep(StepScreen):
                 cluster,
                 Workspace.at(folder),
                 env=self.wizard.env,
-                on_line=lambda _stream, line: self.post_message(self.WriteLine(line)),
+                on_line=self._post_line,
             )
         except Exception as exc:  # every failure (talosctl missing, a check, the lock) is shown, not raised
             self.post_message(self.Written(False, install, Redactor()(str(exc))))
