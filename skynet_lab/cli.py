@@ -111,13 +111,27 @@ class Invocation:
     def has(self, name: str) -> bool:
         return name in self.flags
 
+    def string(self, name: str) -> str | None:
+        """A flag's value as text; None when the flag is absent."""
+        value = self.flags.get(name)
+        return None if value is None else str(value)
+
+    def strings(self, name: str, default: Sequence[str] = ()) -> list[str]:
+        """A list flag ("strings", "ipSlice", "stringArray") as given; `default` when the flag is absent."""
+        value = self.flags.get(name)
+        if value is None:
+            return list(default)
+        if not isinstance(value, list):
+            raise TypeError(f"--{name} is not a list flag")
+        return [str(item) for item in value]
+
     @property
     def nodes(self) -> list[str]:
-        return list(self.flags.get("nodes", []))  # type: ignore[call-overload]
+        return self.strings("nodes")
 
     @property
     def endpoints(self) -> list[str]:
-        return list(self.flags.get("endpoints", []))  # type: ignore[call-overload]
+        return self.strings("endpoints")
 
     @property
     def path(self) -> str:
@@ -275,12 +289,13 @@ def _store(values: dict[str, object], flag: Flag, raw: str) -> None:
         value = _convert(flag.kind, raw)
     except ValueError as exc:
         raise CliError(f'invalid argument "{raw}" for "{flag.label}" flag: {exc}') from None
-    if flag.kind in LIST_TYPES:
-        values[flag.name] = [*values.get(flag.name, []), *value]  # type: ignore[misc]
-    elif flag.kind in ARRAY_TYPES:
-        values[flag.name] = [*values.get(flag.name, []), value]  # type: ignore[misc]
-    else:
+    if not flag.repeatable:
         values[flag.name] = value
+        return
+    given = values.get(flag.name)
+    items = list(given) if isinstance(given, list) else []
+    # A list flag's comma-split items accumulate; an array flag's occurrences do, one item each.
+    values[flag.name] = [*items, *value] if isinstance(value, list) else [*items, value]
 
 
 # ---------------------------------------------------------------- parsing

@@ -90,7 +90,7 @@ def template(inv: Invocation) -> int:
     repo = str(flags.get("repo", ""))
     if repo and not repo.startswith(("http://", "https://", "oci://", "file://")):
         raise HelmError(f"could not find protocol handler for: {repo.split(':', 1)[0]}")
-    values = _values([str(v) for v in flags.get("values", [])])  # type: ignore[attr-defined]
+    values = _values(inv.strings("values"))
     docs = render(
         release,
         chart,

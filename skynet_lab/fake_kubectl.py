@@ -129,7 +129,7 @@ def _read_manifests(sources: list[str]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def cmd_apply(inv: Invocation) -> int:
-    sources = [str(s) for s in inv.get("filename", [])]  # type: ignore[attr-defined]
+    sources = inv.strings("filename")
     if inv.args:
         raise KubectlError(
             f"error: Unexpected args: {inv.args}\nSee 'kubectl apply -h' for help and examples"
@@ -152,7 +152,7 @@ def cmd_apply(inv: Invocation) -> int:
     }
     errors: list[str] = []
     for source, doc in docs:
-        api_version, kind = doc.get("apiVersion"), doc.get("kind")
+        api_version, kind = str(doc.get("apiVersion") or ""), str(doc.get("kind") or "")
         meta = doc.get("metadata") or {}
         missing = [
             f"{field} not set" for field, value in (("apiVersion", api_version), ("kind", kind)) if not value

@@ -150,9 +150,9 @@ class Inputs:
             inv.get("install-image", f"ghcr.io/siderolabs/installer:v1.{client_minor()}.9")
         )
         self.dns_domain = str(inv.get("dns-domain", "cluster.local"))
-        self.sans = list(inv.get("additional-sans", []))  # type: ignore[call-overload]
+        self.sans = inv.strings("additional-sans")
         self.discovery = bool(inv.get("with-cluster-discovery", True))
-        self.minor = contract_minor(inv.get("talos-version"))  # type: ignore[arg-type]
+        self.minor = contract_minor(inv.string("talos-version"))
 
     def image(self, component: str) -> str:
         registry = "ghcr.io/siderolabs" if component == "kubelet" else "registry.k8s.io"

@@ -65,7 +65,7 @@ def gen_config(inv: Invocation) -> int:
         what = "no scheme specified" if ":" in host else "no scheme and port specified"
         fixed = f"https://{host}" if ":" in host else f"https://{host}:6443"
         return _fail(f'{what} for the cluster endpoint URL\ntry: "{fixed}"')
-    types = list(inv.get("output-types", ["controlplane", "worker", "talosconfig"]))  # type: ignore[call-overload]
+    types = inv.strings("output-types", ["controlplane", "worker", "talosconfig"])
     output = str(inv.get("output", ""))
     for kind in types:
         if kind not in ("controlplane", "worker", "talosconfig"):
@@ -76,9 +76,9 @@ def gen_config(inv: Invocation) -> int:
         bundle = _load_bundle(inv)
         inputs = Inputs(inv, bundle)
         kinds = known_kinds(inputs.minor)
-        common = [talos_merge.read_patch(p, kinds) for p in inv.get("config-patch", [])]  # type: ignore[attr-defined]
-        cp = [talos_merge.read_patch(p, kinds) for p in inv.get("config-patch-control-plane", [])]  # type: ignore[attr-defined]
-        worker = [talos_merge.read_patch(p, kinds) for p in inv.get("config-patch-worker", [])]  # type: ignore[attr-defined]
+        common = [talos_merge.read_patch(p, kinds) for p in inv.strings("config-patch")]
+        cp = [talos_merge.read_patch(p, kinds) for p in inv.strings("config-patch-control-plane")]
+        worker = [talos_merge.read_patch(p, kinds) for p in inv.strings("config-patch-worker")]
         print("generating PKI and tokens", file=sys.stderr)
         rendered = {
             "controlplane": serialize(
@@ -136,7 +136,7 @@ def machineconfig_patch(inv: Invocation) -> int:
     check_args(inv, exact=1)
     try:
         docs, minor = _read_config(inv.args[0])
-        patches = [talos_merge.read_patch(p, known_kinds(minor)) for p in inv.get("patch", [])]  # type: ignore[attr-defined]
+        patches = [talos_merge.read_patch(p, known_kinds(minor)) for p in inv.strings("patch")]
         text = serialize(talos_merge.apply_patches(docs, patches))
     except ConfigError as exc:
         return _fail(str(exc))

@@ -132,8 +132,8 @@ def health(ctx: Ctx) -> int:
     if len(nodes) > 1:
         raise CliError('command "health" is not supported with multiple nodes', ctx.inv.command)
     ctx.check_secure(nodes[0], config)
-    cp_ips = [str(ip) for ip in ctx.inv.get("control-plane-nodes", []) or []]
-    worker_ips = [str(ip) for ip in ctx.inv.get("worker-nodes", []) or []]
+    cp_ips = ctx.inv.strings("control-plane-nodes")
+    worker_ips = ctx.inv.strings("worker-nodes")
     if not cp_ips:
         raise Failure("talosctl health without --control-plane-nodes is not simulated by the Skynet lab")
     deadline = time.monotonic() + (ctx.inv.duration("wait-timeout", 20 * 60.0) or 0.0)
@@ -153,8 +153,8 @@ def health(ctx: Ctx) -> int:
             continue
         if timeout_fault and name == TIMEOUT_FAULT_AT:
             ctx.refresh()
-            nodes = [ctx.nodes[ip] for ip in cp_ips + worker_ips]
-            _say(f"waiting for {name}: some nodes are not ready: [{nodes[-1]['hostname']}]")
+            last_node = ctx.nodes[(cp_ips + worker_ips)[-1]]
+            _say(f"waiting for {name}: some nodes are not ready: [{last_node['hostname']}]")
             raise Failure(DEADLINE)
         last = ""
         while True:

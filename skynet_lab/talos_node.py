@@ -165,18 +165,23 @@ def apply_config(ctx: Ctx) -> int:
             print(exc.message if len(targets) == 1 else f"{ip}: {exc.message}", file=sys.stderr, flush=True)
             status = 1
             continue
-        state.update_node(ctx.root, ip, lambda n, s=summary: _record_apply(n, s))
+        state.update_node(ctx.root, ip, _record_apply(summary))
         print("Applied configuration without a reboot", file=sys.stderr, flush=True)
     return status
 
 
-def _record_apply(node: dict[str, Any], summary: dict[str, Any]) -> None:
-    node["applied_at"] = (
-        node.get("applied_at") or time.time()
-    )  # maintenance → installing → rebooting → booting
-    node["config"] = summary
-    node["role"] = summary["machine_type"]
-    node["versions"] = {**node.get("versions", {}), "kubernetes": summary["kubernetes"]}
+def _record_apply(summary: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """The update of a node's stored state once the configuration `summary` describes is applied."""
+
+    def record(node: dict[str, Any]) -> None:
+        node["applied_at"] = (
+            node.get("applied_at") or time.time()
+        )  # maintenance → installing → rebooting → booting
+        node["config"] = summary
+        node["role"] = summary["machine_type"]
+        node["versions"] = {**node.get("versions", {}), "kubernetes": summary["kubernetes"]}
+
+    return record
 
 
 def _kill_parent() -> None:
