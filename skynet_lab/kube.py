@@ -83,8 +83,8 @@ class MockKubeAPI:
         daemon thread, start the simulation; returns the URL."""
         from skynet_lab import argo
 
-        if self._simulate:
-            self.simulation = argo.Simulation(self.root, self.store, tick=self._tick)  # type: ignore[arg-type]
+        if self._simulate and self.root is not None:
+            self.simulation = argo.Simulation(self.root, self.store, tick=self._tick)
             self.simulation.load()
         argo.seed(self.store)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -172,8 +172,8 @@ class MockKubeAPI:
         if parts == ["apis"]:
             return _ok(reg.api_group_list())
         if parts[0] == "apis" and len(parts) == 2:
-            group = reg.api_group(parts[1])
-            return _ok(group) if group else self._not_found()
+            group_doc = reg.api_group(parts[1])
+            return _ok(group_doc) if group_doc else self._not_found()
         if parts[0] == "api" and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]
         elif parts[0] == "apis" and len(parts) >= 3:
@@ -192,7 +192,7 @@ class MockKubeAPI:
         reg = self.store.registry
         if rest[0] == "namespaces" and len(rest) >= 3 and not group and rest[2] in ("status", "finalize"):
             res = reg.by_path("", "v1", "namespaces")
-            return _Route(res, None, rest[1], rest[2]) if res and len(rest) == 3 else None  # type: ignore[arg-type]
+            return _Route(res, None, rest[1], rest[2]) if res and len(rest) == 3 else None
         if rest[0] == "namespaces" and len(rest) >= 3:
             res = reg.by_path(group, version, rest[2])
             if res is None or not res.namespaced or len(rest) > 5:

@@ -164,7 +164,8 @@ class ArgoCD(SyncOperations):
             and policy is not None
             and time.monotonic() >= state.retry_at
         )
-        if due and (tuple(revisions) != state.synced or policy.get("selfHeal") or state.retries):
+        self_heal = bool((policy or {}).get("selfHeal"))
+        if due and (tuple(revisions) != state.synced or self_heal or state.retries):
             waves = [[o for o in target if wave_of(o) == w] for w in sorted({wave_of(o) for o in target})]
             state.op = Operation(revisions, [sorted(w, key=sync_order) for w in waves], retry=state.retries)
         elif (

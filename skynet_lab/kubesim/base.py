@@ -188,12 +188,8 @@ def set_condition(
 ) -> list[dict[str, Any]]:
     """`conditions` with `kind` set in place; lastTransitionTime changes only when the status does."""
     old = next((c for c in conditions if c.get("type") == kind), None)
-    keep = old is not None and old.get("status") == status and old.get("lastTransitionTime")
-    entry: dict[str, Any] = {
-        "type": kind,
-        "status": status,
-        "lastTransitionTime": old["lastTransitionTime"] if keep else now_rfc3339(),  # type: ignore[index]
-    }
+    kept = old.get("lastTransitionTime") if old is not None and old.get("status") == status else None
+    entry: dict[str, Any] = {"type": kind, "status": status, "lastTransitionTime": kept or now_rfc3339()}
     if reason:
         entry["reason"] = reason
     if message:

@@ -9,25 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from skynet_lab.kubesim import crds
 
 Obj = dict[str, Any]
 
 # Helm's install order (releaseutil.InstallOrder): `helm template` prints manifests in this kind order.
-INSTALL_ORDER = [
+INSTALL_ORDER: Final = (
     "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
     "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume",
     "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding",
     "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
     "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
     "IngressClass", "Ingress", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-]  # fmt: skip
-CLUSTER_SCOPED = {
+)  # fmt: skip
+CLUSTER_SCOPED: Final = frozenset({
     "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "StorageClass", "PersistentVolume",
     "IngressClass", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "PriorityClass",
-} | crds.cluster_scoped_kinds()  # fmt: skip
+}) | crds.cluster_scoped_kinds()  # fmt: skip
 
 
 @dataclass
@@ -68,6 +68,10 @@ class Ctx:
         if self.app_version:
             out["app.kubernetes.io/version"] = self.app_version
         return out
+
+
+# A chart's renderer: (ctx, include_crds) → the manifests `helm template` prints.
+Renderer = Callable[[Ctx, bool], list[Obj]]
 
 
 def meta(ctx: Ctx, kind: str, name: str, labels: dict[str, str], **extra: Any) -> Obj:
@@ -232,9 +236,7 @@ def crds_for(ctx: Ctx, *groups: str) -> list[Obj]:
     return [c for g in groups for c in crds.group_crds(g, labels)]
 
 
-def simple(
-    image: str, ports: list[int], kind: str = "Deployment", component: str = ""
-) -> Callable[[Ctx, bool], list[Obj]]:
+def simple(image: str, ports: list[int], kind: str = "Deployment", component: str = "") -> Renderer:
     def render(ctx: Ctx, include_crds: bool) -> list[Obj]:
         labels = ctx.labels(ctx.chart if ctx.chart not in ctx.release else ctx.release, component)
         out = [service_account(ctx, ctx.fullname, labels)]
@@ -278,6 +280,7 @@ def render(
 ) -> list[tuple[str, Obj]]:
     """(source path, manifest) pairs in Helm's output order for `helm template release chart`."""
     chart = chart.rstrip("/").rsplit("/", 1)[-1]
+    renderer: Renderer
     if chart == "argo-cd":
         from skynet_lab.kubesim.charts_argocd import APP_VERSION, render_argocd
 

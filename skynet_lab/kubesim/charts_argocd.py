@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Final
 
 from skynet_lab.kubesim import crds
 from skynet_lab.kubesim.charts import Ctx, Obj, ingress, obj, service, service_account, workload
 
-APP_VERSION = "v3.4.4"
-IMAGE = f"quay.io/argoproj/argocd:{APP_VERSION}"
-REDIS_IMAGE = "ecr-public.aws.com/docker/library/redis:8.2.2-alpine"
+APP_VERSION: Final = "v3.4.4"
+IMAGE: Final = f"quay.io/argoproj/argocd:{APP_VERSION}"
+REDIS_IMAGE: Final = "ecr-public.aws.com/docker/library/redis:8.2.2-alpine"
 
-CM_DEFAULTS = {
+CM_DEFAULTS: Final = {
     "admin.enabled": "true",
     "application.instanceLabelKey": "argocd.argoproj.io/instance",
     "application.sync.impersonation.enabled": "false",
@@ -22,7 +22,7 @@ CM_DEFAULTS = {
     "timeout.hard.reconciliation": "0s",
     "timeout.reconciliation": "180s",
 }
-VALUES_KEY = {
+VALUES_KEY: Final = {
     "application-controller": "controller",
     "applicationset-controller": "applicationSet",
     "notifications-controller": "notifications",
@@ -30,7 +30,7 @@ VALUES_KEY = {
     "server": "server",
     "dex-server": "dex",
 }
-PARAM_DEFAULTS = {
+PARAM_DEFAULTS: Final = {
     "application.namespaces": "",
     "controller.operation.processors": "10",
     "controller.status.processors": "20",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Final
 
 from skynet_lab.kubesim.charts import (
     Ctx,
     Obj,
+    Renderer,
     crds_for,
     ingress,
     obj,
@@ -396,7 +397,7 @@ def _trivy(ctx: Ctx, include_crds: bool) -> list[Obj]:
 
 
 # chart name -> (app version, renderer(ctx, include_crds))
-CHARTS: dict[str, tuple[str, Callable[[Ctx, bool], list[Obj]]]] = {
+CHARTS: Final[dict[str, tuple[str, Renderer]]] = {
     "cert-manager": ("v1.21.1", _cert_manager),
     "metallb": ("v0.16.1", _metallb),
     "traefik": ("v3.7.11", _traefik),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from skynet_lab.kubesim.base import SIMULATED, Sim, set_condition, stable_hash
+from skynet_lab.kubesim.base import SIMULATED, Sim, condition, set_condition, stable_hash
 from skynet_lab.kubesim.store import Obj, Store, now_rfc3339
 
 CP_LABEL = "node-role.kubernetes.io/control-plane"
@@ -158,9 +158,7 @@ def step_nodes(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any]]) ->
                     component="node-controller",
                 )
             continue
-        was_ready = (
-            next((c for c in old["status"].get("conditions") or [] if c["type"] == "Ready"), {})
-        ).get("status") == "True"
+        was_ready = condition(old, "Ready").get("status") == "True"
 
         def update(n: Obj, d: Obj = desired, r: bool = ready) -> None:
             n["metadata"]["labels"] = {**(n["metadata"].get("labels") or {}), **d["metadata"]["labels"]}

@@ -7,7 +7,7 @@ import datetime as dt
 import ipaddress
 import secrets
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from skynet_lab.kubesim.base import Sim, condition, labels_of, set_condition
@@ -26,6 +26,11 @@ def _ready_workload(sim: Sim, name: str, component: str, namespace: str | None =
         if (dep.get("status") or {}).get("readyReplicas", 0) >= 1:
             return dep
     return None
+
+
+def _merging(key: str, patch: Obj) -> Callable[[Obj], None]:
+    """A mutation for `Sim.mutate`: merge `patch` into the object's `key` (created when absent)."""
+    return lambda obj: obj.setdefault(key, {}).update(patch)
 
 
 def pool_addresses(pool: Obj) -> Iterator[str]:
@@ -73,15 +78,15 @@ class Platform:
             kind = spec.get("type", "ClusterIP")
             patch: dict[str, Any] = {}
             if not spec.get("clusterIP"):
-                ip = next(
+                cluster_ip = next(
                     str(a)
                     for a in SERVICE_CIDR.hosts()
                     if str(a) not in used and int(a) > int(SERVICE_CIDR.network_address) + 10
                 )
-                used.add(ip)
+                used.add(cluster_ip)
                 patch.update(
-                    clusterIP=ip,
-                    clusterIPs=[ip],
+                    clusterIP=cluster_ip,
+                    clusterIPs=[cluster_ip],
                     ipFamilies=["IPv4"],
                     ipFamilyPolicy="SingleStack",
                     sessionAffinity="None",
@@ -99,7 +104,7 @@ class Platform:
                     ports.append(p)
                 patch["ports"] = ports
             if patch:
-                svc = sim.mutate(svc, lambda s, p=patch: s["spec"].update(p)) or svc
+                svc = sim.mutate(svc, _merging("spec", patch)) or svc
             if kind != "LoadBalancer" or ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress"):
                 continue
             if metallb is None or not pools:
@@ -115,10 +120,7 @@ class Platform:
                 continue
             lb_used.add(ip)
             new = sim.mutate(
-                svc,
-                lambda s, a=ip: s.setdefault("status", {}).update(
-                    loadBalancer={"ingress": [{"ip": a, "ipMode": "VIP"}]}
-                ),
+                svc, _merging("status", {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}})
             )
             if new is not None:
                 sim.event(new, "IPAllocated", f'Assigned IP ["{ip}"]', component="metallb-controller")
@@ -196,10 +198,7 @@ class Platform:
             if cls is None or cls["spec"].get("controller") != "traefik.io/ingress-controller" or not address:
                 continue
             sim.mutate(
-                ing,
-                lambda i, a=address: i.setdefault("status", {}).update(
-                    loadBalancer={"ingress": [{"ip": x["ip"]} for x in a]}
-                ),
+                ing, _merging("status", {"loadBalancer": {"ingress": [{"ip": x["ip"]} for x in address]}})
             )
 
     # -- cert-manager -------------------------------------------------------------------------------------
@@ -264,7 +263,7 @@ class Platform:
             for tls in ing["spec"].get("tls") or []:
                 if not tls.get("secretName"):
                     continue
-                cert = {
+                cert: Obj = {
                     "apiVersion": "cert-manager.io/v1",
                     "kind": "Certificate",
                     "metadata": {

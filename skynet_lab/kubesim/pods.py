@@ -141,7 +141,6 @@ class Kubelet:
                 if new is not None and new["status"].get("conditions") != before:
                     sim.event(new, "FailedScheduling", why, type_="Warning", component="default-scheduler")
                 return
-            node = by_name[node_name]
 
             def bind(p: Obj, n: str = node_name) -> None:
                 p["spec"]["nodeName"] = n

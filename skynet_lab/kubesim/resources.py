@@ -63,9 +63,16 @@ class Resource:
 
 
 def _r(
-    group: str, version: str, plural: str, kind: str, namespaced: bool, *short: str, **kw: object
+    group: str,
+    version: str,
+    plural: str,
+    kind: str,
+    namespaced: bool,
+    *short: str,
+    categories: tuple[str, ...] = (),
+    status_subresource: bool = True,
 ) -> Resource:
-    return Resource(group, version, plural, kind, namespaced, tuple(short), **kw)  # type: ignore[arg-type]
+    return Resource(group, version, plural, kind, namespaced, short, categories, status_subresource)
 
 
 BUILTIN: tuple[Resource, ...] = (

@@ -121,9 +121,11 @@ class Watcher:
         was, now = self.matches(old), self.matches(new)
         if deleted is not None:
             return ("DELETED", deleted) if was else None
+        if new is None:
+            return None
         if now:
-            return ("MODIFIED" if was else "ADDED", new)  # type: ignore[return-value]
-        if was and new is not None:
+            return ("MODIFIED" if was else "ADDED", new)
+        if was:
             return ("DELETED", new)  # no longer selected
         return None
 
@@ -293,8 +295,9 @@ class Store:
                         self.delete(other_res, other[2], other[3])
             if res.key == CRD_KEY:
                 gone = self._crd_resource(old)
-                for other in list(self._by_resource.get(gone.key, {}) if gone is not None else ()):
-                    self.delete(gone, other[2], other[3])
+                if gone is not None:
+                    for other in list(self._by_resource.get(gone.key, {})):
+                        self.delete(gone, other[2], other[3])
             del self._objects[key]
             del self._by_resource[res.key][key]
             self._rv += 1

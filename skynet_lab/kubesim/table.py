@@ -330,13 +330,21 @@ COLUMNS: dict[str, list[Col]] = {
 NAME_PRIORITY = {"Event": 1}
 
 
+def _path_value(path: str) -> Callable[[Obj], Any]:
+    return lambda o: json_path(o, path)
+
+
+def _path_age(path: str) -> Callable[[Obj], str]:
+    return lambda o: age(json_path(o, path))
+
+
 def _custom_columns(res: Resource) -> list[Col]:
     cols: list[Col] = []
     for c in res.columns:
         if c.type == "date":
-            cols.append((c.name, "string", c.priority, lambda o, p=c.path: age(json_path(o, p))))
+            cols.append((c.name, "string", c.priority, _path_age(c.path)))
         else:
-            cols.append((c.name, c.type, c.priority, lambda o, p=c.path: json_path(o, p)))
+            cols.append((c.name, c.type, c.priority, _path_value(c.path)))
     return cols
 
 

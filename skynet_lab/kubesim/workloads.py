@@ -60,7 +60,7 @@ class Controllers:
     ) -> Obj | None:
         tmpl = copy.deepcopy(template)
         meta = tmpl.get("metadata") or {}
-        pod = {
+        pod: Obj = {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": {
@@ -414,7 +414,7 @@ class Controllers:
             if (pvc.get("status") or {}).get("phase") == "Bound":
                 continue
             name = pvc["spec"].get("storageClassName") or default
-            if name not in classes:
+            if name is None or name not in classes:
                 sim.mutate(pvc, lambda p: p.setdefault("status", {}).update(phase="Pending"))
                 msg = (
                     f'storageclass.storage.k8s.io "{name}" not found'
