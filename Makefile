@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-headless test test-fresh-clone lint format bench clean
+.PHONY: demo demo-headless test test-fresh-clone lint contracts format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The layering contracts of pyproject.toml ([tool.importlinter]); tests/test_contracts.py shows each one bite.
+contracts: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+test: lint contracts
 	$(BIN)/python -m pytest -n 2
 
 # make test in a fresh clone of HEAD, in an empty temp folder: proves the tests need nothing beside the repository.
