@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-headless test test-fresh-clone lint typecheck format bench clean
+.PHONY: demo demo-headless test test-fresh-clone lint typecheck contracts format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The layering contracts of pyproject.toml ([tool.importlinter]); tests/test_contracts.py shows each one bite.
+contracts: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+test: lint typecheck contracts
 	$(BIN)/python -m pytest -n 2
 
 # make test in a fresh clone of HEAD, in an empty temp folder: proves the tests need nothing beside the repository.

@@ -50,8 +50,9 @@ def _install(nodes: int, serial: bool) -> tuple[float, float, list[str]]:
 def _install_in(root: Path, nodes: int, serial: bool) -> tuple[float, float, list[str]]:
     from skynet_lab.core import Lab
     from skynet_tui import journal, spec
-    from skynet_tui.plan import Plan, install_plan
-    from skynet_tui.plan.install import Timing
+    from skynet_tui.plan import Plan
+    from skynet_tui.plan.install import install_plan
+    from skynet_tui.plan.timing import Timing
     from skynet_tui.runner import Runner
     from skynet_tui.workspace import Workspace
 

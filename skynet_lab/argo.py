@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from skynet_lab import state
 from skynet_lab.kubesim import nodes
 from skynet_lab.kubesim.argocd import ArgoCD
 from skynet_lab.kubesim.base import DEFAULT_LATENCY, Sim
@@ -54,8 +55,6 @@ class Simulation:
 
     def kubernetes_version(self) -> str:
         try:
-            from skynet_lab import state
-
             version = str((state.load_lab(self.root).get("versions") or {}).get("kubernetes") or "1.36.3")
         except Exception:
             version = "1.36.3"
@@ -103,8 +102,6 @@ class Simulation:
 
     def step(self) -> None:
         """One tick; a failing phase is logged to <root>/kube-sim.log and never stops the others."""
-        from skynet_lab import state
-
         try:
             lab = state.load_lab(self.root)
             machines = state.load_nodes(self.root)

@@ -13,6 +13,7 @@ from typing import Any
 
 from skynet_lab import hardware, state
 from skynet_lab.bin import install_fakes, lab_path
+from skynet_lab.kube import MockKubeAPI
 from skynet_tui import api
 
 APID_PORT = 50000
@@ -346,8 +347,6 @@ class Lab:
                 self._listeners[ip] = _Listener(ip, APID_PORT)
 
     def _start_kube(self) -> None:
-        from skynet_lab.kube import MockKubeAPI
-
         previous = state.load_lab(self.root).get("api_url") or ""
         kube = MockKubeAPI(self.root)
         # A restarted lab keeps its API address, so the workspace's kubeconfig stays valid on resume.

@@ -6,9 +6,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from skynet_lab import cli
 from skynet_lab.bin import quiet_on_broken_pipe
 from skynet_lab.cli import Flag, Invocation
+from skynet_lab.kubesim.helm import render
 
 VERSION = "v3.19.0"
 COMMIT = "0000000000000000000000000000000000000000"
@@ -50,8 +53,6 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _values(files: list[str]) -> dict[str, Any]:
-    import yaml
-
     merged: dict[str, Any] = {}
     for name in files:
         try:
@@ -77,10 +78,6 @@ def _values(files: list[str]) -> dict[str, Any]:
 
 
 def template(inv: Invocation) -> int:
-    import yaml
-
-    from skynet_lab.kubesim.charts import render
-
     args, flags = inv.args, inv.flags
     if not args:
         raise HelmError(f'"helm template" requires at least 1 argument\n\n{TEMPLATE_USAGE}')

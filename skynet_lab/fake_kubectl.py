@@ -11,6 +11,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from skynet_lab import cli
 from skynet_lab.bin import quiet_on_broken_pipe
 from skynet_lab.cli import Flag, Invocation
@@ -80,8 +82,6 @@ def cmd_version(inv: Invocation) -> int:
     if output == "json":
         print(json.dumps(doc, indent=2), flush=True)
     elif output == "yaml":
-        import yaml
-
         print(yaml.safe_dump(doc, sort_keys=True), end="", flush=True)
     else:
         print(f"Client Version: {CLIENT_VERSION}\nKustomize Version: {KUSTOMIZE_VERSION}", flush=True)
@@ -89,8 +89,6 @@ def cmd_version(inv: Invocation) -> int:
 
 
 def _read_manifests(sources: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     out: list[tuple[str, dict[str, Any]]] = []
     for source in sources:
@@ -272,8 +270,6 @@ def cmd_get(inv: Invocation) -> int:
     if output == "json":
         print(json.dumps(doc, indent=4), flush=True)
     else:
-        import yaml
-
         print(
             yaml.safe_dump(doc, sort_keys=True, default_flow_style=False, width=1_000_000), end="", flush=True
         )

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from skynet_lab import cli
 from skynet_lab.cli import CliError, HelpRequested, Invocation
+from skynet_lab.talos_version import GO_VERSION, SHA, client_version
 
 TABLE = Path(__file__).parent / "data" / "talosctl-1.13.9-flags.json"  # see data/SOURCE
-
-# The client version the simulated talosctl reports; the lab may pretend to be another release.
-VERSION_ENV = "SKYNET_LAB_TALOSCTL_VERSION"
-DEFAULT_VERSION = "v1.13.9"
-# The build the simulated talosctl reports.
-SHA = "3ebd10a7"
-GO_VERSION = "go1.25.9"
 
 
 def load_table(path: Path = TABLE) -> cli.Table:
@@ -35,11 +28,8 @@ def load_table(path: Path = TABLE) -> cli.Table:
 TALOSCTL = load_table()
 
 
-def client_version() -> str:
-    return os.environ.get(VERSION_ENV) or DEFAULT_VERSION
-
-
 def _local_handlers() -> dict[tuple[str, ...], Callable[[Invocation], int]]:
+    # Each talosctl call is a process of its own: node commands (most calls) never load the config generator.
     from skynet_lab import talos_gen
 
     return {
@@ -67,7 +57,7 @@ def version_client(inv: Invocation) -> int:
 
 
 def _node_handler() -> Callable[[Invocation], int] | None:
-    try:
+    try:  # by name at call time: only node commands load it, and tests put a stand-in in sys.modules
         module = importlib.import_module("skynet_lab.talos_node")
     except ModuleNotFoundError as exc:
         if exc.name != "skynet_lab.talos_node":

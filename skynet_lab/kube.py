@@ -19,8 +19,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import web
 
+from skynet_lab import argo
 from skynet_lab.kubesim.kubectl_client import BUILD_INFO
 from skynet_lab.kubesim.resources import BUILTIN, Resource
 from skynet_lab.kubesim.store import ApiError, Store
@@ -81,8 +83,6 @@ class MockKubeAPI:
     def start(self, port: int = 0) -> str:
         """Bind 127.0.0.1:`port` (the previous run's, so kubeconfigs stay valid; else any free one), serve in a
         daemon thread, start the simulation; returns the URL."""
-        from skynet_lab import argo
-
         if self._simulate and self.root is not None:
             self.simulation = argo.Simulation(self.root, self.store, tick=self._tick)
             self.simulation.load()
@@ -292,8 +292,6 @@ class MockKubeAPI:
         raw = await request.read()
         try:
             if "yaml" in request.headers.get("Content-Type", ""):
-                import yaml
-
                 return yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
             return json.loads(raw or b"{}")
         except Exception as exc:

@@ -16,27 +16,17 @@ from typing import Any
 from skynet_lab import talos_merge
 from skynet_lab.cli import Invocation
 from skynet_lab.talos_merge import ConfigError, Document
+from skynet_lab.talos_version import client_minor, minor
 from skynet_tui import api
 
 TOKEN_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 DEFAULT_KUBERNETES = "1.36.3"
 
 
-def _minor(tag: str) -> int:
-    parts = tag.lstrip("v").split(".")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 13
-
-
-def client_minor() -> int:
-    from skynet_lab.fake_talosctl import client_version
-
-    return _minor(client_version())
-
-
 def contract_minor(talos_version: str | None) -> int:
     """The config contract: --talos-version if given, never newer than this client knows."""
     client = client_minor()
-    return min(client, _minor(talos_version)) if talos_version else client
+    return min(client, minor(talos_version)) if talos_version else client
 
 
 def known_kinds(minor: int) -> frozenset[str]:

@@ -14,7 +14,6 @@ from skynet_lab.cli import CliError, Invocation, check_args
 from skynet_lab.talos_contracts import (
     Inputs,
     check_bundle,
-    client_minor,
     known_kinds,
     machine_config,
     new_bundle,
@@ -22,6 +21,7 @@ from skynet_lab.talos_contracts import (
     talosconfig,
 )
 from skynet_lab.talos_merge import ConfigError, Document
+from skynet_lab.talos_version import client_minor
 from skynet_tui import api
 
 # ---------------------------------------------------------------- command handlers

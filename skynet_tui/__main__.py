@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(exc: Exception, *, debug: bool) -> int:
     """Bad input exits 2 with every field path; a failed operation exits 1 with one line."""
+    # Here, not at the top: `skynet --help` loads no pydantic (spec) nor the rest (bench/cli_startup.py).
     from skynet_tui.launcher import ToolNotFound
     from skynet_tui.redact import Redactor
     from skynet_tui.spec import SpecError

@@ -15,17 +15,20 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from skynet_tui import spec
 from skynet_tui.progress import Phase
+from skynet_tui.redact import Redactor
 from skynet_tui.screens.dialogs import ConfirmDialog, ErrorDialog, UnsavedDialog
+from skynet_tui.screens.welcome import OpenChoice, OpenWorkspaceDialog, WelcomeScreen
 from skynet_tui.screens.wizard.discover import DiscoveryScreen
 from skynet_tui.screens.wizard.steps import STEP_SCREENS
 from skynet_tui.wizard.catalog import STEPS, StepId
 from skynet_tui.wizard.flow import Wizard
 from skynet_tui.wizard.state import Answers, is_draft
+from skynet_tui.workspace import Workspace
 
 if TYPE_CHECKING:
     from skynet_tui.spec import Cluster
-    from skynet_tui.workspace import Workspace
 
 # (cluster, ws, env) -> the install screen; tests pass one that records what it was given.
 BootstrapFactory = Callable[["Cluster", "Workspace", "dict[str, str] | None"], Screen[Any]]
@@ -86,8 +89,6 @@ class SkynetApp(App[int]):
     # ------------------------------------------------------------ start
 
     def on_mount(self) -> None:
-        from skynet_tui.screens.welcome import WelcomeScreen
-
         self.push_screen(WelcomeScreen())
         if self.bootstrap is not None:
             install = self.bootstrap
@@ -99,8 +100,6 @@ class SkynetApp(App[int]):
 
     def open_config(self, path: Path, workspace: Path | None = None) -> None:
         """The wizard prefilled from an answers file (validated already by the CLI) or a saved draft."""
-        from skynet_tui import spec
-
         try:
             if is_draft(path):
                 answers = Answers.from_file(path, workspace)
@@ -161,6 +160,7 @@ class SkynetApp(App[int]):
         if self.bootstrap_factory is not None:
             screen = self.bootstrap_factory(cluster, ws, env)
         else:
+            # The install screen and the runner (~60 ms) load when an install opens, not with the app.
             from skynet_tui.screens.bootstrap import BootstrapScreen
 
             screen = BootstrapScreen(cluster, ws, env=env, simulated=simulated)
@@ -187,8 +187,6 @@ class SkynetApp(App[int]):
         self.start_wizard(Answers(workspace=str(self.workspace) if self.workspace else None))
 
     def action_open_workspace(self) -> None:
-        from skynet_tui.screens.welcome import OpenChoice, OpenWorkspaceDialog
-
         def done(choice: OpenChoice | None) -> None:
             if choice is not None:
                 self.open_workspace(choice.path, resume=choice.resume)
@@ -197,9 +195,6 @@ class SkynetApp(App[int]):
 
     def open_workspace(self, folder: Path, *, resume: bool) -> None:
         """Edit a workspace's answers (drafts too) or resume its install."""
-        from skynet_tui import spec
-        from skynet_tui.workspace import Workspace
-
         path = folder / "cluster.yaml"
         if resume:
             try:
@@ -226,7 +221,7 @@ class SkynetApp(App[int]):
 
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False, description="Starting the lab")
     def prepare_demo(self) -> None:
-        from skynet_tui.commands.demo import prepare_demo
+        from skynet_tui.demo import prepare_demo  # the lab (with aiohttp, ~0.5 s) loads only for the demo
 
         root = Path(tempfile.mkdtemp(prefix="skynet-demo-"))
         try:
@@ -301,8 +296,6 @@ class SkynetApp(App[int]):
         """A worker that raised is a bug: show it instead of ending the app."""
         if event.state != WorkerState.ERROR:
             return
-        from skynet_tui.redact import Redactor
-
         worker = event.worker
         text = Redactor()(f"{type(worker.error).__name__}: {worker.error}")
         self.push_screen(ErrorDialog(f"{worker.description or worker.name} failed", text))

@@ -10,6 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from skynet_tui import launcher
+from skynet_tui.talos import commands, parse
+
 TALOS_API_PORT = 50000
 MAX_PREFIX = 22  # at most a /22 (1024 addresses) per scan
 MIN_DISK_BYTES = 10 * 1024**3
@@ -297,9 +300,6 @@ def read_hardware(
 
     Partial data is kept: what could not be read is listed in `warnings` (a disk whose partitions are
     unknown is flagged as possibly holding data)."""
-    from skynet_tui import launcher
-    from skynet_tui.talos import commands, parse
-
     hardware = Hardware(ip)
     results: dict[str, list[dict[str, Any]] | None] = {}
     for resource in ("disks", "links", "discoveredvolumes"):

@@ -9,18 +9,16 @@ git-ignored). The commit holds only what git may see.
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 import yaml
 
-from skynet_tui import launcher, spec, versions
+from skynet_tui import gitops, launcher, spec, versions
 from skynet_tui.events import LineStream
 from skynet_tui.redact import Redactor
 from skynet_tui.spec import Cluster
@@ -52,15 +50,6 @@ class GenerateResult:
         return [path for path in self.changed if path.startswith("secrets/")]
 
 
-def _gitops() -> ModuleType | None:
-    try:
-        return importlib.import_module("skynet_tui.gitops")
-    except ModuleNotFoundError as exc:
-        if exc.name != "skynet_tui.gitops":
-            raise
-        return None
-
-
 def _info(on_line: LineCallback | None, text: str) -> None:
     if on_line is not None:
         on_line("info", text)
@@ -71,11 +60,9 @@ def _info(on_line: LineCallback | None, text: str) -> None:
 
 def _write_committed(ws: Workspace, cluster: Cluster, files: dict[str, str]) -> list[str]:
     changed: list[str] = []
-    gitops = _gitops()
-    if gitops is not None and hasattr(gitops, "write_tree"):
-        # First: it renders and checks the whole tree and raises, writing nothing, when a check fails.
-        prefix = cluster.spec.gitops.path
-        changed += [f"{prefix}/{rel}" for rel in gitops.write_tree(ws, cluster)]
+    # First: gitops renders and checks the whole tree and raises, writing nothing, when a check fails.
+    prefix = cluster.spec.gitops.path
+    changed += [f"{prefix}/{rel}" for rel in gitops.write_tree(ws, cluster)]
     changed += [rel for rel, text in files.items() if ws.write(rel, text)]
     # Patches of nodes (or role patches) that the answers no longer produce.
     for path in sorted(ws.talos_dir.rglob("*.yaml")) if ws.talos_dir.is_dir() else []:
@@ -291,9 +278,6 @@ def generate(
             f"Kubernetes {cluster.spec.kubernetes.version})"
         )
         if push:
-            gitops = _gitops()
-            if gitops is None or not hasattr(gitops, "push"):
-                raise GenerateError("pushing is not available in this build")
             _info(on_line, f"pushing to {cluster.spec.gitops.repo_url}")
             gitops.push(ws, cluster, on_line=on_line, env=run_env)
             result.pushed = True

@@ -22,12 +22,14 @@ from rich.progress import (
 from rich.text import Text
 
 from skynet_tui import events
+from skynet_tui.plan.install import install_plan
 from skynet_tui.progress import RunProgress, StepProgress, StepState, reduce
+from skynet_tui.runner import Runner
+from skynet_tui.workspace import WorkspaceLocked
 
 if TYPE_CHECKING:
     from skynet_tui.plan import Plan
-    from skynet_tui.plan.install import Timing
-    from skynet_tui.runner import Runner
+    from skynet_tui.plan.timing import Timing
     from skynet_tui.spec import Cluster
     from skynet_tui.workspace import Workspace
 
@@ -178,10 +180,6 @@ def run_install(
     max_parallel: int = 8,
 ) -> int:
     """Install headless: 0 done, 1 failed (message and support bundle printed), 2 refused (nothing written)."""
-    from skynet_tui.plan import install_plan
-    from skynet_tui.runner import Runner
-    from skynet_tui.workspace import WorkspaceLocked
-
     console = console or Console(highlight=False)
     plan = install_plan(cluster, ws, env=env, timing=timing, simulated=simulated)
     if _machine_steps_left(plan, ws) and not assume_yes:

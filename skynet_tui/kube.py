@@ -19,7 +19,7 @@ class KubeError(RuntimeError):
 
 def client(kubeconfig: Path) -> Any:
     """An ApiClient for this kubeconfig only (never ~/.kube/config)."""
-    from kubernetes import config
+    from kubernetes import config  # ~0.3 s to import: only steps that talk to the API pay it, on first use
 
     try:
         return config.new_client_from_config(config_file=str(kubeconfig))

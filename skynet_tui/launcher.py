@@ -79,7 +79,7 @@ class Process:
         redactor: Redactor | None = None,
         timeout: float | None = None,
     ):
-        import sh  # lazy: keeps `skynet --help` fast
+        import sh  # ~0.1 s: paid by the first child started, not by every importer (the lab fakes)
 
         self.argv = [str(a) for a in argv]
         self._redactor = redactor or Redactor()
@@ -161,7 +161,7 @@ class Process:
             os.killpg(self.pid, signal.SIGKILL)
 
     def wait(self) -> Result:
-        import sh
+        import sh  # loaded by __init__ already (see there)
 
         try:
             self._proc.wait()
@@ -220,7 +220,7 @@ def run(
 
 def foreground(argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> None:
     """Run an interactive child (a pager, an editor) on the terminal and wait; the caller released the screen."""
-    import sh
+    import sh  # ~0.1 s, as in Process.__init__: only when a child is started
 
     argv = [str(a) for a in argv]
     full_env = dict(env if env is not None else os.environ)

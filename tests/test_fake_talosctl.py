@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from skynet_lab import cli, fake_talosctl, talos_merge
+from skynet_lab import cli, fake_talosctl, talos_merge, talos_version
 from skynet_lab.cli import CliError, Flag, HelpRequested, Invocation
 from skynet_lab.fake_talosctl import TALOSCTL
 from tests.talos_helpers import FIXTURES, run_fake
@@ -187,7 +187,7 @@ def test_version_client(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     assert main(capsys, "version", "--client", "--short") == (0, "Client:\nTalos v1.13.9\n", "")
     code, out, _ = main(capsys, "version", "--client")
     assert code == 0 and "\tTag:         v1.13.9\n" in out
-    monkeypatch.setenv(fake_talosctl.VERSION_ENV, "v1.14.0")
+    monkeypatch.setenv(talos_version.VERSION_ENV, "v1.14.0")
     assert main(capsys, "version", "--client", "--short")[1] == "Client:\nTalos v1.14.0\n"
 
 
@@ -286,7 +286,7 @@ def test_gen_config_v113_matches_talos_stability_fixture(
 def test_gen_config_v114_matches_talos_stability_fixture(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    monkeypatch.setenv(fake_talosctl.VERSION_ENV, "v1.14.0-rc.1")
+    monkeypatch.setenv(talos_version.VERSION_ENV, "v1.14.0-rc.1")
     out = _gen_fixture_configs(tmp_path, capsys, "v1.14")
     assert load(out / f"{kind}.yaml") == load(FIXTURES / "v1.14.0-rc.1" / f"{kind}.yaml")
 

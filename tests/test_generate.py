@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from skynet_lab import fake_talosctl
+from skynet_lab import talos_version
 from skynet_tui import spec
 from skynet_tui.__main__ import main
 from skynet_tui.generate import GenerateError, generate
@@ -401,7 +401,7 @@ def test_generate_for_talos_114_needs_a_matching_talosctl(
         generate(cluster, ws)
     assert not ws.root.exists()
 
-    monkeypatch.setenv(fake_talosctl.VERSION_ENV, "v1.14.0")
+    monkeypatch.setenv(talos_version.VERSION_ENV, "v1.14.0")
     result = generate(cluster, ws)
     assert result.committed
     docs = [d for d in yaml.safe_load_all(ws.node_config("worker-1").read_text()) if d]

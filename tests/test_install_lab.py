@@ -15,7 +15,8 @@ from rich.console import Console
 
 from skynet_tui import events, journal, spec
 from skynet_tui.headless import run_install
-from skynet_tui.plan import install_plan
+from skynet_tui.plan.install import install_plan
+from skynet_tui.plan.timing import Timing
 from skynet_tui.runner import Runner
 from skynet_tui.workspace import Workspace
 from tests.runner_helpers import Recorder, lab_processes, secret_values
@@ -41,8 +42,6 @@ FAST = {
 
 
 def fast_timing(**changes: float):
-    from skynet_tui.plan.install import Timing
-
     base = Timing(
         retry_delay=0.05, poll=0.05, preflight_attempts=2, preflight_timeout=30, apply_timeout=30,
         install_timeout=30, bootstrap_timeout=30, health_wait=20, kube_timeout=30, argocd_timeout=30,

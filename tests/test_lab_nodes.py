@@ -528,7 +528,7 @@ def test_env_puts_the_fakes_first(lab_factory):
 
 @pytest.mark.usefixtures("git")
 def test_prepare_demo_writes_valid_answers_and_resumes_the_same_lab(tmp_path):
-    from skynet_tui.commands.demo import prepare_demo
+    from skynet_tui.demo import prepare_demo
     from tests.lab_helpers import FAST_LATENCY
 
     lab, cluster, ws = prepare_demo(tmp_path, "1+1", latency=FAST_LATENCY)

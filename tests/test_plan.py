@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from skynet_tui import spec
-from skynet_tui.plan import StepError, install_plan
-from skynet_tui.plan.install import Timing, fingerprint
+from skynet_tui.plan import StepError
+from skynet_tui.plan.install import fingerprint, install_plan
 from skynet_tui.plan.probes import check_install_disk, disk_text, talosconfig_endpoints
+from skynet_tui.plan.timing import Timing
 from skynet_tui.support import write_bundle
 from skynet_tui.workspace import Workspace
 from tests.talos_helpers import FIXTURES

@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from skynet_lab.kubesim import charts
 from skynet_lab.kubesim import health as argohealth
+from skynet_lab.kubesim import helm
 from skynet_lab.kubesim.base import TRACKING, Sim
 from skynet_lab.kubesim.store import ApiError, Obj, now_rfc3339
 
@@ -50,7 +50,7 @@ def wave_of(obj: Obj) -> int:
 def sync_order(obj: Obj) -> tuple[int, str]:
     kind = obj.get("kind", "")
     return (
-        charts.INSTALL_ORDER.index(kind) if kind in charts.INSTALL_ORDER else len(charts.INSTALL_ORDER),
+        helm.INSTALL_ORDER.index(kind) if kind in helm.INSTALL_ORDER else len(helm.INSTALL_ORDER),
         obj["metadata"].get("name", ""),
     )
 

@@ -1,7 +1,7 @@
 """The lab's Argo CD repo-server: reads Application sources from `file://` Git repositories and renders them.
 
 Git is read through the project's launcher (`git rev-parse`, `ls-tree`, `cat-file --batch`). Helm charts are
-rendered from the simulated chart table (kubesim/charts.py); values files come from the Git sources (`$ref/...`).
+rendered from the simulated chart table (kubesim/helm.py); values files come from the Git sources (`$ref/...`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from skynet_lab.kubesim import charts
+from skynet_lab.kubesim.helm import render as helm_template
 from skynet_tui import api
 
 Obj = dict[str, Any]
@@ -236,7 +236,7 @@ class RepoServer:
             values = _merge(values, _dotted(param.get("name", ""), param.get("value")))
         dest = (app.get("spec") or {}).get("destination") or {}
         release = helm.get("releaseName") or app["metadata"]["name"]
-        rendered = charts.render(
+        rendered = helm_template(
             release,
             chart,
             namespace=dest.get("namespace") or "default",

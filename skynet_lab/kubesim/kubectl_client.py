@@ -5,10 +5,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import ssl
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 CLIENT_VERSION = "v1.36.3"
 KUSTOMIZE_VERSION = "v5.7.1"
@@ -33,8 +36,6 @@ class Api:
 
     def __init__(self, flags: Mapping[str, object]):
         """`flags`: the invocation's flags by long name (kubeconfig, context, namespace)."""
-        import yaml
-
         explicit = str(flags.get("kubeconfig") or "")
         path = (
             explicit
@@ -66,8 +67,6 @@ class Api:
         self.host = url.netloc
         self.base = url.path.rstrip("/")
         if url.scheme == "https":
-            import ssl
-
             ctx = ssl.create_default_context()
             if (clusters.get(context.get("cluster")) or {}).get("insecure-skip-tls-verify"):
                 ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE

@@ -1,28 +1,9 @@
-"""CLI command handlers: one module per subcommand, each with `run(args) -> exit code`; what they share."""
+"""CLI command handlers: one module per subcommand, each with `run(args) -> exit code`; the exit codes they share.
+
+`skynet --help` loads this package and nothing else of Skynet (bench/cli_startup.py): what the commands share
+beyond the exit codes lives in its own module (answers.py).
+"""
 
 from __future__ import annotations
 
-import argparse
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from skynet_tui.spec import Cluster
-    from skynet_tui.workspace import Workspace
-
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def answers_and_workspace(args: argparse.Namespace) -> tuple[Cluster, Workspace]:
-    """The answers of `--config` and the workspace (`--workspace`, else ./<cluster name>); warnings printed.
-
-    Invalid answers raise SpecError, which the entry point reports with every field path (exit 2)."""
-    from skynet_tui import spec
-    from skynet_tui.workspace import Workspace
-
-    cluster = spec.load(args.config)
-    ws = Workspace.at(args.workspace or Path.cwd() / cluster.name)
-    for issue in spec.warnings(cluster, first_install=not ws.cluster_yaml.exists()):
-        print(f"warning: {issue}", file=sys.stderr)
-    return cluster, ws

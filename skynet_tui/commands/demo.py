@@ -1,7 +1,7 @@
 """`skynet demo [--headless] [--workspace DIR] [--nodes C+W]`: the whole install against a SIMULATED lab.
 
-The one module of the product that uses the lab (skynet_lab): it starts the lab, writes the lab's answers into a
-workspace and tells the install that its machines are simulated. The welcome screen's demo entry comes here too.
+The lab is started by the demo's wiring (skynet_tui/demo.py); this command tells the install that its machines
+are simulated and shows it headless or in the terminal UI.
 """
 
 from __future__ import annotations
@@ -10,44 +10,14 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from skynet_lab.core import Lab, LabError
-from skynet_lab.demo import parse_nodes, start_lab
 from skynet_tui.commands import EXIT_FAILED, EXIT_USAGE
+from skynet_tui.demo import LabError, parse_nodes, prepare_demo
+from skynet_tui.plan.platform import summary
+from skynet_tui.plan.timing import SCALE_ENV
 
-if TYPE_CHECKING:
-    from skynet_tui.spec import Cluster
-    from skynet_tui.workspace import Workspace
-
-CLUSTER_NAME = "lab"
 BANNER = "SIMULATED LAB: no real machine is touched; every node, tool and API here is a simulation."
-SCALE_ENV = "SKYNET_TIMING_SCALE"  # read by the install plan (plan/install.py)
 DEMO_TIMING_SCALE = "0.2"
-
-
-def prepare_demo(
-    root: str | Path, nodes: str = "3+2", *, latency: dict[str, float] | None = None
-) -> tuple[Lab, Cluster, Workspace]:
-    """Start a lab under `root/simulated-lab`, write its answers to `root/<cluster>/cluster.yaml`; the caller stops the lab.
-
-    A second call on the same `root` resumes: the lab reopens its state (same subnet, same machines) and the
-    workspace keeps its journal, so the install continues where it stopped.
-    """
-    from skynet_tui import spec
-    from skynet_tui.workspace import Workspace, atomic_write
-
-    root = Path(root).resolve()
-    lab = start_lab(root, nodes, latency=latency)
-    try:
-        cluster = spec.parse(lab.cluster_data(name=CLUSTER_NAME))
-        ws = Workspace.at(root / cluster.name)
-        ws.root.mkdir(parents=True, exist_ok=True)
-        atomic_write(ws.cluster_yaml, spec.dump(cluster))
-    except BaseException:
-        lab.stop()
-        raise
-    return lab, cluster, ws
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     # The lab's machines answer in seconds, not minutes: poll and retry the plan's steps faster.
     env.setdefault(SCALE_ENV, DEMO_TIMING_SCALE)
     try:
+        # One front end is loaded, not both: `--headless` never imports Textual, the terminal UI no rich printer.
         if args.headless:
             from skynet_tui.headless import run_install
 
@@ -82,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
 
             code = run_app(bootstrap=BootstrapArgs(cluster, ws, env, simulated=True))
             if code == 0:  # the screen with the summary is gone: keep it on the terminal
-                from skynet_tui.plan.platform import summary
-
                 print(summary(cluster, ws), flush=True)
     finally:
         lab.stop()

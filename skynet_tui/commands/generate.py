@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from skynet_tui.commands import EXIT_OK, EXIT_USAGE, answers_and_workspace
+from skynet_tui.commands import EXIT_OK, EXIT_USAGE
+from skynet_tui.commands.answers import answers_and_workspace
+from skynet_tui.generate import generate
 
 
 def run(args: argparse.Namespace) -> int:
-    from skynet_tui.generate import generate
-
     # Invalid answers (exit 2), a workspace in use (exit 2), a missing talosctl or a failed step (exit 1)
     # are reported by the CLI entry point; nothing is written before the answers validate.
     cluster, ws = answers_and_workspace(args)

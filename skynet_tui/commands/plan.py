@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from skynet_tui.commands import answers_and_workspace
+from rich.console import Console
+from rich.text import Text
+
+from skynet_tui.commands.answers import answers_and_workspace
+from skynet_tui.plan.install import install_plan
 
 
 def run(args: argparse.Namespace) -> int:
     cluster, ws = answers_and_workspace(args)
-    from rich.console import Console
-    from rich.text import Text
-
-    from skynet_tui.plan import install_plan
-
     plan = install_plan(cluster, ws)
     skips = plan.finished_in_journal(ws)
     console = Console(highlight=False)

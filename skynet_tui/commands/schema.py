@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from skynet_tui import spec
+
 
 def run(args: argparse.Namespace) -> int:
-    from skynet_tui import spec
-
     print(json.dumps(spec.json_schema(), indent=2))
     return 0

@@ -7,7 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from skynet_tui import spec
 from skynet_tui.commands import EXIT_USAGE
+from skynet_tui.wizard.state import is_draft
 
 
 def run(args: argparse.Namespace) -> int:
@@ -15,9 +17,6 @@ def run(args: argparse.Namespace) -> int:
     config = Path(args.config) if getattr(args, "config", None) else None
     workspace = Path(args.workspace) if getattr(args, "workspace", None) else None
     if config is not None:
-        from skynet_tui import spec
-        from skynet_tui.wizard.state import is_draft
-
         if is_draft(config):
             return _run_tui(config, workspace or config.parent)
         cluster = spec.load(config)  # SpecError: every field path, exit 2, from the entry point
@@ -34,6 +33,6 @@ def _run_tui(config: Path | None, workspace: Path | None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    from skynet_tui.app import run_app
+    from skynet_tui.app import run_app  # Textual (~0.5 s) loads once answers and terminal are known good
 
     return run_app(config=config, workspace=workspace)

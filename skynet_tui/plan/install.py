@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from skynet_tui import gitops
+from skynet_tui import gitops, spec
+from skynet_tui.generate import generate as run_generate
 from skynet_tui.plan import platform, probes
 from skynet_tui.plan.probes import NET_ERRORS, TLS_ERRORS
 from skynet_tui.plan.steps import Plan, Step, call, on_line
+from skynet_tui.plan.timing import Timing
 from skynet_tui.talos import commands as talos
 
 if TYPE_CHECKING:
@@ -20,56 +20,13 @@ if TYPE_CHECKING:
     from skynet_tui.spec import Cluster
     from skynet_tui.workspace import Workspace
 
-SCALE_ENV = "SKYNET_TIMING_SCALE"  # multiplies delays and timeouts (the lab and tests make runs quick)
-TIMEOUT_FLOOR = 30.0
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Delays, polls and timeouts of the install plan, in seconds (real machines by default)."""
-
-    retry_delay: float = 5.0
-    poll: float = 5.0
-    preflight_attempts: int = 3
-    preflight_timeout: float = 120.0
-    apply_attempts: int = 3
-    apply_timeout: float = 300.0
-    install_timeout: float = 1800.0
-    bootstrap_timeout: float = 900.0
-    health_wait: float = 1200.0  # talosctl health --wait-timeout
-    health_attempts: int = 2
-    kube_timeout: float = 300.0
-    argocd_timeout: float = 900.0
-    wave_timeout: float = 1800.0
-
-    def scaled(self, factor: float) -> Timing:
-        """Delays times `factor`; timeouts too, but never below TIMEOUT_FLOOR (a loaded machine stays inside)."""
-        changes = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name in ("retry_delay", "poll"):
-                changes[f.name] = value * factor
-            elif f.type == "float":
-                changes[f.name] = max(value * factor, min(value, TIMEOUT_FLOOR))
-        return dataclasses.replace(self, **changes)
-
-    @classmethod
-    def from_env(cls, env: dict[str, str]) -> Timing:
-        try:
-            factor = float(env.get(SCALE_ENV) or 1.0)
-        except ValueError:
-            factor = 1.0
-        return cls().scaled(factor) if factor > 0 else cls()
-
 
 def fingerprint(cluster: Cluster) -> str:
     """Identifies the answers a run was planned from (the canonical cluster.yaml text)."""
-    from skynet_tui import spec
-
     return hashlib.sha256(spec.dump(cluster).encode("utf-8")).hexdigest()[:16]
 
 
-def build(
+def install_plan(
     cluster: Cluster,
     ws: Workspace,
     *,
@@ -77,6 +34,9 @@ def build(
     timing: Timing | None = None,
     simulated: bool = False,
 ) -> Plan:
+    """The install plan of a cluster; `timing` defaults to real-machine delays and timeouts (scaled by SCALE_ENV).
+
+    `simulated` says the machines are the lab's: every view of the plan then labels them SIMULATED."""
     env = dict(env if env is not None else os.environ)
     t = timing or Timing.from_env(env)
     nodes, first = cluster.spec.nodes, cluster.control_planes[0]
@@ -86,8 +46,6 @@ def build(
     installs = tuple(f"install-{n.hostname}" for n in nodes)
 
     def generate(ctx: Context) -> None:
-        from skynet_tui.generate import generate as run_generate
-
         call(run_generate, cluster, ws, on_line=on_line(ctx), env=ctx.env)
         ws.secure_secrets()
 

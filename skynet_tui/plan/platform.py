@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from skynet_tui import gitops
+from skynet_tui import gitops, support
 from skynet_tui.gitops.bootstrap import GRAFANA_PASSWORD_FILE
 from skynet_tui.plan import probes
 from skynet_tui.plan.probes import KUBE_NOT_READY, NET_ERRORS
 from skynet_tui.plan.steps import Step, call
 
 if TYPE_CHECKING:
-    from skynet_tui.plan.install import Timing
+    from skynet_tui.plan.timing import Timing
     from skynet_tui.redact import Redactor
     from skynet_tui.runner import Context
     from skynet_tui.spec import Cluster
@@ -119,8 +119,6 @@ def waves(cluster: Cluster) -> list[tuple[int, list[str]]]:
 
 
 def bundle(ws: Workspace, env: dict[str, str], redactor: Redactor) -> Path:
-    from skynet_tui import support
-
     return support.write_bundle(ws, env=env, redactor=redactor)
 
 

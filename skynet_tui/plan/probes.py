@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from skynet_tui import versions
+from skynet_tui import discovery, kube, versions
 from skynet_tui.plan.steps import StepError
 from skynet_tui.talos import commands as talos
 from skynet_tui.talos import parse
@@ -51,8 +51,6 @@ def check_install_disk(node: Node) -> Callable[[Any], None]:
     """accept() for `get disks --insecure`: the node answered; its install disk must be there and writable."""
 
     def accept(result: Any) -> None:
-        from skynet_tui import discovery
-
         try:
             disks = discovery.disks_from(parse.json_stream(result.stdout), None)
         except ValueError as exc:
@@ -190,8 +188,6 @@ def nodes_ready(count: int, interval: float) -> Callable[[Context], None]:
     """Wait until `count` Kubernetes nodes report Ready (with cni: none, only once the operator's CNI runs)."""
 
     def action(ctx: Context) -> None:
-        from skynet_tui import kube
-
         def probe() -> tuple[bool, str]:
             try:
                 nodes = kube.items(ctx.kube(), "", "v1", "nodes")
@@ -216,8 +212,6 @@ def rollout(namespace: str, interval: float) -> Callable[[Context], None]:
     """Wait until every Deployment, StatefulSet and DaemonSet in the namespace has rolled out."""
 
     def action(ctx: Context) -> None:
-        from skynet_tui import kube
-
         def probe() -> tuple[bool, str]:
             try:
                 api = ctx.kube()
@@ -248,8 +242,6 @@ def applications(names: list[str], namespace: str, interval: float) -> Callable[
     """Wait until these Argo CD Applications are Synced and Healthy; a Degraded one is named in the failure."""
 
     def action(ctx: Context) -> None:
-        from skynet_tui import kube
-
         def probe() -> tuple[bool, str]:
             try:
                 found = {

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skynet_tui import events, launcher
+from skynet_tui import events, kube, launcher
 from skynet_tui.events import LineStream
 from skynet_tui.plan import Step, StepError, Transient
 from skynet_tui.runner.services import Cancelled, Services
@@ -137,9 +137,6 @@ class Context:
     def kube(self) -> Any:
         """A kubernetes ApiClient built from the workspace kubeconfig (one per step)."""
         if self._kube is None:
-            # Imported here: the kubernetes client is slow to import and most steps never need it.
-            from skynet_tui import kube
-
             self._kube = kube.client(self.ws.kubeconfig)
         return self._kube
 

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from skynet_tui import journal, spec
+
 TAGLINE = "From bare-metal machines in Talos maintenance mode to a GitOps-managed Kubernetes platform."
 
 
@@ -30,8 +32,6 @@ class WorkspaceInfo:
 
 def inspect_workspace(folder: Path) -> WorkspaceInfo | None:
     """What a workspace folder holds: draft or valid answers, written files, an install under way."""
-    from skynet_tui import journal, spec
-
     answers = folder / "cluster.yaml"
     if not answers.is_file():
         return None

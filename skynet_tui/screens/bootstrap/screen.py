@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from skynet_tui import progress
 from skynet_tui.events import Event, PlanFinished, PlanStarted, StepFailed, StepStarted
 from skynet_tui.progress import ACTIVE, ENDED, Phase, RunProgress, StepState
+from skynet_tui.runner import Runner
 from skynet_tui.screens.bootstrap.dialogs import ConfirmAbort, page_file
 from skynet_tui.screens.bootstrap.inbox import EventInbox, RunnerFactory, RunnerLike
 from skynet_tui.screens.bootstrap.texts import SUMMARY_TITLES, log_subtitle, progress_text, summary_text
@@ -184,10 +185,11 @@ class BootstrapScreen(Screen[bool]):
     def _make_runner(self, on_event: Callable[[Event], None]) -> RunnerLike:
         if self.runner_factory is not None:
             return self.runner_factory(on_event)
-        from skynet_tui import plan, runner
+        # The install plan loads the renderers (Jinja2, ~0.1 s): on first use, as the wizard's preview does.
+        from skynet_tui.plan.install import install_plan
 
-        install = plan.install_plan(self.cluster, self.ws, env=self.env, simulated=self.simulated)
-        return runner.Runner(install, self.ws, on_event, env=self.env)
+        install = install_plan(self.cluster, self.ws, env=self.env, simulated=self.simulated)
+        return Runner(install, self.ws, on_event, env=self.env)
 
     @work(
         thread=True,

@@ -1,0 +1,22 @@
+"""What the headless commands (generate, plan, install) share: the answers of `--config` and the workspace."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from skynet_tui import spec
+from skynet_tui.spec import Cluster
+from skynet_tui.workspace import Workspace
+
+
+def answers_and_workspace(args: argparse.Namespace) -> tuple[Cluster, Workspace]:
+    """The answers of `--config` and the workspace (`--workspace`, else ./<cluster name>); warnings printed.
+
+    Invalid answers raise SpecError, which the entry point reports with every field path (exit 2)."""
+    cluster = spec.load(args.config)
+    ws = Workspace.at(args.workspace or Path.cwd() / cluster.name)
+    for issue in spec.warnings(cluster, first_install=not ws.cluster_yaml.exists()):
+        print(f"warning: {issue}", file=sys.stderr)
+    return cluster, ws
