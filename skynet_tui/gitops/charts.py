@@ -16,7 +16,17 @@ CONFIG: Final = "config"  # plain manifests from config/<config_dir>/ in the Git
 MONITORING_GROUP: Final = "monitoring.coreos.com"
 
 # The switches of spec.components (attribute names of spec.Components) an app can be enabled by.
-Component = Literal["monitoring", "logging", "tracing", "storage", "vpa", "policies", "image_security"]
+Component = Literal[
+    "monitoring",
+    "logging",
+    "tracing",
+    "storage",
+    "vpa",
+    "metrics",
+    "policies",
+    "image_security",
+    "external_dns",
+]
 
 # One entry of an Application's spec.ignoreDifferences.
 IgnoreDifference = dict[str, str | list[str]]
