@@ -116,8 +116,11 @@ def cluster_minimal(data: dict) -> Cluster:
     return spec.parse(data)
 
 
-def cluster_dns01(data: dict, provider: str = "cloudflare", token_env: str = "CF_API_TOKEN") -> Cluster:
-    """DNS-01 challenge, image security on, a private repository read with an HTTPS token."""
+def cluster_dns01(
+    data: dict, provider: str = "cloudflare", token_env: str = "CF_API_TOKEN", *, external_dns: bool = False
+) -> Cluster:
+    """DNS-01 challenge, image security on, a private repository read with an HTTPS token; external-dns on
+    the same provider when asked."""
     data = copy.deepcopy(data)
     data["spec"]["ingress"]["acme"] = {
         "email": "ops@example.com",
@@ -128,6 +131,7 @@ def cluster_dns01(data: dict, provider: str = "cloudflare", token_env: str = "CF
     data["spec"]["gitops"]["repoURL"] = "https://git.example.org/lab/homelab.git"
     data["spec"]["gitops"]["credentials"] = {"tokenEnv": "GIT_TOKEN"}
     data["spec"].setdefault("components", {})["imageSecurity"] = True
+    data["spec"]["components"]["externalDNS"] = external_dns
     return spec.parse(data)
 
 
