@@ -39,6 +39,22 @@ def test_every_example_in_the_docs_loads(doc: Path) -> None:
         assert spec.loads(spec.dump(cluster)) == cluster
 
 
+def test_the_readme_table_lists_every_optional_platform_field_with_its_default() -> None:
+    rows = {}
+    for line in (REPO / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+        if line.startswith("| `spec.") and len(cells) == 3:
+            for name in re.findall(r"`(?:spec\.components)?\.?([A-Za-z0-9.]+)`", cells[0]):
+                rows[name] = cells
+    defaults = spec.Components()
+    for name, info in spec.Components.model_fields.items():
+        key = info.alias or name
+        assert rows[key][1] == ("on" if getattr(defaults, name) else "off"), key
+    assert "spec.registries.mirrors" in rows and spec.Registries().mirrors == {}
+    providers = re.findall(r"provider: ([a-z0-9\\|]+),", rows["spec.ingress.acme.dns01"][2])
+    assert providers and providers[0].split("\\|") == list(spec.DNS01_PROVIDERS)
+
+
 def test_defaults_are_applied_when_keys_are_absent(example_data: dict) -> None:
     del example_data["spec"]["talos"]
     del example_data["spec"]["kubernetes"]

@@ -70,7 +70,8 @@ class Ingress(Section):
 
     domain: Annotated[str, AfterValidator(check_dns_name)] = Field(
         description="Apps answer at argocd.<domain>, grafana.<domain> and so on. Point a wildcard DNS "
-        "record *.<domain> at the first MetalLB address.",
+        "record *.<domain> at the first MetalLB address, or turn on components.externalDNS to have the "
+        "records created.",
         examples=["example.com"],
     )
     acme: Acme = Field(
