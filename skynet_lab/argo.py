@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from skynet_lab import state
-from skynet_lab.kubesim import nodes
+from skynet_lab.kubesim import metrics, nodes
 from skynet_lab.kubesim.argocd import ArgoCD
 from skynet_lab.kubesim.base import DEFAULT_LATENCY, Sim
 from skynet_lab.kubesim.platform import Platform
@@ -39,7 +39,7 @@ def seed(store: Store) -> None:
 
 
 class Simulation:
-    """The tick loop: machines → Nodes → kube-system → controllers → platform → Argo CD."""
+    """The tick loop: machines → Nodes → kube-system → controllers → platform → APIServices → Argo CD."""
 
     def __init__(self, root: Path, store: Store, *, tick: float = 0.1):
         self.root = Path(root)
@@ -115,6 +115,7 @@ class Simulation:
             lambda: nodes.step_kube_system(sim, lab, machines),
             lambda: self.controllers.step(self.argo.crashing_workloads()),
             self.platform.step,
+            lambda: metrics.step_api_services(sim),
             self.argo.step,
         )
         for phase in phases:

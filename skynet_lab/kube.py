@@ -23,6 +23,7 @@ import yaml
 from aiohttp import web
 
 from skynet_lab import argo
+from skynet_lab.kubesim import metrics
 from skynet_lab.kubesim.kubectl_client import BUILD_INFO
 from skynet_lab.kubesim.resources import BUILTIN, Resource
 from skynet_lab.kubesim.store import ApiError, Store
@@ -170,7 +171,14 @@ class MockKubeAPI:
         if parts == ["api"]:
             return _ok(reg.api_versions(self.url.removeprefix("http://")))
         if parts == ["apis"]:
-            return _ok(reg.api_group_list())
+            groups = reg.api_group_list()
+            if metrics.registered(self.store):  # an aggregated API: listed while its APIService exists
+                groups["groups"].append(
+                    {k: v for k, v in metrics.group_doc().items() if k not in ("kind", "apiVersion")}
+                )
+            return _ok(groups)
+        if parts[:2] == ["apis", metrics.GROUP] and metrics.registered(self.store):
+            return self._metrics(request, parts[2:])
         if parts[0] == "apis" and len(parts) == 2:
             group_doc = reg.api_group(parts[1])
             return _ok(group_doc) if group_doc else self._not_found()
@@ -187,6 +195,28 @@ class MockKubeAPI:
         if route is None:
             return self._not_found()
         return await self._serve_resource(request, route)
+
+    def _metrics(self, request: web.Request, rest: list[str]) -> web.Response:
+        """GET /apis/metrics.k8s.io[/v1beta1[/namespaces/<ns>]/<nodes|pods>[/<name>]]."""
+        if not rest:
+            return _ok(metrics.group_doc())
+        if rest[0] != metrics.VERSION or request.method != "GET":
+            return self._not_found()
+        rest = rest[1:]
+        if not rest:
+            return _ok(metrics.resource_list())
+        namespace = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        if len(rest) > 2:
+            return self._not_found()
+        q = request.query
+        name = rest[1] if len(rest) > 1 else ""
+        return _ok(
+            metrics.serve(
+                self.store, namespace, rest[0], name, q.get("labelSelector", ""), q.get("fieldSelector", "")
+            )
+        )
 
     def _route(self, group: str, version: str, rest: list[str]) -> _Route | None:
         reg = self.store.registry

@@ -77,12 +77,16 @@ CHART_DEFAULTS: dict[str, dict[str, Any]] = {"metallb": METALLB_DEFAULTS}
 
 
 def cluster_all(data: dict) -> Cluster:
-    """Every component on, three control planes and two workers (the example answers)."""
+    """Every component on, three control planes and two workers (the example answers); DNS-01 through
+    Cloudflare, which external-dns needs."""
     data = copy.deepcopy(data)
-    data["spec"]["components"] = {name: True for name in spec.Components.model_fields} | {
-        "imageSecurity": True
+    data["spec"]["components"] = {
+        info.alias or name: True for name, info in spec.Components.model_fields.items()
     }
-    data["spec"]["components"].pop("image_security", None)
+    data["spec"]["ingress"]["acme"] |= {
+        "challenge": "dns01",
+        "dns01": {"provider": "cloudflare", "tokenEnv": "CF_API_TOKEN"},
+    }
     return spec.parse(data)
 
 
@@ -106,12 +110,17 @@ def cluster_minimal(data: dict) -> Cluster:
         "vpa": False,
         "policies": False,
         "imageSecurity": False,
+        "metrics": False,
+        "externalDNS": False,
     }
     return spec.parse(data)
 
 
-def cluster_dns01(data: dict, provider: str = "cloudflare", token_env: str = "CF_API_TOKEN") -> Cluster:
-    """DNS-01 challenge, image security on, a private repository read with an HTTPS token."""
+def cluster_dns01(
+    data: dict, provider: str = "cloudflare", token_env: str = "CF_API_TOKEN", *, external_dns: bool = False
+) -> Cluster:
+    """DNS-01 challenge, image security on, a private repository read with an HTTPS token; external-dns on
+    the same provider when asked."""
     data = copy.deepcopy(data)
     data["spec"]["ingress"]["acme"] = {
         "email": "ops@example.com",
@@ -122,6 +131,7 @@ def cluster_dns01(data: dict, provider: str = "cloudflare", token_env: str = "CF
     data["spec"]["gitops"]["repoURL"] = "https://git.example.org/lab/homelab.git"
     data["spec"]["gitops"]["credentials"] = {"tokenEnv": "GIT_TOKEN"}
     data["spec"].setdefault("components", {})["imageSecurity"] = True
+    data["spec"]["components"]["externalDNS"] = external_dns
     return spec.parse(data)
 
 

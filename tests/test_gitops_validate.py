@@ -26,6 +26,10 @@ SPECS = {
     "minimal": cluster_minimal,
     "dns01-image-security": cluster_dns01,
     "dns01-route53": lambda data: cluster_dns01(data, provider="route53", token_env="AWS_DNS"),
+    "external-dns-route53": lambda data: cluster_dns01(data, "route53", "AWS_DNS", external_dns=True),
+    "external-dns-digitalocean": lambda data: cluster_dns01(
+        data, "digitalocean", "DO_TOKEN", external_dns=True
+    ),
 }
 
 
@@ -104,6 +108,12 @@ CORRUPTIONS = [
         "  kep: true",
         "values/cert-manager.yaml: values of chart cert-manager v1.21.1: crds: Additional properties are not allowed",
     ),
+    (
+        "values/external-dns.yaml",
+        "policy: sync",
+        "policy: mirror",
+        "values/external-dns.yaml: values of chart external-dns 1.21.1: policy: 'mirror' is not one of",
+    ),
 ]
 
 
@@ -111,7 +121,7 @@ CORRUPTIONS = [
     ("path", "old", "new", "expected"), CORRUPTIONS, ids=[c[0] + ":" + c[2] for c in CORRUPTIONS]
 )
 def test_one_corrupted_field_fails_with_its_path(example_data, path, old, new, expected):
-    cluster = spec.parse(example_data)
+    cluster = cluster_all(example_data) if "external-dns" in path else spec.parse(example_data)
     files = render_tree(cluster)
     assert old in files[path]
     corrupted = {**files, path: files[path].replace(old, new, 1)}
@@ -152,6 +162,7 @@ def test_kubectl_kustomize_builds_every_config_folder(example_data, tmp_path):
         target.write_text(text)
     folders = sorted({path.rsplit("/", 1)[0] for path in files if path.startswith("config/")})
     assert folders == ["config/cert-manager", "config/metallb", "config/policies", "config/traefik"]
+    assert "external-dns.alpha.kubernetes.io/target" in files["config/traefik/dashboard.yaml"]
     for folder in folders:
         result = subprocess.run(
             [kubectl, "kustomize", str(tmp_path / folder)], capture_output=True, text=True

@@ -57,7 +57,9 @@ def lab(tmp_path: Path):
 
 
 # The fault and kill tests need the waves, not all ten of them: the core platform keeps five.
-CORE_ONLY = {name: False for name in ("monitoring", "logging", "tracing", "storage", "vpa", "policies")}
+CORE_ONLY = {
+    name: False for name in ("monitoring", "logging", "tracing", "storage", "vpa", "metrics", "policies")
+}
 
 
 def answers(lab, *, core_only: bool = False) -> dict:

@@ -49,7 +49,7 @@ def test_plan_order_and_dependencies(cluster: spec.Cluster, ws: Workspace) -> No
     assert position["push"] < position["root-app"] and "push" in plan.get("root-app").deps
     assert [s.id for s in plan.steps if s.writes_machines] == [*(f"apply-{h}" for h in hosts), "bootstrap"]
     waves = [step_id for step_id in ids if step_id.startswith("apps-wave-")]
-    assert waves[0] == "apps-wave-n8" and waves[-1] == "apps-wave-2"
+    assert waves[0] == "apps-wave-n9" and waves[-1] == "apps-wave-2"  # the CSR approver leads
     for before, after in zip(waves, waves[1:], strict=False):
         assert plan.get(after).deps == (before,)
     assert not plan.simulated

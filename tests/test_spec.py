@@ -39,6 +39,22 @@ def test_every_example_in_the_docs_loads(doc: Path) -> None:
         assert spec.loads(spec.dump(cluster)) == cluster
 
 
+def test_the_readme_table_lists_every_optional_platform_field_with_its_default() -> None:
+    rows = {}
+    for line in (REPO / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+        if line.startswith("| `spec.") and len(cells) == 3:
+            for name in re.findall(r"`(?:spec\.components)?\.?([A-Za-z0-9.]+)`", cells[0]):
+                rows[name] = cells
+    defaults = spec.Components()
+    for name, info in spec.Components.model_fields.items():
+        key = info.alias or name
+        assert rows[key][1] == ("on" if getattr(defaults, name) else "off"), key
+    assert "spec.registries.mirrors" in rows and spec.Registries().mirrors == {}
+    providers = re.findall(r"provider: ([a-z0-9\\|]+),", rows["spec.ingress.acme.dns01"][2])
+    assert providers and providers[0].split("\\|") == list(spec.DNS01_PROVIDERS)
+
+
 def test_defaults_are_applied_when_keys_are_absent(example_data: dict) -> None:
     del example_data["spec"]["talos"]
     del example_data["spec"]["kubernetes"]
@@ -168,6 +184,48 @@ INVALID = [
         "exactly one",
     ),
     ({"spec.components.grafana": True}, "spec.components.grafana", "unknown key"),
+    ({"spec.components.externalDNS": True}, "spec.components.externalDNS", "DNS provider"),
+    (
+        {
+            "spec.components.externalDNS": True,
+            "spec.ingress.acme.dns01": {"provider": "cloudflare", "tokenEnv": "CF_API_TOKEN"},
+        },
+        "spec.components.externalDNS",
+        "dns01",
+    ),  # a provider without challenge dns01: the installer creates the provider Secret for dns01 only
+    (
+        {"spec.registries.mirrors": {"Docker.IO": ["https://m.example.com"]}},
+        "spec.registries.mirrors.Docker.IO",
+        "registry name",
+    ),
+    (
+        {"spec.registries.mirrors": {"ghcr.io:0": ["https://m.example.com"]}},
+        "spec.registries.mirrors.ghcr.io:0",
+        "registry name",
+    ),
+    ({"spec.registries.mirrors": {"docker.io": []}}, "spec.registries.mirrors.docker.io", "at least 1"),
+    (
+        {"spec.registries.mirrors": {"docker.io": ["ftp://m.example.com"]}},
+        "spec.registries.mirrors.docker.io[0]",
+        "http",
+    ),
+    (
+        {"spec.registries.mirrors": {"*": ["https://u:p@m.example.com"]}},
+        "spec.registries.mirrors.*[0]",
+        "credentials",
+    ),
+    (
+        {"spec.registries.mirrors": {"*": ["https://m.example.com/v2?x=1"]}},
+        "spec.registries.mirrors.*[0]",
+        "path",
+    ),
+    ({"spec.registries.mirrors": {"*": ["https://Mirror_1/v2"]}}, "spec.registries.mirrors.*[0]", "host"),
+    (
+        {"spec.registries.mirrors": {"*": ["https://m.example.com", "https://m.example.com"]}},
+        "spec.registries.mirrors",
+        "twice",
+    ),
+    ({"spec.registries.mirror": {}}, "spec.registries.mirror", "did you mean 'mirrors'"),
     ({"spec.netwrk": {}}, "spec.netwrk", "did you mean 'network'"),
     ({"apiVersion": "skynet.dev/v1"}, "apiVersion", "not allowed"),
     ({"spec.ingress": _DELETE}, "spec.ingress", "required"),
@@ -341,9 +399,44 @@ def test_cross_field_rules_are_named_and_run_in_order(example_data: dict) -> Non
         "pod_and_service_subnets",
         "talos_version_rules",
         "dns01_settings",
+        "external_dns_provider",
     ]
     cluster = spec.parse(example_data)
     assert all(rule(cluster) == [] for rule in spec.RULES)
     external = copy.deepcopy(example_data)
     external["spec"]["controlPlane"] = {"endpoint": "api.example.com", "vip": False}
     assert spec.check(external) == []  # an external load balancer in front of the control planes
+
+
+def test_external_dns_with_a_dns01_provider_is_valid(example_data: dict) -> None:
+    example_data["spec"]["ingress"]["acme"] = {
+        "email": "ops@example.com",
+        "challenge": "dns01",
+        "dns01": {"provider": "route53", "tokenEnv": "AWS_DNS"},
+    }
+    example_data["spec"]["components"] = {"externalDNS": True}
+    cluster = spec.parse(example_data)
+    assert cluster.spec.components.external_dns is True
+    assert spec.to_data(cluster)["spec"]["components"]["externalDNS"] is True
+    assert spec.Components().external_dns is False and spec.Components().metrics is True
+
+
+def test_registry_mirrors_load_and_round_trip(example_data: dict) -> None:
+    mirrors = {
+        "docker.io": ["https://mirror.example.com", "http://10.5.0.1:5000/v2/docker.io"],
+        "registry.local:5000": ["http://10.5.0.1:5001"],
+        "*": ["https://harbor.example.com"],
+    }
+    example_data["spec"]["registries"] = {"mirrors": mirrors}
+    cluster = spec.parse(example_data)
+    assert cluster.spec.registries.mirrors == mirrors
+    assert spec.loads(spec.dump(cluster)) == cluster
+    assert spec.parse(spec.to_data(cluster)).spec.registries.mirrors == mirrors
+    del example_data["spec"]["registries"]
+    assert spec.parse(example_data).spec.registries.mirrors == {}
+
+
+def test_every_component_switch_has_a_wizard_label() -> None:
+    titles = {info.alias: info.title for info in spec.Components.model_fields.values()}
+    assert all(titles.values()), titles
+    assert titles["externalDNS"] == "External DNS" and titles["metrics"] == "Metrics"

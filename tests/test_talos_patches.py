@@ -34,10 +34,25 @@ def _variants(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         }
     ]
     out["single-node-wwid-mac"] = d
+    d = copy.deepcopy(data)
+    d["spec"]["components"] = {"metrics": False, "logging": False}
+    d["spec"]["registries"] = {"mirrors": MIRRORS}
+    out["mirrors-no-metrics-no-logging"] = d
     return out
 
 
-CASES = ["example", "cni-none-no-monitoring", "dns-endpoint", "single-node-wwid-mac"]
+MIRRORS = {
+    "docker.io": ["https://mirror.example.com", "http://10.5.0.1:5000/v2/docker.io"],
+    "registry.local:5000": ["http://10.5.0.1:5001"],
+    "*": ["https://harbor.example.com"],
+}
+CASES = [
+    "example",
+    "cni-none-no-monitoring",
+    "dns-endpoint",
+    "single-node-wwid-mac",
+    "mirrors-no-metrics-no-logging",
+]
 
 
 def _documents(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -78,6 +93,14 @@ def test_the_schema_check_catches_a_bad_document() -> None:
     }
     assert schema_errors(bad, "1.13")
     assert schema_errors({"apiVersion": "v1alpha1", "kind": "HostnameConfig", "auto": False}, "1.13")
+    logging = {
+        "machine": {"logging": {"destinations": [{"endpoint": "http://x:1/", "format": "json_lines"}]}}
+    }
+    assert schema_errors(logging, "1.13") == [
+        "machine/logging/destinations/0/endpoint: 'http://x:1/' is not tcp://host:port/ or udp://"
+    ]
+    logging["machine"]["logging"]["destinations"][0] |= {"endpoint": "udp://x:1/", "format": "json"}
+    assert schema_errors(logging, "1.14")  # the rest of the destination still goes to the schema
 
 
 def _by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -270,3 +293,61 @@ def test_installer_image_names() -> None:
     with pytest.raises(ValueError, match="version"):
         installer_image(schematic, "1.13.9")
     assert kubernetes_image("kube-proxy", "1.36.3") == "registry.k8s.io/kube-proxy:v1.36.3"
+
+
+# ---------------------------------------------------------------- what the platform asks of Talos
+
+
+@pytest.mark.parametrize("minor", ["1.13", "1.14"])
+def test_metrics_rotates_kubelet_serving_certificates_on_every_node(example_data: dict, minor: str) -> None:
+    data = talos_114(example_data) if minor == "1.14" else example_data
+    docs = patches.common(parse(data))  # the common patch: control planes and workers alike
+    if minor == "1.13":
+        kubelet = _legacy(docs)["machine"]["kubelet"]
+        assert kubelet["extraArgs"] == {"rotate-server-certificates": "true"}
+        assert kubelet["nodeIP"] == {"validSubnets": ["192.168.10.0/24"]}  # merged, not a second document
+        assert not _by_kind(docs, "KubeletConfig")
+    else:
+        (kubelet,) = _by_kind(docs, "KubeletConfig")
+        assert kubelet["extraArgs"] == {"rotate-server-certificates": "true"}
+        assert kubelet["image"] == "ghcr.io/siderolabs/kubelet:v1.37.0"
+        assert "kubelet" not in _legacy(docs)["machine"]  # machine.kubelet is gone from 1.14
+    data["spec"]["components"] = {"metrics": False}
+    off = patches.common(parse(data))
+    assert not _by_kind(off, "KubeletConfig")
+    assert "extraArgs" not in str(off)
+
+
+@pytest.mark.parametrize("minor", ["1.13", "1.14"])
+def test_logging_sends_service_and_kernel_logs_to_the_local_alloy(example_data: dict, minor: str) -> None:
+    data = talos_114(example_data) if minor == "1.14" else example_data
+    docs = patches.common(parse(data))
+    assert _legacy(docs)["machine"]["logging"] == {
+        "destinations": [{"endpoint": "tcp://127.0.0.1:6051/", "format": "json_lines"}]
+    }
+    assert _by_kind(docs, "KmsgLogConfig") == [
+        {"apiVersion": "v1alpha1", "kind": "KmsgLogConfig", "name": "alloy", "url": "tcp://127.0.0.1:6050/"}
+    ]
+    data["spec"]["components"] = {"logging": False}
+    off = patches.common(parse(data))
+    assert not _by_kind(off, "KmsgLogConfig")
+    assert all("logging" not in (doc.get("machine") or {}) for doc in off)
+
+
+@pytest.mark.parametrize("minor", ["1.13", "1.14"])
+def test_registry_mirrors_are_documents_on_both_versions(example_data: dict, minor: str) -> None:
+    example_data["spec"]["registries"] = {"mirrors": MIRRORS}
+    data = talos_114(example_data) if minor == "1.14" else example_data
+    docs = patches.common(parse(data))
+    assert _by_kind(docs, "RegistryMirrorConfig") == [
+        {
+            "apiVersion": "v1alpha1",
+            "kind": "RegistryMirrorConfig",
+            "name": registry,
+            "endpoints": [{"url": url} for url in urls],
+        }
+        for registry, urls in MIRRORS.items()
+    ]
+    assert all("registries" not in (doc.get("machine") or {}) for doc in docs)  # deprecated since 1.12
+    del example_data["spec"]["registries"]
+    assert not _by_kind(patches.common(parse(example_data)), "RegistryMirrorConfig")

@@ -1,9 +1,13 @@
-"""Simulated platform charts (cert-manager, MetalLB, Traefik, kube-prometheus-stack, Loki…): their main objects."""
+"""Simulated platform charts (cert-manager, MetalLB, Traefik, kube-prometheus-stack, Loki…): their main objects.
+
+The add-ons (metrics-server, external-dns, Alloy) are in charts_addons.py and join the table here.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
+from skynet_lab.kubesim import charts_addons
 from skynet_lab.kubesim.charts import (
     Ctx,
     Obj,
@@ -404,11 +408,11 @@ CHARTS: Final[dict[str, tuple[str, Renderer]]] = {
     "prometheus-operator-crds": ("v0.93.1", _prometheus_crds),
     "kube-prometheus-stack": ("v0.93.1", _kube_prometheus_stack),
     "loki": ("3.7.6", _loki),
-    "alloy": ("v1.10.0", simple("docker.io/grafana/alloy:{v}", [12345], kind="DaemonSet")),
     "jaeger": ("2.19.0", _jaeger),
     "local-path-provisioner": ("v0.0.37", _local_path),
     "vertical-pod-autoscaler": ("1.5.1", _vpa),
     "kyverno": ("v1.16.2", _kyverno),
     "kyverno-policies": ("v1.16.2", _kyverno_policies),
     "trivy-operator": ("0.30.0", _trivy),
+    **charts_addons.CHARTS,
 }

@@ -2,6 +2,7 @@
 
 Git is read through the project's launcher (`git rev-parse`, `ls-tree`, `cat-file --batch`). Helm charts are
 rendered from the simulated chart table (kubesim/helm.py); values files come from the Git sources (`$ref/...`).
+A kustomize folder of a public repository (kubelet-serving-cert-approver) is built from charts_addons.MANIFESTS.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from skynet_lab.kubesim.charts import Ctx
+from skynet_lab.kubesim.charts_addons import MANIFESTS
 from skynet_lab.kubesim.helm import render as helm_template
 from skynet_tui import api
 
@@ -176,6 +179,9 @@ class RepoServer:
     ) -> tuple[str, list[Obj]]:
         url, path = src.get("repoURL", ""), str(src.get("path") or "").strip("/")
         local = self.repos.local_path(url) is not None
+        repository = posixpath.basename(url.rstrip("/")).removesuffix(".git")
+        if path and not local and repository in MANIFESTS:  # a remote repository's kustomize folder
+            return "Kustomize", self._manifests(app, repository, rev)
         if src.get("chart") or (path and not local):
             chart = src.get("chart") or posixpath.basename(path)
             return "Helm", self._helm(app, src, chart, url, rev, path, refs)
@@ -206,6 +212,11 @@ class RepoServer:
         for name in chosen:
             docs += _docs(texts[name], name)
         return kind, docs
+
+    def _manifests(self, app: Obj, repository: str, rev: str) -> list[Obj]:
+        dest = (app.get("spec") or {}).get("destination") or {}
+        ctx = Ctx(app["metadata"]["name"], repository, dest.get("namespace") or "default", rev, {})
+        return MANIFESTS[repository](ctx, True)
 
     def _helm(
         self, app: Obj, src: Obj, chart: str, url: str, rev: str, path: str, refs: dict[str, tuple[str, str]]

@@ -111,6 +111,13 @@ def health(live: Obj | None, *, app_health_lua: bool) -> tuple[str, str] | None:
         if ready.get("status") == "False":
             return ("Degraded", ready.get("message", ""))
         return ("Progressing", f"Initializing {kind}")
+    if group == "apiregistration.k8s.io" and kind == "APIService":
+        # gitops-engine pkg/health/health_apiservice.go: the Available condition decides.
+        available = condition(live, "Available")
+        if not available:
+            return ("Progressing", "Waiting to be processed")
+        text = f"{available.get('reason', '')}: {available.get('message', '')}"
+        return ("Healthy" if available.get("status") == "True" else "Progressing", text)
     if group == "argoproj.io" and kind == "Application":
         if not app_health_lua:
             return (

@@ -128,6 +128,7 @@ BUILTIN: tuple[Resource, ...] = (
     _r("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True, "hpa"),
     _r("", "v1", "resourcequotas", "ResourceQuota", True, "quota"),
     _r("", "v1", "limitranges", "LimitRange", True, "limits", status_subresource=False),
+    _r("apiregistration.k8s.io", "v1", "apiservices", "APIService", False),
     _r(
         "admissionregistration.k8s.io",
         "v1",
@@ -157,6 +158,7 @@ GROUP_ORDER = [
     "policy",
     "autoscaling",
     "admissionregistration.k8s.io",
+    "apiregistration.k8s.io",
 ]
 
 

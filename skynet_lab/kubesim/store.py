@@ -391,7 +391,9 @@ class Store:
                 "Invalid",
                 f'{res.kind} in version "{res.version}" cannot be handled: metadata.name: Required value: name is required',
             )
-        if not NAME_RE.match(name) and res.key != ("", "events"):
+        rbac = res.group == "rbac.authorization.k8s.io"  # RBAC names are path segments (system:…, a:b)
+        valid = name not in (".", "..") and not set("/%") & set(name) if rbac else NAME_RE.match(name)
+        if not valid and res.key != ("", "events"):
             raise ApiError(
                 422,
                 "Invalid",

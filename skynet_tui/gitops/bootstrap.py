@@ -1,4 +1,5 @@
-"""Out-of-git Secrets the installer creates before Argo CD syncs: Grafana admin, DNS-01 token, repo access."""
+"""Out-of-git Secrets the installer creates before Argo CD syncs: Grafana admin, DNS provider token (for
+cert-manager, and for external-dns when it is on), repo access."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from skynet_tui.gitops.charts import BY_NAME
 from skynet_tui.gitops.errors import GitOpsError
 from skynet_tui.gitops.render import (
     CERT_MANAGER_NAMESPACE,
+    EXTERNAL_DNS_NAMESPACE,
     GRAFANA_NAMESPACE,
     GRAFANA_SECRET,
     dns01_secret_name,
@@ -129,6 +131,9 @@ def bootstrap_secrets(
         namespaces[CERT_MANAGER_NAMESPACE] = namespace_labels(BY_NAME["cert-manager"])
         data = _dns01_data(acme.dns01.provider, token, variable)
         out.append(_secret(dns01_secret_name(acme.dns01.provider), CERT_MANAGER_NAMESPACE, data))
+        if spec.components.external_dns:  # external-dns reads the same token in its own namespace
+            namespaces[EXTERNAL_DNS_NAMESPACE] = namespace_labels(BY_NAME["external-dns"])
+            out.append(_secret(dns01_secret_name(acme.dns01.provider), EXTERNAL_DNS_NAMESPACE, data))
     if spec.gitops.credentials is not None:
         namespaces["argocd"] = namespace_labels(BY_NAME["argocd"])
         out.append(_repo_secret(cluster, env, ssh_key))

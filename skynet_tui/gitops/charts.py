@@ -8,15 +8,28 @@ from typing import Final, Literal
 from skynet_tui.spec import Cluster
 
 # Kinds of Argo CD Application source.
-AppKind = Literal["helm", "git-chart", "config"]
+AppKind = Literal["helm", "git-chart", "git-manifests", "config"]
 HELM: Final = "helm"  # a chart from a Helm repository
 GIT_CHART: Final = "git-chart"  # a chart inside a git repository (no Helm repository published)
+GIT_MANIFESTS: Final = (
+    "git-manifests"  # a kustomize folder inside a git repository at a tag (no chart at all)
+)
 CONFIG: Final = "config"  # plain manifests from config/<config_dir>/ in the GitOps repository
 
 MONITORING_GROUP: Final = "monitoring.coreos.com"
 
 # The switches of spec.components (attribute names of spec.Components) an app can be enabled by.
-Component = Literal["monitoring", "logging", "tracing", "storage", "vpa", "policies", "image_security"]
+Component = Literal[
+    "monitoring",
+    "logging",
+    "tracing",
+    "storage",
+    "vpa",
+    "metrics",
+    "policies",
+    "image_security",
+    "external_dns",
+]
 
 # One entry of an Application's spec.ignoreDifferences.
 IgnoreDifference = dict[str, str | list[str]]
@@ -33,7 +46,7 @@ class App:
     enabled_by: Component | None = None  # attribute of spec.components; None = always installed
     repo_url: str = ""  # Helm repository or git repository of the chart
     chart: str = ""  # chart name (HELM)
-    path: str = ""  # chart folder inside repo_url (GIT_CHART)
+    path: str = ""  # chart or kustomize folder inside repo_url (GIT_CHART, GIT_MANIFESTS)
     version: str = ""  # chart version or git tag
     release: str = ""  # Helm release name
     config_dir: str = ""  # config/<config_dir> (CONFIG)
@@ -42,6 +55,7 @@ class App:
     needs: tuple[str, ...] = ()  # API groups of custom resources this app's manifests use
     monitors: bool = False  # its values enable ServiceMonitors when monitoring is on
     ignore_differences: tuple[IgnoreDifference, ...] = field(default=())  # fields controllers rewrite
+    own_namespace: bool = False  # its manifests hold their Namespace (with its labels): Argo CD creates none
 
     @property
     def finalizer(self) -> bool:
@@ -51,6 +65,18 @@ class App:
     @property
     def values_file(self) -> str:
         return f"values/{self.name}.yaml"
+
+    @property
+    def has_values(self) -> bool:
+        """Its chart takes values/<name>.yaml (config folders and plain manifests take none)."""
+        return self.kind in (HELM, GIT_CHART)
+
+    @property
+    def source_name(self) -> str:
+        """What the README calls its source: the chart, or the repository of a kustomize folder."""
+        if self.kind == GIT_MANIFESTS:
+            return self.repo_url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        return self.chart or self.path
 
 
 # caBundle fields that a controller or cainjector fills in after apply; without these, permanently OutOfSync.
@@ -73,6 +99,20 @@ _WEBHOOK_CA_BUNDLES: Final[tuple[IgnoreDifference, ...]] = tuple(
 # Waves: CRD providers before their consumers; Traefik (and so a LoadBalancer IP) before anything with an
 # Ingress, because Argo CD reports an Ingress Healthy only once it has an address.
 APPS: Final[tuple[App, ...]] = (
+    # Approves the kubelets' serving-certificate CSRs (Talos rotate-server-certificates, on with metrics):
+    # first, because until it runs `kubectl logs/exec` and metrics-server fail with "tls: internal error".
+    # No chart is published; Talos' metrics-server guide installs its standalone manifests, pinned here.
+    App(
+        "kubelet-serving-cert-approver",
+        GIT_MANIFESTS,
+        "kubelet-serving-cert-approver",
+        -9,
+        enabled_by="metrics",
+        repo_url="https://github.com/alex1989hu/kubelet-serving-cert-approver.git",
+        path="deploy/standalone",
+        version="v0.11.0",
+        own_namespace=True,  # labelled Pod Security "restricted" by its own manifests
+    ),
     App(
         "prometheus-crds",
         HELM,
@@ -85,6 +125,20 @@ APPS: Final[tuple[App, ...]] = (
         release="prometheus-crds",
         privileged=True,
         provides=(MONITORING_GROUP,),
+    ),
+    # Chart 3.13.1 (app v0.8.1; kubernetes-sigs/metrics-server tag metrics-server-helm-chart-3.13.1) is the
+    # newest chart, and the first whose APIService Argo CD does not keep OutOfSync.
+    App(
+        "metrics-server",
+        HELM,
+        "metrics-server",
+        -7,
+        enabled_by="metrics",
+        repo_url="https://kubernetes-sigs.github.io/metrics-server/",
+        chart="metrics-server",
+        version="3.13.1",
+        release="metrics-server",
+        monitors=True,
     ),
     App(
         "local-path-provisioner",
@@ -186,6 +240,20 @@ APPS: Final[tuple[App, ...]] = (
         ),  # the operator webhook certificate comes from cert-manager
         ignore_differences=_WEBHOOK_CA_BUNDLES,
     ),
+    # Chart 1.21.1 ships external-dns v0.21.0 (kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1);
+    # the values set policy and the annotation prefix explicitly, which v0.22 no longer defaults.
+    App(
+        "external-dns",
+        HELM,
+        "external-dns",
+        0,
+        enabled_by="external_dns",
+        repo_url="https://kubernetes-sigs.github.io/external-dns/",
+        chart="external-dns",
+        version="1.21.1",
+        release="external-dns",
+        monitors=True,
+    ),
     App(
         "kyverno",
         HELM,
@@ -209,6 +277,8 @@ APPS: Final[tuple[App, ...]] = (
         version="18.11.0",
         release="loki",
     ),
+    # Chart 1.10.0 ships Alloy v1.17.0 (grafana/alloy tag helm-chart/1.10.0), which has loki.source.syslog's
+    # raw format (since v1.13.0): the receiver of the Talos host logs.
     App(
         "alloy",
         HELM,

@@ -122,6 +122,14 @@ def bundle(ws: Workspace, env: dict[str, str], redactor: Redactor) -> Path:
     return support.write_bundle(ws, env=env, redactor=redactor)
 
 
+def dns_line(cluster: Cluster) -> str:
+    """Where the apps' names must point, or that external-dns takes care of it."""
+    domain, address = cluster.spec.ingress.domain, gitops.ingress_ip(cluster)
+    if cluster.spec.components.external_dns:
+        return f"DNS: external-dns creates a record per app host under {domain}, pointing at {address} (Traefik)."
+    return f"DNS: point *.{domain} at {address} (the Traefik LoadBalancer address)."
+
+
 def summary(cluster: Cluster, ws: Workspace) -> str:
     """What to open next: URLs, where the Argo CD admin password is, where the kubeconfig is."""
     domain = cluster.spec.ingress.domain
@@ -136,7 +144,7 @@ def summary(cluster: Cluster, ws: Workspace) -> str:
         )
     lines += [
         f"Traefik     https://traefik.{domain}",
-        f"DNS: point *.{domain} at {gitops.ingress_ip(cluster)} (the Traefik LoadBalancer address).",
+        dns_line(cluster),
         f"Argo CD admin password (never printed here): kubectl --kubeconfig {ws.kubeconfig} -n argocd "
         "get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d",
         f"kubeconfig: {ws.kubeconfig}",

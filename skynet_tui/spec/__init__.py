@@ -1,6 +1,6 @@
 """The answers file (`cluster.yaml`, skynet.dev/v1alpha1): model, every validation rule, load and dump."""
 
-from skynet_tui.spec.dns01 import DNS01_PROVIDERS, Dns01Provider
+from skynet_tui.spec.dns01 import DNS01_PROVIDERS, Dns01Provider, ExternalDns
 from skynet_tui.spec.fields import (
     CIDR,
     EnvName,
@@ -37,15 +37,16 @@ from skynet_tui.spec.model import (
 )
 from skynet_tui.spec.parse import check, dump, load, loads, parse, to_data
 from skynet_tui.spec.platform import Acme, Components, Dns01, GitCredentials, GitOps, Ingress
+from skynet_tui.spec.registries import Registries, check_mirror_url, check_registry_name
 from skynet_tui.spec.rules import RULES, cross_field_issues, version_issues, warnings
 from skynet_tui.spec.schema import choices, defaults, example, field_at, help_line, json_schema
 
 __all__ = [
     "API_VERSION", "CIDR", "DEFAULT_INTERFACE", "DNS01_PROVIDERS", "KIND", "RULES", "Acme", "Cluster", "ClusterSpecBody",
-    "Components", "ControlPlane", "DiskSelector", "Dns01", "Dns01Provider", "EnvName", "GitCredentials",
+    "Components", "ControlPlane", "DiskSelector", "Dns01", "Dns01Provider", "EnvName", "ExternalDns", "GitCredentials",
     "GitOps", "Host", "IPv4", "Ingress", "Issue", "Kubernetes", "Label", "LoadBalancer", "Metadata", "Network",
-    "Node", "PoolEntry", "SpecError", "Talos", "check", "check_cidr", "check_dns_name", "check_env_name",
-    "check_host", "check_ip", "check_label", "check_mac", "check_pool_entry", "choices", "cross_field_issues",
+    "Node", "PoolEntry", "Registries", "SpecError", "Talos", "check", "check_cidr", "check_dns_name", "check_env_name",
+    "check_host", "check_ip", "check_label", "check_mac", "check_mirror_url", "check_pool_entry", "check_registry_name", "choices", "cross_field_issues",
     "defaults", "dump", "example", "field_at", "format_loc", "help_line", "is_mac", "json_schema", "load",
     "loads", "parse", "pool_bounds", "to_data", "version_issues", "warnings",
 ]  # fmt: skip

@@ -24,6 +24,7 @@ from skynet_tui.spec.fields import (
     check_mac,
 )
 from skynet_tui.spec.platform import Components, GitOps, Ingress
+from skynet_tui.spec.registries import Registries
 
 API_VERSION: Final = "skynet.dev/v1alpha1"
 KIND: Final = "Cluster"
@@ -293,6 +294,10 @@ class ClusterSpecBody(Section):
     components: Components = Field(
         default_factory=Components,
         description="Which optional platform components Argo CD installs; defaults when absent.",
+    )
+    registries: Registries = Field(
+        default_factory=Registries,
+        description="Optional registry mirrors the nodes pull container images through; none when absent.",
     )
 
 

@@ -70,7 +70,8 @@ class Ingress(Section):
 
     domain: Annotated[str, AfterValidator(check_dns_name)] = Field(
         description="Apps answer at argocd.<domain>, grafana.<domain> and so on. Point a wildcard DNS "
-        "record *.<domain> at the first MetalLB address.",
+        "record *.<domain> at the first MetalLB address, or turn on components.externalDNS to have the "
+        "records created.",
         examples=["example.com"],
     )
     acme: Acme = Field(
@@ -156,31 +157,58 @@ class GitOps(Section):
 
 
 class Components(Section):
-    """Optional parts of the platform; Argo CD, cert-manager, Traefik and MetalLB are always installed."""
+    """Optional parts of the platform; Argo CD, cert-manager, Traefik and MetalLB are always installed. Each
+    switch's title is its label in the wizard."""
 
     monitoring: bool = Field(
         True,
+        title="Monitoring",
         description="kube-prometheus-stack: Prometheus, Alertmanager and Grafana dashboards. Default on; "
         "Grafana answers at grafana.<domain>.",
     )
     logging: bool = Field(
-        True, description="Loki + Alloy: every pod's logs, searchable in Grafana. Default on."
+        True,
+        title="Logging",
+        description="Loki + Alloy: pod and Talos host logs, searchable in Grafana. Default on; Alloy collects "
+        "every pod's logs and each node's Talos service and kernel logs, and Loki keeps them.",
     )
-    tracing: bool = Field(True, description="Jaeger: distributed traces from instrumented apps. Default on.")
+    tracing: bool = Field(
+        True, title="Tracing", description="Jaeger: distributed traces from instrumented apps. Default on."
+    )
     storage: bool = Field(
         True,
+        title="Storage",
         description="local-path-provisioner: PersistentVolumes on the nodes' disks. Default on; it takes "
         "half of each install disk as a Talos user volume.",
     )
     vpa: bool = Field(
-        True, description="Vertical Pod Autoscaler: recommends and sets CPU/memory requests. Default on."
+        True,
+        title="VPA",
+        description="Vertical Pod Autoscaler: recommends and sets CPU/memory requests. Default on.",
+    )
+    metrics: bool = Field(
+        True,
+        title="Metrics",
+        description="metrics-server: pod and node CPU/memory for kubectl top and autoscalers. "
+        "Default on; HorizontalPodAutoscalers need it. Kubelets get serving certificates from the cluster CA "
+        "(kubelet-serving-cert-approver approves them), so metrics-server verifies every kubelet.",
     )
     policies: bool = Field(
         True,
+        title="Policies",
         description="Default network policies, quotas, limit ranges and RBAC roles. Default on.",
     )
     image_security: bool = Field(
         False,
+        title="Image security",
         description="Admission policies and image scanning (off by default). Kyverno policies and the Trivy "
         "operator.",
+    )
+    external_dns: bool = Field(
+        False,
+        alias="externalDNS",
+        title="External DNS",
+        description="external-dns: app DNS records at the DNS-01 provider (off by default). "
+        "It needs challenge dns01 and uses the same provider and token; records point at the Traefik "
+        "address, so no wildcard record is needed.",
     )

@@ -202,6 +202,23 @@ def dns01_settings(cluster: Cluster) -> list[Issue]:
     return issues
 
 
+def external_dns_provider(cluster: Cluster) -> list[Issue]:
+    """externalDNS writes records through the DNS-01 provider, so it needs challenge dns01 with both set."""
+    spec = cluster.spec
+    if not spec.components.external_dns:
+        return []
+    acme = spec.ingress.acme
+    if acme.challenge == "dns01" and acme.dns01 and acme.dns01.provider and acme.dns01.token_env:
+        return []
+    return [
+        Issue(
+            "spec.components.externalDNS",
+            "externalDNS needs a DNS provider: set spec.ingress.acme.challenge: dns01 with dns01.provider "
+            "and dns01.tokenEnv (external-dns uses the same provider and token)",
+        )
+    ]
+
+
 RULES: tuple[Callable[[Cluster], list[Issue]], ...] = (
     node_uniqueness,
     control_plane_present,
@@ -211,6 +228,7 @@ RULES: tuple[Callable[[Cluster], list[Issue]], ...] = (
     pod_and_service_subnets,
     talos_version_rules,
     dns01_settings,
+    external_dns_provider,
 )
 
 

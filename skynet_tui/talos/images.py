@@ -23,3 +23,8 @@ def installer_image(
 def kubernetes_image(component: str, version: str) -> str:
     """Upstream image of a control-plane component (`kube-apiserver`, …) at a Kubernetes version."""
     return f"registry.k8s.io/{component}:v{version.removeprefix('v')}"
+
+
+def kubelet_image(version: str) -> str:
+    """The kubelet image Talos runs at a Kubernetes version (Talos builds its own, with the host tools)."""
+    return f"ghcr.io/siderolabs/kubelet:v{version.removeprefix('v')}"

@@ -14,7 +14,7 @@ from typing import Any
 
 from skynet_tui import versions
 from skynet_tui.spec import Cluster, DiskSelector, Node
-from skynet_tui.talos import yamlio
+from skynet_tui.talos import platform, yamlio
 from skynet_tui.talos.images import installer_image, kubernetes_image
 
 Document = dict[str, Any]
@@ -59,7 +59,8 @@ def _kube_image(cluster: Cluster, component: str) -> str:
 
 
 def common(cluster: Cluster) -> list[Document]:
-    """Every node: endpoint, subnets, CNI, node IP subnet, nameservers, NTP."""
+    """Every node: endpoint, subnets, CNI, node IP subnet, nameservers, NTP; volumes for storage, and what
+    metrics, logging and registry mirrors need (talos/platform.py)."""
     spec = cluster.spec
     k8s, network = spec.kubernetes, spec.network
     docs: list[Document] = []
@@ -82,6 +83,14 @@ def common(cluster: Cluster) -> list[Document]:
                 "cluster": {"controlPlane": {"endpoint": spec.control_plane.url}, "network": cluster_network},
             }
         )
+    fragment = platform.legacy_fragment(cluster, split_documents(cluster))
+    if fragment:
+        legacy = next((doc for doc in docs if "kind" not in doc), None)
+        if legacy is None:
+            docs.append(fragment)
+        else:
+            for key, value in fragment["machine"].items():
+                legacy["machine"].setdefault(key, {}).update(value)
     docs.append(_doc("ResolverConfig", nameservers=[{"address": ip} for ip in network.nameservers]))
     docs.append(_doc("TimeSyncConfig", ntp={"servers": list(network.ntp)}))
     if spec.components.storage:
@@ -95,6 +104,7 @@ def common(cluster: Cluster) -> list[Document]:
                 provisioning={"diskSelector": {"match": "system_disk"}, "minSize": "10GiB", "grow": True},
             )
         )
+    docs += platform.documents(cluster, split_documents(cluster))
     return docs
 
 

@@ -95,15 +95,12 @@ def _field(path: str, step: StepId, label: str, *, model_path: str = "", placeho
     )
 
 
-_COMPONENTS = (
-    ("monitoring", "Monitoring"),
-    ("logging", "Logging"),
-    ("tracing", "Tracing"),
-    ("storage", "Storage"),
-    ("vpa", "VPA"),
-    ("policies", "Policies"),
-    ("imageSecurity", "Image security"),
-)
+def _components() -> tuple[tuple[str, str], ...]:
+    """(answers key, label) of every component switch, in the model's order, each labelled by its title."""
+    return tuple(
+        (info.alias or name, info.title or name) for name, info in spec.Components.model_fields.items()
+    )
+
 
 FIELDS: tuple[FieldSpec, ...] = (
     _field("metadata.name", "cluster", "Cluster name"),
@@ -138,7 +135,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     _field("spec.gitops.path", "gitops", "Path"),
     _field("spec.gitops.credentials.sshKeyFile", "gitops", "Deploy key file"),
     _field("spec.gitops.credentials.tokenEnv", "gitops", "Token variable"),
-    *(_field(f"spec.components.{key}", "components", label) for key, label in _COMPONENTS),
+    *(_field(f"spec.components.{key}", "components", label) for key, label in _components()),
 )
 FIELD_BY_PATH: dict[str, FieldSpec] = {f.path: f for f in FIELDS}
 
