@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from skynet_tui.gitops.charts import APPS
-from tests.conftest import BESIDE, DATA
+from tests.conftest import DATA
 from tests.gitops_helpers import HELM_SCHEMAS, helm_validator
 
 FILES = sorted(p for p in DATA.rglob("*") if p.is_file() and p.name != "SOURCE.txt")
@@ -43,10 +43,3 @@ def test_chart_schemas_are_vendored_for_the_charts_that_ship_one() -> None:
     assert vendored == {"cert-manager", "external-dns", "loki", "metallb", "traefik"}
     assert vendored <= {app.chart for app in APPS}
     assert all(helm_validator(chart) is not None for chart in vendored)
-
-
-def test_a_read_beside_the_repository_fails_the_test() -> None:
-    with pytest.raises(PermissionError, match="tests read tests/data, never"):
-        (BESIDE / "DESIGN.md").read_text()
-    with pytest.raises(PermissionError):
-        open(str(BESIDE / "schemas" / "talos" / "config.schema.json"))  # noqa: SIM115
