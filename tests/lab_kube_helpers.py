@@ -6,14 +6,19 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
 from skynet_lab import state
 from skynet_lab.bin import install_fakes, lab_path
+from skynet_lab.kube import MockKubeAPI
 from skynet_lab.kubesim.base import DEFAULT_LATENCY
 from tests.tools import GIT_WHY, require
 
@@ -109,6 +114,35 @@ def fake_env(folder: Path) -> dict[str, str]:
 
 def run(argv: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+@contextmanager
+def running_lab(tmp_path: Path) -> Iterator[SimpleNamespace]:
+    """A bootstrapped 1+1 lab state, its mock API, a kubeconfig, kubernetes clients and the fakes' env."""
+    root = tmp_path / "lab"
+    ips = write_lab(root, control_planes=1, workers=1)
+    api = MockKubeAPI(root, tick=0.02)
+    url = api.start()
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", url)
+    api_client = k8s_config.new_client_from_config(config_file=str(kubeconfig))
+    try:
+        yield SimpleNamespace(
+            root=root,
+            ips=ips,
+            api=api,
+            url=url,
+            kubeconfig=kubeconfig,
+            core=k8s.CoreV1Api(api_client),
+            custom=k8s.CustomObjectsApi(api_client),
+            apis=k8s.ApisApi(api_client),
+            env=fake_env(tmp_path / "bin"),
+            tmp=tmp_path,
+        )
+    finally:
+        api_client.close()
+        api.stop()
+    log = root / "kube-sim.log"
+    assert not log.exists(), log.read_text()  # the simulation never failed a step
 
 
 def make_repo(root: Path, files: dict[str, str]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -27,11 +26,11 @@ from tests.lab_kube_helpers import (
     WAVES,
     app_state,
     application,
-    fake_env,
     install_argocd,
     kubectl_apply,
     platform_repo,
     run,
+    running_lab,
     watch_until,
     write_kubeconfig,
     write_lab,
@@ -44,29 +43,8 @@ pytestmark = pytest.mark.lab  # every test here runs the simulated lab (or a par
 @pytest.fixture
 def lab(tmp_path: Path):
     """A bootstrapped 1+1 lab state, its mock API, a kubeconfig, a kubernetes client and the fakes' env."""
-    root = tmp_path / "lab"
-    ips = write_lab(root, control_planes=1, workers=1)
-    api = MockKubeAPI(root, tick=0.02)
-    url = api.start()
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", url)
-    api_client = k8s_config.new_client_from_config(config_file=str(kubeconfig))
-    try:
-        yield SimpleNamespace(
-            root=root,
-            ips=ips,
-            api=api,
-            url=url,
-            kubeconfig=kubeconfig,
-            core=k8s.CoreV1Api(api_client),
-            custom=k8s.CustomObjectsApi(api_client),
-            env=fake_env(tmp_path / "bin"),
-            tmp=tmp_path,
-        )
-    finally:
-        api_client.close()
-        api.stop()
-    log = root / "kube-sim.log"
-    assert not log.exists(), log.read_text()  # the simulation never failed a step
+    with running_lab(tmp_path) as running:
+        yield running
 
 
 def ready(node: dict) -> bool:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
-from skynet_lab.kube import MockKubeAPI
 from skynet_lab.kubesim import metrics
-from tests.lab_kube_helpers import fake_env, kubectl_apply, run, watch_until, write_kubeconfig, write_lab
+from tests.lab_kube_helpers import (
+    kubectl_apply,
+    run,
+    running_lab,
+    watch_until,
+)
 from tests.tools import require
 
 pytestmark = pytest.mark.lab
@@ -22,27 +23,9 @@ pytestmark = pytest.mark.lab
 
 @pytest.fixture
 def lab(tmp_path: Path):
-    root = tmp_path / "lab"
-    write_lab(root, control_planes=1, workers=1)
-    api = MockKubeAPI(root, tick=0.02)
-    url = api.start()
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", url)
-    api_client = k8s_config.new_client_from_config(config_file=str(kubeconfig))
-    try:
-        yield SimpleNamespace(
-            root=root,
-            kubeconfig=kubeconfig,
-            core=k8s.CoreV1Api(api_client),
-            custom=k8s.CustomObjectsApi(api_client),
-            apis=k8s.ApisApi(api_client),
-            env=fake_env(tmp_path / "bin"),
-            tmp=tmp_path,
-        )
-    finally:
-        api_client.close()
-        api.stop()
-    log = root / "kube-sim.log"
-    assert not log.exists(), log.read_text()
+    """A bootstrapped 1+1 lab state, its mock API, a kubeconfig, a kubernetes client and the fakes' env."""
+    with running_lab(tmp_path) as running:
+        yield running
 
 
 def _install_metrics_server(lab) -> str:
