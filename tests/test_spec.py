@@ -334,6 +334,7 @@ def test_one_mac_pattern() -> None:
 def test_cross_field_rules_are_named_and_run_in_order(example_data: dict) -> None:
     assert [rule.__name__ for rule in spec.RULES] == [
         "node_uniqueness",
+        "hardware_uniqueness",
         "control_plane_present",
         "subnet_membership",
         "endpoint_and_vip",

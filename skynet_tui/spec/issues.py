@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +11,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from skynet_tui.spec.fields import show
 from skynet_tui.spec.model import Cluster
 from skynet_tui.spec.schema import model_of
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,60}")
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,14 @@ class SpecError(ValueError):
 
 
 def format_loc(loc: Iterable[Any]) -> str:
-    """('spec', 'nodes', 2, 'ip') → 'spec.nodes[2].ip'."""
+    """('spec', 'nodes', 2, 'ip') → 'spec.nodes[2].ip'; a key that is not plain text is shown quoted and cut."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part) if isinstance(part, str) and _PLAIN_KEY.fullmatch(part) else show(part)
+            out += ("." if out else "") + text
     return out
 
 
@@ -58,6 +63,8 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 
 def _nearest(key: str, valid: list[str]) -> list[str]:
     """The valid key a typo most likely meant: a close spelling, else one that starts the same way."""
+    if len(key) > 60:
+        return []
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
     if close:
         return close
@@ -80,9 +87,9 @@ def _issue_from_error(err: ErrorDetails) -> Issue:
     if kind == "missing":
         return Issue(path, "is required")
     message = err["msg"]
-    message = message.removeprefix("Value error, ")
+    message = message.removeprefix("Value error, ")[:500]
     if kind == "literal_error":
-        message = f"{err.get('input')!r} is not allowed; {message.lower()}"
+        message = f"{show(err.get('input'))} is not allowed; {message.lower()}"
     return Issue(path, message)
 
 

@@ -7,7 +7,9 @@ step, `catalog` says which field belongs to which step.
 from __future__ import annotations
 
 import copy
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -174,10 +176,7 @@ class Answers:
     @classmethod
     def from_file(cls, path: Path, workspace: str | Path | None = None) -> Answers:
         """Load answers, valid or a saved draft; a file that is not a YAML mapping raises SpecError."""
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise spec.SpecError([spec.Issue(str(path), f"cannot read the answers: {exc}")]) from None
+        raw = spec.read_answers(path)  # a regular, small file of plain YAML (spec/loader.py)
         if not isinstance(raw, dict):
             raise spec.SpecError([spec.Issue(str(path), "the answers file must be a YAML mapping")])
         return cls(raw, str(workspace or path.parent))
@@ -225,9 +224,17 @@ class Answers:
 
 
 def is_draft(path: Path) -> bool:
-    """True when the file is answers the wizard saved unfinished (they open in the wizard, not headless)."""
+    """True when the file is answers the wizard saved unfinished (they open in the wizard, not headless).
+
+    Only a regular file's first line is read: a FIFO or a device given as --config neither hangs nor floods."""
+    header = DRAFT_HEADER.encode("utf-8")
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.readline() == DRAFT_HEADER
-    except (OSError, UnicodeDecodeError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(header)) == header
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
