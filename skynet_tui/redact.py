@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 MASK = "«redacted»"
+MAX_SECRET_FILE = 16 << 20  # a file larger than this under secrets/ is not learnt (a bundle is a few KB)
 
 # Every pattern runs in linear time on any line (a 1 MB hostile value included): quantifiers that could
 # backtrack are bounded, and the base64 test is done on each maximal run, not by lookaheads at every position.
@@ -92,6 +93,8 @@ class Redactor:
     def add_file(self, path: Path) -> None:
         """Learn every value of a YAML/JSON secrets file (and the base64-decoded PEM lines inside)."""
         try:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_SECRET_FILE:
+                return
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return

@@ -17,7 +17,15 @@ from skynet_tui import events, journal
 from skynet_tui.plan import Plan, Step, StepError, Transient
 from skynet_tui.runner import Runner
 from skynet_tui.workspace import Workspace
-from tests.runner_helpers import Recorder, children_of, live_in_group, process_state, py, run_plan
+from tests.runner_helpers import (
+    Recorder,
+    children_of,
+    live_in_group,
+    lock_held_by_child,
+    process_state,
+    py,
+    run_plan,
+)
 
 SECRET = "s3cr3t-Value-9f8e7d6c5b4a"
 TOKEN = "abcdef.0123456789abcdef"
@@ -396,9 +404,9 @@ def test_a_killed_runner_resumes_and_reruns_only_the_unfinished_step(ws: Workspa
 
 
 def test_a_locked_workspace_is_reported(ws: Workspace) -> None:
-    ws.lock_file.write_text("1\n")  # PID 1 is always alive
-    ok, rec = run_plan(ws, [Step("a", "a", py("print(1)"))])
-    assert not ok and "in use by another skynet (PID 1)" in rec.finished.summary
+    with lock_held_by_child(ws.lock_file) as holder:
+        ok, rec = run_plan(ws, [Step("a", "a", py("print(1)"))])
+    assert not ok and f"in use by another skynet (PID {holder.pid}" in rec.finished.summary
 
 
 def test_failure_hook_builds_a_bundle(ws: Workspace, tmp_path: Path) -> None:

@@ -156,6 +156,7 @@ class _Composer:
     def node(self, depth: int) -> Node:
         loader = self.loader
         event = loader.peek_event()
+        mark: Any = event.start_mark  # libyaml's events carry their own Mark type
         self.count += 1
         if self.count > MAX_NODES:
             raise _Refused(
@@ -174,7 +175,8 @@ class _Composer:
             loader.get_event()
             if tag in (None, "!"):
                 tag = loader.resolve(ScalarNode, event.value, event.implicit)
-            return ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            end_mark: Any = event.end_mark
+            return ScalarNode(tag, event.value, mark, end_mark, style=event.style)
         if isinstance(event, events.SequenceStartEvent):
             loader.get_event()
             if tag in (None, "!"):
@@ -182,8 +184,8 @@ class _Composer:
             items = []
             while not loader.check_event(events.SequenceEndEvent):
                 items.append(self.node(depth + 1))
-            end = loader.get_event()
-            return SequenceNode(tag, items, event.start_mark, end.end_mark, flow_style=event.flow_style)
+            end: Any = loader.get_event()
+            return SequenceNode(tag, items, mark, end.end_mark, flow_style=event.flow_style)
         if isinstance(event, events.MappingStartEvent):
             loader.get_event()
             if tag in (None, "!"):
@@ -196,14 +198,15 @@ class _Composer:
                     raise _Refused(key.start_mark, "a key must be plain text, not a list or a mapping")
                 if key.tag == "tag:yaml.org,2002:merge":
                     raise _Refused(key.start_mark, "YAML merge keys (<<) are not allowed in an answers file")
-                first = seen.setdefault((key.tag, key.value), key.start_mark)
-                if first is not key.start_mark:
+                first = seen.get((key.tag, key.value))
+                if first is not None:
                     raise _Refused(
                         key.start_mark,
                         f"duplicate key {show(key.value)} (first at line {first.line + 1}, column "
                         f"{first.column + 1}); YAML would keep only the last",
                     )
+                seen[(key.tag, key.value)] = key.start_mark
                 pairs.append((key, self.node(depth + 1)))
             end = loader.get_event()
-            return MappingNode(tag, pairs, event.start_mark, end.end_mark, flow_style=event.flow_style)
+            return MappingNode(tag, pairs, mark, end.end_mark, flow_style=event.flow_style)
         raise _Refused(event.start_mark, f"unexpected YAML event {type(event).__name__}")

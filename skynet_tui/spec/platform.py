@@ -15,7 +15,7 @@ _HOST = r"([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])"
 # git@github.com:org/repo.git: scp-like ssh, a user name (never a token) before the host.
 _SCP_URL = re.compile(rf"(?P<user>[A-Za-z0-9._-]+)@{_HOST}:(?P<path>[^\s:][^\s]*)")
 _URL = re.compile(
-    rf"(?P<scheme>ssh|https|file)://((?P<user>[^/@\s]*)@)?(?P<host>{_HOST}(:\d{{1,5}})?)?(?P<path>/[^\s?#]*)"
+    rf"(?P<scheme>ssh|https|http|file)://((?P<user>[^/@\s]*)@)?(?P<host>{_HOST}(:\d{{1,5}})?)?(?P<path>/[^\s?#]*)"
 )
 # An ssh user name (git, an AWS key id); anything else before the @ is taken for a credential.
 _SSH_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -24,6 +24,7 @@ _TOKEN = re.compile(
     r"(gh[pousr]_[A-Za-z0-9]{16,}|github_pat_\w{16,}|glpat-[\w-]{16,}|ATBB[A-Za-z0-9]{16,}|oauth2|x-access-token|x-token-auth)",
     re.I,
 )
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]"})
 # Top-level names of the workspace's own files and folders: gitops.path may not be one of them.
 WORKSPACE_NAMES: Final = frozenset(
     {"talos", "secrets", "logs", "cluster.yaml", "cluster.draft.yaml", "journal.jsonl", ".skynet.lock", ".git",
@@ -175,7 +176,7 @@ def check_repo_url(value: str) -> str:
     scp, url = _SCP_URL.fullmatch(value), _URL.fullmatch(value)
     user = (url["user"] if url else scp["user"] if scp else None) or ""
     scheme = url["scheme"] if url else "ssh" if scp else ""
-    if _TOKEN.search(value) or ":" in user or (user and (scheme == "https" or not _SSH_USER.fullmatch(user))):
+    if _TOKEN.search(value) or ":" in user or (user and (scheme != "ssh" or not _SSH_USER.fullmatch(user))):
         raise ValueError(
             "the URL holds a user name, password or token, which would be committed and pushed; remove it and "
             "set gitops.credentials (tokenEnv or sshKeyFile)"
@@ -187,6 +188,8 @@ def check_repo_url(value: str) -> str:
     host = (url["host"] or "") if url else ""
     if url is not None and (host not in ("", "localhost") if scheme == "file" else not host):
         raise ValueError(f"{show(value)} is not a Git URL: {hint}")
+    if scheme == "http" and host.rsplit(":", 1)[0] not in _LOOPBACK:
+        raise ValueError(f"{show(value)} is plain http; {hint} (http only for a server on this machine)")
     return value
 
 
