@@ -157,7 +157,7 @@ def install_plan(
         answers=fingerprint(cluster),
         steps=steps,
         simulated=simulated,
-        summary=lambda: platform.summary(cluster, ws),
+        summary=lambda finished_at: platform.summary(cluster, ws, finished_at),
         on_failure=platform.bundle,
         secret_env=tuple(n for n in (dns01 and dns01.token_env, creds and creds.token_env) if n),
         secret_files=(Path(str(creds.ssh_key_file)).expanduser(),) if creds and creds.ssh_key_file else (),

@@ -70,7 +70,10 @@ class Plan:
     name: str
     steps: list[Step]
     simulated: bool = False
-    summary: Callable[[], str] | None = None
+    # The success text. Its argument is None when this run's own steps checked the outcome (ran, or probed
+    # their postconditions), else the time (epoch seconds) an earlier run finished the last steps: then the
+    # journal alone says so, and the text must not claim the cluster is up now.
+    summary: Callable[[float | None], str] | None = None
     secret_env: tuple[str, ...] = ()  # environment variables whose values are secrets (tokens)
     secret_files: tuple[Path, ...] = ()  # files outside secrets/ whose contents are secrets (deploy keys)
     on_failure: Callable[[Workspace, dict[str, str], Redactor], Path | None] | None = None
