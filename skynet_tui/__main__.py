@@ -97,7 +97,8 @@ def _report(exc: Exception, *, debug: bool) -> int:
             file=sys.stderr,
         )
         for issue in exc.issues[:MAX_ISSUES_SHOWN]:
-            print(f"  {redact(str(issue))}", file=sys.stderr)
+            # Path and message apart: "tokenEnv: holds …" would read to the redactor as a key and its secret.
+            print(f"  {redact(issue.path)}: {redact(issue.message)}", file=sys.stderr)
         if len(exc.issues) > MAX_ISSUES_SHOWN:
             print(f"  … and {len(exc.issues) - MAX_ISSUES_SHOWN} more", file=sys.stderr)
         return EXIT_USAGE

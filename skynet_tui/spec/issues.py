@@ -73,7 +73,9 @@ def _nearest(key: str, valid: list[str]) -> list[str]:
 
 
 def _issue_from_error(err: ErrorDetails) -> Issue:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in {"str", "DiskSelector"}))
+    loc = tuple(
+        p for p in err["loc"] if not (isinstance(p, str) and p in {"str", "constrained-str", "DiskSelector"})
+    )
     # pydantic appends the union member tried ("str", "function-after[...]"); keep the field path only.
     loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"literal"})))
     path = format_loc(loc)
@@ -105,7 +107,10 @@ def pydantic_issues(exc: ValidationError) -> list[Issue]:
         issue = _issue_from_error(err)
         by_path.setdefault(issue.path, []).append((err, issue))
     out = []
-    for found in by_path.values():
+    for path, found in by_path.items():
         specific = [issue for err, issue in found if err["type"] not in _TYPE_MISMATCH]
-        out.append((specific or [found[0][1]])[0])
+        # The member of the wrong type while another member's field failed deeper ({serial: <too long>}).
+        deeper = any(other.startswith((f"{path}.", f"{path}[")) for other in by_path)
+        if specific or not deeper:
+            out.append((specific or [found[0][1]])[0])
     return out

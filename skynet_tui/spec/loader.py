@@ -28,6 +28,8 @@ MAX_NODES = 50_000  # values, lists and mappings in one file
 _CORE_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")
 )
+_NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+MAX_NUMBER = 40  # characters of a number (Python refuses to read integers of over 4,300 digits at all)
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -175,6 +177,8 @@ class _Composer:
             loader.get_event()
             if tag in (None, "!"):
                 tag = loader.resolve(ScalarNode, event.value, event.implicit)
+            if tag in _NUMBER_TAGS and len(event.value) > MAX_NUMBER:
+                raise _Refused(mark, f"a number of {len(event.value):,} characters; no answer needs one")
             end_mark: Any = event.end_mark
             return ScalarNode(tag, event.value, mark, end_mark, style=event.style)
         if isinstance(event, events.SequenceStartEvent):
