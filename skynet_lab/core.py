@@ -44,6 +44,7 @@ FAULT_NAMES = (
     "health_timeout",
     "app_degraded",
     "kill_during",
+    "kill_mid_apply",
 )
 
 

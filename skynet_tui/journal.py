@@ -88,6 +88,20 @@ def finished(path: Path, answers: str | None = None) -> dict[str, Record]:
     return done
 
 
+def interrupted(path: Path, current_run: str = "") -> set[str]:
+    """Steps a run started and never ended (the process died mid-step: SIGKILL, power loss), unless a later
+    run ended them; the records of `current_run` do not count."""
+    pending: set[str] = set()
+    for record in read(path):
+        if record.run == current_run:
+            continue
+        if record.event == "start":
+            pending.add(record.step)
+        elif record.event == "end":
+            pending.discard(record.step)
+    return pending
+
+
 class Journal:
     """Appends records for one run; thread-safe; every line is flushed and fsync'd before `write` returns."""
 

@@ -7,6 +7,7 @@ import io
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from skynet_tui.workspace import Workspace
 from tests.runner_helpers import Recorder, lab_processes, secret_values
 
 lab_core = pytest.importorskip("skynet_lab.core")
+lab_state = pytest.importorskip("skynet_lab.state")
 # Every test here runs the simulated lab, whose GitOps remote is a git repository.
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("git")]
 
@@ -186,6 +188,47 @@ def test_killed_mid_apply_then_rerun_completes(lab, tmp_path: Path) -> None:
     second = subprocess.run([*argv, "--yes"], env=env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stdout + second.stderr
     assert_no_finished_step_ran_twice(ws)
+
+
+@pytest.mark.slow
+def test_killed_mid_apply_the_very_next_run_waits_for_the_node_and_finishes(tmp_path: Path) -> None:
+    """Issue 9, class 9: the installer dies by SIGKILL while apply-config runs; its orphaned talosctl finishes,
+    the node takes the config and installs. The next run finds it answering neither in maintenance mode nor
+    over mTLS (installing, rebooting): it waits for the node, recognises it over mTLS, and ends with exit 0."""
+    slow_install = {**FAST, "install": 5.0, "reboot": 1.0}  # the next run starts while the node installs
+    with lab_core.Lab(tmp_path / "lab", 1, 0, latency=slow_install) as lab:
+        config = tmp_path / "cluster.yaml"
+        config.write_text(yaml.safe_dump(answers(lab, core_only=True)))
+        lab.inject(kill_mid_apply=True)
+        env = {**lab.env(), "SKYNET_TIMING_SCALE": "0.01"}
+        ws = tmp_path / "ws"
+        argv = [
+            sys.executable,
+            "-m",
+            "skynet_tui",
+            "install",
+            "--config",
+            str(config),
+            "--workspace",
+            str(ws),
+        ]
+        first = subprocess.run([*argv, "--yes"], env=env, capture_output=True, text=True, timeout=120)
+        assert first.returncode == -9, first.stdout + first.stderr
+        ip = lab.node_ips[0]
+        stage = lab_state.load_node(lab.root, ip)["stage"]
+        for _ in range(400):  # the orphan's apply lands a moment after the kill
+            if stage != "maintenance":
+                break
+            time.sleep(0.05)
+            stage = lab_state.load_node(lab.root, ip)["stage"]
+        assert stage in ("installing", "rebooting"), stage
+        assert "apply-cp-1" in journal.interrupted(ws / "journal.jsonl")
+
+        second = subprocess.run([*argv, "--yes"], env=env, capture_output=True, text=True, timeout=180)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "config already applied: cp-1 left maintenance mode" in second.stdout
+        assert journal.interrupted(ws / "journal.jsonl") == set()
+        assert_no_finished_step_ran_twice(Workspace.at(ws))
 
 
 @pytest.mark.slow

@@ -104,6 +104,7 @@ def install_plan(
                 transient=NET_ERRORS,
                 postcondition=probes.left_maintenance(node.ip),
                 postcondition_text="config already applied",
+                resume=probes.await_applied(node, t.poll, t.install_timeout),
                 attempts=t.apply_attempts,
                 timeout=t.apply_timeout,
                 writes_machines=True,

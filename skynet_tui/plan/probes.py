@@ -153,6 +153,35 @@ def left_maintenance(ip: str) -> Callable[[Context], bool]:
     return probe
 
 
+def await_applied(node: Node, interval: float, wait: float) -> Callable[[Context], bool]:
+    """resume() of apply-config: the run that was applying this node's config died, but its talosctl may
+    have carried on (real machines do not die with the installer), so the node may be installing or
+    rebooting and answer nothing. Wait (up to `wait` s) until it answers: over mTLS with the workspace's
+    talosconfig, the config is in (True: done); in maintenance mode, it still needs it (False: apply)."""
+
+    def resume(ctx: Context) -> bool:
+        ctx.extend(wait)
+        ctx.line(f"an earlier run stopped while applying this config; waiting for {node.hostname} to answer")
+        configured: list[str] = []
+
+        def probe() -> tuple[bool, str]:
+            stage = machine_stage(ctx, node.ip, secure=True)
+            if stage is not None:
+                configured.append(stage)
+                return True, f"{node.hostname}: {stage} (it answers with the workspace's talosconfig)"
+            stage = machine_stage(ctx, node.ip, secure=False)
+            if stage == "maintenance":
+                return True, f"{node.hostname}: still in maintenance mode; applying its config"
+            return False, f"{node.hostname}: {stage or 'not answering (installing or rebooting?)'}"
+
+        ctx.wait(probe, interval=interval, what=f"{node.hostname} to answer after the interrupted apply")
+        if configured:
+            ctx.line(f"config already applied: {node.hostname} left maintenance mode")
+        return bool(configured)
+
+    return resume
+
+
 def wait_installed(node: Node, interval: float) -> Callable[[Context], None]:
     """Poll until the node answers over mTLS (installed and booted from disk); show the stage as it moves."""
 

@@ -57,6 +57,7 @@ class Runner:
         )
         self.journal: journal_mod.Journal | None = None
         self.status: dict[str, Outcome] = {}  # how each step of the current run ended
+        self.interrupted: set[str] = set()  # steps an earlier run died in (journal_mod.interrupted)
         self.from_journal: dict[
             str, float
         ] = {}  # steps this run skipped on the journal's word → when they ended
@@ -86,6 +87,7 @@ class Runner:
         self.services.secrets.refresh()
         self.journal = journal_mod.Journal(self.ws.journal)
         self.journal.run(self.plan.name, self.plan.answers or "")
+        self.interrupted = journal_mod.interrupted(self.ws.journal, self.journal.run_id)
         earlier = self.plan.finished_in_journal(self.ws)
         ended = journal_mod.finished(self.ws.journal, self.plan.answers)
         ordered = self.plan.order()
@@ -191,6 +193,14 @@ class Runner:
         delay = step.retry_delay if self.retry_delay is None else self.retry_delay
         self._journal().start(step.id, 1)
         self._emit(events.StepStarted(step.id, 1))
+        if step.resume is not None and step.id in self.interrupted:
+            try:
+                if step.resume(ctx):
+                    return self._end(ctx, Outcome.OK, "an earlier run's work was found done")
+            except Cancelled:
+                return self._end(ctx, Outcome.CANCELLED, "cancelled")
+            except StepError as exc:
+                return self._fail(ctx, ctx.redact(str(exc)))
         while True:
             ctx.log(f"--- attempt {ctx.attempt} ---")
             try:
@@ -210,8 +220,12 @@ class Runner:
                 reason = ctx.redact(str(exc))
                 out_of_tries = step.attempts and ctx.attempt >= step.attempts
                 if out_of_tries or ctx.remaining() <= delay:
-                    spent = f"{ctx.attempt} attempt(s) in {ctx.elapsed():.0f}s"
-                    why = f"gave up after {spent}" if out_of_tries else f"timed out after {spent}"
+                    spent = ctx.elapsed()
+                    why = (
+                        f"gave up after {ctx.attempt} attempt(s) in {spent:.0f}s"
+                        if out_of_tries
+                        else f"timed out after {spent:.0f}s and {ctx.attempt} attempt(s)"
+                    )
                     return self._fail(ctx, f"{why}: {reason}")
                 ctx.attempt += 1
                 self._journal().retry(step.id, ctx.attempt, reason)

@@ -47,6 +47,11 @@ class Context:
         """Seconds since the step started, every attempt and retry delay included."""
         return time.monotonic() - self.started
 
+    def extend(self, seconds: float) -> None:
+        """Allow the step `seconds` from now when that is later than its deadline (a wait its timeout could
+        not foresee, such as a node an earlier run was configuring when it died)."""
+        self.deadline = max(self.deadline, time.monotonic() + seconds)
+
     def redact(self, text: str) -> str:
         return self.services.secrets.redact(text)
 
