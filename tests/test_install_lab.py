@@ -231,6 +231,28 @@ def test_killed_mid_apply_the_very_next_run_waits_for_the_node_and_finishes(tmp_
         assert_no_finished_step_ran_twice(Workspace.at(ws))
 
 
+def test_an_install_disk_below_talos_minimum_is_refused_before_any_machine_is_written(tmp_path: Path) -> None:
+    """Issue 9, class 7: a 7.8 GB eMMC as the install disk used to install "successfully"; the preflight reads
+    the disk's size from the node and refuses it, naming node and disk, before any apply."""
+    with lab_core.Lab(tmp_path / "lab", 1, 2, latency=FAST) as lab:
+        data = answers(lab, core_only=True)
+        small = {}
+        for node in data["spec"]["nodes"]:
+            disks = lab_state.load_node(lab.root, node["ip"])["hardware"]["disks"]
+            found = [d for d in disks if 0 < d["size"] < 10 * 1024**3 and not d["cdrom"]]
+            if found:
+                small[node["hostname"]] = found[0]["dev_path"]
+                node["installDisk"] = found[0]["dev_path"]
+        assert small, "the lab has a machine with a small disk (an eMMC)"
+        cluster, ws = spec.parse(data), Workspace.at(tmp_path / "ws")
+        code, output = install(lab, cluster, ws)
+    assert code == 1, output
+    for hostname, dev_path in small.items():
+        assert f"{hostname} (" in output and f"the install disk {dev_path} ({dev_path}) is" in output
+    assert "Talos needs at least 10 GiB" in output
+    assert not [step for step in starts(ws) if step.startswith(("apply-", "bootstrap"))]
+
+
 @pytest.mark.slow
 def test_ctrl_c_cancels_a_headless_install(tmp_path: Path) -> None:
     slow = {**FAST, "health_check": 0.5}

@@ -113,6 +113,7 @@ def test_install_disk_check(cluster: spec.Cluster) -> None:
             ("sda", "S1", {}),
             ("sr0", "", {"cdrom": True}),
             ("nvme0n1", "S4EWNX0R123456", {}),
+            ("mmcblk0", "0x1234", {"size": 7_818_182_656, "pretty_size": "7.8 GB"}),
         )
     )
 
@@ -127,6 +128,16 @@ def test_install_disk_check(cluster: spec.Cluster) -> None:
         StepError, match=r"worker-2 \(192.168.10.22\) has no disk /dev/nvme1n1; it has: /dev/sda \(S1\)"
     ):
         check_install_disk(by_name["worker-2"].model_copy(update={"install_disk": "/dev/nvme1n1"}))(Result())
+    with pytest.raises(
+        StepError,
+        match=r"worker-2 \(192.168.10.22\): the install disk /dev/mmcblk0 \(/dev/mmcblk0\) is 7.8 GB; "
+        r"Talos needs at least 10 GiB",
+    ):
+        check_install_disk(by_name["worker-2"].model_copy(update={"install_disk": "/dev/mmcblk0"}))(Result())
+    with pytest.raises(StepError, match=r"serial:0x1234 \(/dev/mmcblk0\) is 7.8 GB"):
+        worker = by_name["worker-1"]
+        emmc = worker.install_disk.model_copy(update={"serial": "0x1234"})
+        check_install_disk(worker.model_copy(update={"install_disk": emmc}))(Result())
 
 
 def test_talosconfig_endpoints_reader(tmp_path: Path) -> None:

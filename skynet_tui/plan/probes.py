@@ -48,7 +48,8 @@ def disk_text(node: Node) -> str:
 
 
 def check_install_disk(node: Node) -> Callable[[Any], None]:
-    """accept() for `get disks --insecure`: the node answered; its install disk must be there and writable."""
+    """accept() for `get disks --insecure`: the node answered; its install disk must be there, writable and
+    at least Talos's minimum size (the wizard's threshold, discovery.MIN_DISK_BYTES)."""
 
     def accept(result: Any) -> None:
         try:
@@ -65,6 +66,11 @@ def check_install_disk(node: Node) -> Callable[[Any], None]:
             )
         if match.readonly or match.cdrom:
             raise StepError(f"{node.hostname}: {wanted} is read-only or a CD-ROM; choose another installDisk")
+        if discovery.too_small(match):
+            raise StepError(
+                f"{node.hostname} ({node.ip}): the install disk {wanted} ({match.dev_path}) is {match.size_text}; "
+                f"Talos needs at least {discovery.MIN_DISK_TEXT}: choose a larger spec.nodes[].installDisk"
+            )
 
     return accept
 
