@@ -60,7 +60,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit:  # --help or a usage error: argparse printed, and exits
+        try:
+            sys.stdout.flush()  # here, where a closed pipe (`skynet --help | head -1`) is caught
+        except BrokenPipeError:
+            stdout_gone()
+        raise
     command = args.command or "tui"
     module = importlib.import_module(f"skynet_tui.commands.{command}")
     try:

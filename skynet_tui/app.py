@@ -301,6 +301,14 @@ class SkynetApp(App[int]):
     def exit_code(self) -> int:
         return 1 if self.install_ok is False else 0
 
+    def print_outcome(self, code: int) -> None:
+        """Once the screen is gone, keep what the install ended with on the terminal: the runner's summary of a
+        run that succeeded (it says "is up" only when the run checked it), or that it was cancelled."""
+        if code == 0 and self.install_summary:
+            print(self.install_summary, flush=True)
+        elif self.install_cancelled:
+            print("Install cancelled; run again to resume.", file=sys.stderr, flush=True)
+
     def on_unmount(self) -> None:
         if self.lab is not None:
             self.lab.stop()
@@ -360,8 +368,5 @@ def run_app(
     result = app.run()
     code = int(result) if isinstance(result, int) else app.exit_code()
     if bootstrap is not None:
-        if code == 0 and app.install_summary:
-            print(app.install_summary, flush=True)
-        elif app.install_cancelled:
-            print("Install cancelled; run again to resume.", file=sys.stderr, flush=True)
+        app.print_outcome(code)
     return code
