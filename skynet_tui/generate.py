@@ -267,7 +267,10 @@ def generate(
         if launcher.which("talosctl", run_env) is None:
             raise launcher.ToolNotFound("talosctl")
         _check_client(run_env, cluster)
-    files, tree = check_workspace(cluster, ws, patches_only=patches_only)
+    # Everything that can fail on the answers or the folder fails here, before the workspace is touched.
+    files = {"cluster.yaml": spec.dump(cluster), **patches.build(cluster).files()}
+    tree = gitops.checked_tree(cluster)
+    _check_paths(ws, cluster, files, tree, patches_only)
     committed = [*COMMITTED, cluster.spec.gitops.path]
     result = GenerateResult()
     with ws.lock():
@@ -290,16 +293,17 @@ def generate(
     return result
 
 
-def check_workspace(
-    cluster: Cluster, ws: Workspace, *, patches_only: bool = False
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Everything that can fail on the answers or the folder, before the workspace is touched: the committed
-    files (path → text) and the GitOps tree (checked), and every path generate writes free of links.
-
-    Raises GitOpsError when the tree fails its checks, WorkspaceUnusable when the folder cannot be this
-    cluster's workspace (a link on the way, someone else's repository or files)."""
+def check_workspace(cluster: Cluster, ws: Workspace, *, patches_only: bool = False) -> None:
+    """Whether the folder can be this cluster's workspace, before anything is written: every path generate
+    would write free of links, and the folder Skynet's or free of its names (WorkspaceUnusable otherwise).
+    The answers are valid already; the rendered tree's own checks are generate's."""
     files = {"cluster.yaml": spec.dump(cluster), **patches.build(cluster).files()}
-    tree = gitops.checked_tree(cluster)
+    _check_paths(ws, cluster, files, gitops.render_tree(cluster), patches_only)
+
+
+def _check_paths(
+    ws: Workspace, cluster: Cluster, files: dict[str, str], tree: dict[str, str], patches_only: bool
+) -> None:
     prefix = cluster.spec.gitops.path
     written = [*files, *(f"{prefix}/{rel}" for rel in tree)]
     if not patches_only:
@@ -307,7 +311,6 @@ def check_workspace(
                    ws.generated_dir / "worker.yaml", *(ws.node_config(n.hostname) for n in cluster.spec.nodes)]  # fmt: skip
         written += [_rel(ws, path) for path in secrets]
     ws.check_writable([*COMMITTED, prefix], written)
-    return files, tree
 
 
 def patch_files(cluster: Cluster) -> dict[str, str]:

@@ -7,12 +7,14 @@ import argparse
 from rich.text import Text
 
 from skynet_tui.commands.answers import answers_and_workspace
-from skynet_tui.headless import QuietConsole
-from skynet_tui.plan.install import install_plan
 
 
 def run(args: argparse.Namespace) -> int:
     cluster, ws = answers_and_workspace(args)
+    # The plan and its printer load once the answers are valid: a refused file is refused fast.
+    from skynet_tui.headless import QuietConsole
+    from skynet_tui.plan.install import install_plan
+
     plan = install_plan(cluster, ws)
     skips = plan.finished_in_journal(ws)
     console = QuietConsole(highlight=False)

@@ -1,0 +1,54 @@
+"""Benchmark: every hostile input of the class tests (tests/hostile_cases.py), each as its own `skynet` process.
+
+An answers file from a colleague, a template on the internet or a typo must be refused fast and in little
+memory, whatever it holds: an alias bomb, a 200,000-character hostname, /dev/zero, a FIFO, 50 MB. Each case
+runs `python -m skynet_tui` with a 300 MB address-space limit; its wall time and peak RSS (the child's own,
+from wait4) are measured. Targets: the worst case within 2 s and 200 MB.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.hostile_cases import CASES, run  # noqa: E402
+
+TARGET_S = 2.0
+TARGET_RSS_MB = 200.0
+
+
+def main() -> int:
+    worst_s = worst_rss = 0.0
+    slowest = hungriest = ""
+    failed: list[str] = []
+    for case in CASES:
+        folder = Path(tempfile.mkdtemp(prefix="hostile-"))
+        try:
+            config = case.prepare(folder)
+            outcome = run(case.argv(folder, config), folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        ok = outcome.code == case.code and all(text in outcome.stderr for text in case.says)
+        if not ok:
+            failed.append(case.name)
+        print(
+            f"class {case.cls} {case.name:<24} exit {outcome.code} {'ok ' if ok else 'BAD'} "
+            f"{outcome.seconds:5.2f} s {outcome.rss_mb:6.1f} MB"
+        )
+        if outcome.seconds > worst_s:
+            worst_s, slowest = outcome.seconds, case.name
+        if outcome.rss_mb > worst_rss:
+            worst_rss, hungriest = outcome.rss_mb, case.name
+    print(f"slowest: {slowest}; largest: {hungriest}; not as the tests expect: {', '.join(failed) or 'none'}")
+    print(f"targets: worst_s <= {TARGET_S}, worst_rss_mb <= {TARGET_RSS_MB:.0f}")
+    print(f"hostile_input: cases={len(CASES)} worst_s={worst_s:.2f} worst_rss_mb={worst_rss:.1f}")
+    return 0 if not failed and worst_s <= TARGET_S and worst_rss <= TARGET_RSS_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
