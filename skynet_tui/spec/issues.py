@@ -16,6 +16,10 @@ from skynet_tui.spec.model import Cluster
 from skynet_tui.spec.schema import model_of
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,60}")
+# The names pydantic gives the members of a union in an error's location.
+_UNION_MEMBER = re.compile(
+    r"str|constrained-str|DiskSelector|literal|(function-[a-z]+|literal|constrained-\w+)\[.*\]", re.S
+)
 
 
 @dataclass(frozen=True)
@@ -72,15 +76,21 @@ def _nearest(key: str, valid: list[str]) -> list[str]:
     return [v for v in valid if lowered.startswith(v.lower()) or v.lower().startswith(lowered)][:1]
 
 
+def _field_loc(err: ErrorDetails) -> tuple[Any, ...]:
+    """The error's location without the union members pydantic appends ("str", "function-after[…]"). An
+    unknown key's location ends with the key as written, which may look like anything: it is kept."""
+    loc = tuple(err["loc"])
+    keep_last = err["type"] == "extra_forbidden" and bool(loc)
+    body = loc[:-1] if keep_last else loc
+    body = tuple(p for p in body if not (isinstance(p, str) and _UNION_MEMBER.fullmatch(p)))
+    return (*body, loc[-1]) if keep_last else body
+
+
 def _issue_from_error(err: ErrorDetails) -> Issue:
-    loc = tuple(
-        p for p in err["loc"] if not (isinstance(p, str) and p in {"str", "constrained-str", "DiskSelector"})
-    )
-    # pydantic appends the union member tried ("str", "function-after[...]"); keep the field path only.
-    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"literal"})))
-    path = format_loc(loc)
+    loc = _field_loc(err)
+    path = format_loc(loc) or "(file)"
     kind = err["type"]
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         model = _model_at(loc)
         valid = [f.alias or n for n, f in model.model_fields.items()] if model else []
         near = _nearest(str(loc[-1]), valid)
