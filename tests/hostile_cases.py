@@ -67,6 +67,7 @@ class Outcome:
     stderr: str
     seconds: float
     rss_mb: float
+    cpu_s: float = 0.0  # user + system time: what the input cost, whatever else the machine is doing
 
 
 def _limits() -> None:
@@ -103,7 +104,8 @@ def run(argv: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
     if seconds >= timeout:
         raise AssertionError(f"skynet {' '.join(argv)[:200]} hung for {timeout:.0f}s")
     decode = lambda key: streams.get(key, b"").decode("utf-8", "replace")  # noqa: E731
-    return Outcome(proc.returncode, decode("out"), decode("err"), seconds, usage.ru_maxrss / 1024)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Outcome(proc.returncode, decode("out"), decode("err"), seconds, usage.ru_maxrss / 1024, cpu)
 
 
 def run_batch(argvs: list[list[str]], cwd: Path, timeout: float = TIMEOUT) -> list[Outcome]:
