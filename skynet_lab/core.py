@@ -44,11 +44,24 @@ FAULT_NAMES = (
     "health_timeout",
     "app_degraded",
     "kill_during",
+    "kill_mid_apply",
 )
+
+
+OWNER_LOCK = "owner.lock"  # held by the process running the lab (flock; names its PID, start time, host)
 
 
 class LabError(RuntimeError):
     """The lab cannot start (no free subnet, state in use by another process, bad sizes)."""
+
+
+class LabBusy(LabError):  # noqa: N818 - a LabError that says who holds the lab
+    """Another process runs this lab; `holder` names it."""
+
+    def __init__(self, root: Path, holder: Any):
+        self.holder = holder
+        who = str(holder) if holder else "PID not recorded yet"
+        super().__init__(f"the lab in {root} is in use by another skynet ({who}); wait for it or stop it")
 
 
 class Lab:
@@ -82,6 +95,7 @@ class Lab:
         self._kube: Any = None
         self._started = False
         self._lock = threading.Lock()
+        self._owner = api.LockFile(self.root / OWNER_LOCK)
 
     # ------------------------------------------------------------ addresses
 
@@ -131,18 +145,33 @@ class Lab:
             if self._started:
                 return self
             self.root.mkdir(parents=True, exist_ok=True)
-            existing = (self.root / state.LAB_FILE).exists()
-            if existing:
-                self._reopen()
-            else:
-                self._reserve_free_subnet()
-                self._write_state()
-            install_fakes(self.bin_dir)
-            self._init_repo()
-            self._started = True
-            self._sync_listeners()
-            self._start_kube()
+            try:
+                self._owner.acquire()  # first: two demos on one folder are refused, naming the one running
+            except api.LockBusy as exc:
+                raise LabBusy(self.root, exc.holder) from None
+            try:
+                existing = (self.root / state.LAB_FILE).exists()
+                if existing:
+                    self._reopen()
+                else:
+                    self._reserve_free_subnet()
+                    self._write_state()
+                install_fakes(self.bin_dir)
+                self._init_repo()
+                self._started = True
+                self._sync_listeners()
+                self._start_kube()
+            except BaseException:
+                self._release()
+                raise
         return self
+
+    def _release(self) -> None:
+        if self._reservation is not None:
+            self._reservation.close()
+            self._reservation = None
+        self._started = False
+        self._owner.release()
 
     def stop(self) -> None:
         """Close the listeners and the mock API; the state stays on disk (a new Lab on `root` resumes it)."""
@@ -154,10 +183,8 @@ class Lab:
                 with contextlib.suppress(Exception):
                     self._kube.stop()
                 self._kube = None
-            if self._reservation is not None:
-                self._reservation.close()
-                self._reservation = None
-            self._started = False
+            if self._started:
+                self._release()
 
     def env(self) -> dict[str, str]:
         """os.environ with the fakes first on PATH and SKYNET_LAB_DIR set: pass it to every launcher call."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -146,6 +147,11 @@ def apply_config(ctx: Ctx) -> int:
     if faults.get("kill_during") == "apply-config" and state.take_fault(ctx.root, "kill_during", 1):
         _kill_parent()
         return 1
+    if faults.get("kill_mid_apply") and state.take_fault(ctx.root, "kill_mid_apply", 1):
+        # The installer dies while this apply is on its way; this talosctl, orphaned, carries on and the node
+        # takes the config, installs and reboots, as a real machine would.
+        _kill_parent()
+        _orphaned()
     ctx.sleep("apply-config")
     status = 0
     for ip in targets:
@@ -189,6 +195,16 @@ def _kill_parent() -> None:
     parent = os.getppid()
     if parent > 1:
         os.kill(parent, signal.SIGKILL)
+
+
+def _orphaned() -> None:
+    """Nobody reads our output any more: send it to /dev/null instead of failing on a broken pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):
+            stream.flush()
+        os.dup2(devnull, stream.fileno())
+    os.close(devnull)
 
 
 # ---------------------------------------------------------------- bootstrap

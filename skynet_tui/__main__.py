@@ -7,7 +7,10 @@ import importlib
 import os
 import sys
 
-from skynet_tui.commands import EXIT_FAILED, EXIT_USAGE
+from skynet_tui.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from skynet_tui.stdio import stdout_gone
+
+MAX_ISSUES_SHOWN = 40
 
 # Heavy modules (pydantic, textual, kubernetes) are imported only inside the command that needs them,
 # so `skynet --help` stays fast (bench/cli_startup.py).
@@ -57,16 +60,33 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit:  # --help or a usage error: argparse printed, and exits
+        try:
+            sys.stdout.flush()  # here, where a closed pipe (`skynet --help | head -1`) is caught
+        except BrokenPipeError:
+            stdout_gone()
+        raise
     command = args.command or "tui"
     module = importlib.import_module(f"skynet_tui.commands.{command}")
     try:
-        return int(module.run(args) or 0)
+        code = int(module.run(args) or 0)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit where it is a warning
+    except BrokenPipeError:
+        return _stdout_gone()
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130
     except Exception as exc:  # the one place an error becomes a message and an exit code
         return _report(exc, debug=args.debug or bool(os.environ.get("SKYNET_DEBUG")))
+    return code
+
+
+def _stdout_gone() -> int:
+    """The reader of stdout went away (`skynet schema | head -c 10`): stop quietly, as a Unix filter does."""
+    stdout_gone()
+    return EXIT_OK
 
 
 def _report(exc: Exception, *, debug: bool) -> int:
@@ -75,7 +95,7 @@ def _report(exc: Exception, *, debug: bool) -> int:
     from skynet_tui.launcher import ToolNotFound
     from skynet_tui.redact import Redactor
     from skynet_tui.spec import SpecError
-    from skynet_tui.workspace import WorkspaceLocked
+    from skynet_tui.workspace import WorkspaceLocked, WorkspaceUnusable
 
     redact = Redactor()
     if isinstance(exc, SpecError):
@@ -83,11 +103,14 @@ def _report(exc: Exception, *, debug: bool) -> int:
             f"skynet: the answers are invalid; nothing was written ({len(exc.issues)} problem(s)):",
             file=sys.stderr,
         )
-        for issue in exc.issues:
-            print(f"  {redact(str(issue))}", file=sys.stderr)
+        for issue in exc.issues[:MAX_ISSUES_SHOWN]:
+            # Path and message apart: "tokenEnv: holds …" would read to the redactor as a key and its secret.
+            print(f"  {redact(issue.path)}: {redact(issue.message)}", file=sys.stderr)
+        if len(exc.issues) > MAX_ISSUES_SHOWN:
+            print(f"  … and {len(exc.issues) - MAX_ISSUES_SHOWN} more", file=sys.stderr)
         return EXIT_USAGE
-    if isinstance(exc, WorkspaceLocked):
-        print(f"skynet: {exc}", file=sys.stderr)
+    if isinstance(exc, WorkspaceLocked | WorkspaceUnusable):
+        print(f"skynet: {redact(str(exc))}; nothing was written", file=sys.stderr)
         return EXIT_USAGE
     if debug:
         raise exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from skynet_tui.screens.wizard.discover import DiscoveryScreen
 from skynet_tui.screens.wizard.steps import STEP_SCREENS
 from skynet_tui.wizard.catalog import STEPS, StepId
 from skynet_tui.wizard.flow import Wizard
-from skynet_tui.wizard.state import Answers, is_draft
+from skynet_tui.wizard.state import DRAFT_FILE, Answers, is_draft
 from skynet_tui.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ class SkynetApp(App[int]):
         lab: Any
         cluster: Any
         ws: Any
+        root: Path
 
     @dataclass
     class DemoFailed(Message):
@@ -84,7 +87,10 @@ class SkynetApp(App[int]):
         self.bootstrap_factory = bootstrap_factory
         self.wizard: Wizard | None = None
         self.lab: Any = None  # the lab of a demo started from the welcome screen; stopped on exit
+        self.lab_root: Path | None = None  # its temporary folder, removed on exit
         self.install_ok: bool | None = None
+        self.install_cancelled = False  # the operator stopped a running install (quit): exit 1, never "up"
+        self.install_summary = ""  # the runner's text of the last install that succeeded
 
     # ------------------------------------------------------------ start
 
@@ -180,6 +186,8 @@ class SkynetApp(App[int]):
 
     def on_bootstrap_screen_finished(self, message: Any) -> None:
         self.install_ok = bool(getattr(message, "ok", False))
+        self.install_cancelled = bool(getattr(message, "cancelled", False))
+        self.install_summary = str(getattr(message, "summary", "") or "") if self.install_ok else ""
 
     # ------------------------------------------------------------ welcome actions
 
@@ -204,6 +212,10 @@ class SkynetApp(App[int]):
                 return
             self.open_install(cluster, Workspace.at(folder), self.env, False)
             return
+        draft = folder / DRAFT_FILE
+        if draft.is_file():  # the draft saved beside valid answers is the latest edit
+            path = draft
+            self.notify(f"Opened the draft {draft}; cluster.yaml keeps the last valid answers.", markup=False)
         try:
             answers = Answers.from_file(path, folder)
         except spec.SpecError as exc:
@@ -227,13 +239,14 @@ class SkynetApp(App[int]):
         try:
             lab, cluster, ws = prepare_demo(root)
         except Exception as exc:  # the lab is optional: say why it did not start
+            shutil.rmtree(root, ignore_errors=True)
             self.post_message(self.DemoFailed(str(exc)))
             return
-        self.post_message(self.DemoReady(lab, cluster, ws))
+        self.post_message(self.DemoReady(lab, cluster, ws, root))
 
     @on(DemoReady)
     def _demo_ready(self, message: DemoReady) -> None:
-        self.lab = message.lab
+        self.lab, self.lab_root = message.lab, message.root
         answers = Answers.from_cluster(message.cluster, message.ws.root)
         self.start_wizard(answers, title="Lab demo", step="review", env=message.lab.env(), simulated=True)
         self.notify(
@@ -255,6 +268,8 @@ class SkynetApp(App[int]):
 
             def stop(confirmed: bool | None) -> None:
                 if confirmed:
+                    # The install screen cancels its run as it unmounts; the outcome is "cancelled", not a success.
+                    self.install_ok, self.install_cancelled, self.install_summary = False, True, ""
                     self.exit(self.exit_code())
 
             self.push_screen(
@@ -286,10 +301,21 @@ class SkynetApp(App[int]):
     def exit_code(self) -> int:
         return 1 if self.install_ok is False else 0
 
+    def print_outcome(self, code: int) -> None:
+        """Once the screen is gone, keep what the install ended with on the terminal: the runner's summary of a
+        run that succeeded (it says "is up" only when the run checked it), or that it was cancelled."""
+        if code == 0 and self.install_summary:
+            print(self.install_summary, flush=True)
+        elif self.install_cancelled:
+            print("Install cancelled; run again to resume.", file=sys.stderr, flush=True)
+
     def on_unmount(self) -> None:
         if self.lab is not None:
             self.lab.stop()
             self.lab = None
+        if self.lab_root is not None:  # the welcome screen's demo: a temporary folder nobody resumes
+            shutil.rmtree(self.lab_root, ignore_errors=True)
+            self.lab_root = None
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -334,7 +360,13 @@ def run_app(
     start: str = "welcome",
     bootstrap: BootstrapArgs | None = None,
 ) -> int:
-    """Run the terminal UI until it quits; the exit code is 1 when an install failed, else 0."""
+    """Run the terminal UI until it quits; the exit code is 1 when an install failed or was stopped, else 0.
+
+    With `bootstrap`, what the install ended with stays on the terminal: the runner's summary after a success
+    (it says "is up" only when the run checked it), "cancelled" after the operator stopped it."""
     app = SkynetApp(config=config, workspace=workspace, start=start, bootstrap=bootstrap)
     result = app.run()
-    return int(result) if isinstance(result, int) else app.exit_code()
+    code = int(result) if isinstance(result, int) else app.exit_code()
+    if bootstrap is not None:
+        app.print_outcome(code)
+    return code

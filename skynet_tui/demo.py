@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skynet_lab.core import Lab, LabError
+from skynet_lab.core import Lab, LabBusy, LabError
 from skynet_lab.demo import parse_nodes, start_lab
 from skynet_tui import spec
 from skynet_tui.spec import Cluster
-from skynet_tui.workspace import Workspace, atomic_write
+from skynet_tui.workspace import Workspace
 
-__all__ = ["CLUSTER_NAME", "Lab", "LabError", "parse_nodes", "prepare_demo"]
+__all__ = ["CLUSTER_NAME", "Lab", "LabBusy", "LabError", "parse_nodes", "prepare_demo"]
 
 CLUSTER_NAME = "lab"
 
@@ -33,7 +33,7 @@ def prepare_demo(
         cluster = spec.parse(lab.cluster_data(name=CLUSTER_NAME))
         ws = Workspace.at(root / cluster.name)
         ws.root.mkdir(parents=True, exist_ok=True)
-        atomic_write(ws.cluster_yaml, spec.dump(cluster))
+        ws.write("cluster.yaml", spec.dump(cluster))
     except BaseException:
         lab.stop()
         raise

@@ -15,7 +15,10 @@ from skynet_tui.talos import commands, parse
 
 TALOS_API_PORT = 50000
 MAX_PREFIX = 22  # at most a /22 (1024 addresses) per scan
+# Talos's minimum system disk (docs, "System Requirements", v1.13: 10 GiB for either role; its EPHEMERAL
+# partition holds images and container data). The wizard refuses a smaller disk and so does the preflight.
 MIN_DISK_BYTES = 10 * 1024**3
+MIN_DISK_TEXT = "10 GiB"
 HARDWARE_TIMEOUT = 30.0
 
 ProgressCallback = Callable[[int, int], None]  # (addresses probed, addresses in total)
@@ -207,17 +210,24 @@ def flag_disk(disk: Disk) -> list[str]:
         reasons.append(f"holds data: {', '.join(disk.volumes)}")
     elif not disk.volumes_known:
         reasons.append("may hold data: its partitions could not be read")
-    if 0 < disk.size < MIN_DISK_BYTES:
-        reasons.append(f"too small: {disk.size_text} (Talos needs at least 10 GiB)")
+    if too_small(disk):
+        reasons.append(f"too small: {disk.size_text} (Talos needs at least {MIN_DISK_TEXT})")
     return reasons
 
 
+def too_small(disk: Disk) -> bool:
+    """Below Talos's minimum system disk (a disk whose size is unknown is not judged)."""
+    return 0 < disk.size < MIN_DISK_BYTES
+
+
 def disk_blocked(disk: Disk) -> str | None:
-    """A reason the disk cannot be chosen at all (read-only or a CD-ROM), else None."""
+    """A reason the disk cannot be chosen at all (read-only, a CD-ROM, below Talos's minimum), else None."""
     if disk.cdrom:
         return "a CD-ROM cannot be an install disk"
     if disk.readonly:
         return "a read-only disk cannot be an install disk"
+    if too_small(disk):
+        return f"{disk.dev_path} is {disk.size_text}: Talos needs an install disk of at least {MIN_DISK_TEXT}"
     return None
 
 

@@ -24,7 +24,7 @@ from skynet_tui.redact import Redactor
 from skynet_tui.spec import Cluster
 from skynet_tui.talos import commands, parse, patches
 from skynet_tui.talos.images import installer_image
-from skynet_tui.workspace import Workspace, atomic_write
+from skynet_tui.workspace import COMMITTED, STAGING_PREFIX, Workspace
 
 LineCallback = Callable[[LineStream, str], None]  # (stream, redacted line)
 TALOSCTL_TIMEOUT = 120.0
@@ -58,11 +58,13 @@ def _info(on_line: LineCallback | None, text: str) -> None:
 # ---------------------------------------------------------------- committed files
 
 
-def _write_committed(ws: Workspace, cluster: Cluster, files: dict[str, str]) -> list[str]:
-    changed: list[str] = []
-    # First: gitops renders and checks the whole tree and raises, writing nothing, when a check fails.
+def _write_committed(
+    ws: Workspace, cluster: Cluster, files: dict[str, str], tree: dict[str, str]
+) -> list[str]:
+    """Write the GitOps tree (rendered and checked already), cluster.yaml and the patches; drop stale patches."""
     prefix = cluster.spec.gitops.path
-    changed += [f"{prefix}/{rel}" for rel in gitops.write_tree(ws, cluster)]
+    ws.check_links(files)
+    changed = [f"{prefix}/{rel}" for rel in gitops.write_tree(ws, cluster, tree)]
     changed += [rel for rel, text in files.items() if ws.write(rel, text)]
     # Patches of nodes (or role patches) that the answers no longer produce.
     for path in sorted(ws.talos_dir.rglob("*.yaml")) if ws.talos_dir.is_dir() else []:
@@ -149,12 +151,13 @@ def _render_configs(
 ) -> None:
     talosctl = _Talosctl(ws, env, on_line)
     talos, k8s = cluster.spec.talos, cluster.spec.kubernetes
-    staging = Path(tempfile.mkdtemp(prefix=".render.", dir=ws.secrets_dir))
+    # A crash leaves this folder (full machine configs): Workspace.ensure removes it on the next run.
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=ws.secrets_dir))
     try:
         if not ws.secrets_bundle.exists():
             _info(on_line, "creating the cluster secrets bundle (once; keep secrets/ safe)")
             talosctl.run(commands.gen_secrets(staging / "secrets.yaml", talos.version))
-            atomic_write(ws.secrets_bundle, (staging / "secrets.yaml").read_bytes(), 0o600)
+            ws.write_secret(ws.secrets_bundle.name, (staging / "secrets.yaml").read_bytes())
             result.secrets_created = True
             result.changed.append(_rel(ws, ws.secrets_bundle))
             talosctl.refresh_redactor()
@@ -222,7 +225,7 @@ def _render_configs(
             _move(ws, path, ws.node_config(hostname), result)
             result.node_configs[hostname] = ws.node_config(hostname)
         if new_talosconfig is not None:
-            atomic_write(ws.talosconfig, new_talosconfig, 0o600)
+            ws.write_secret(ws.talosconfig.name, new_talosconfig)
             result.changed.append(_rel(ws, ws.talosconfig))
         if ws.node_configs_dir.is_dir():
             for path in sorted(ws.node_configs_dir.glob("*.yaml")):
@@ -238,7 +241,7 @@ def _rel(ws: Workspace, path: Path) -> str:
 
 
 def _move(ws: Workspace, source: Path, target: Path, result: GenerateResult) -> None:
-    if atomic_write(target, source.read_bytes(), 0o600):
+    if ws.write_secret(target.relative_to(ws.secrets_dir), source.read_bytes()):
         result.changed.append(_rel(ws, target))
 
 
@@ -264,24 +267,50 @@ def generate(
         if launcher.which("talosctl", run_env) is None:
             raise launcher.ToolNotFound("talosctl")
         _check_client(run_env, cluster)
+    # Everything that can fail on the answers or the folder fails here, before the workspace is touched.
     files = {"cluster.yaml": spec.dump(cluster), **patches.build(cluster).files()}
+    tree = gitops.checked_tree(cluster)
+    _check_paths(ws, cluster, files, tree, patches_only)
+    committed = [*COMMITTED, cluster.spec.gitops.path]
     result = GenerateResult()
     with ws.lock():
         ws.ensure()
+        ws.remove_leftovers([cluster.spec.gitops.path])
         ws.init_git(cluster.spec.gitops.branch)
-        result.changed += _write_committed(ws, cluster, files)
+        result.changed += _write_committed(ws, cluster, files, tree)
         if not patches_only:
             _render_configs(ws, cluster, run_env, on_line, result)
         ws.secure_secrets()
         result.committed = ws.commit(
             f"skynet generate: {cluster.name} (Talos {cluster.spec.talos.version}, "
-            f"Kubernetes {cluster.spec.kubernetes.version})"
+            f"Kubernetes {cluster.spec.kubernetes.version})",
+            committed,
         )
         if push:
             _info(on_line, f"pushing to {cluster.spec.gitops.repo_url}")
             gitops.push(ws, cluster, on_line=on_line, env=run_env)
             result.pushed = True
     return result
+
+
+def check_workspace(cluster: Cluster, ws: Workspace, *, patches_only: bool = False) -> None:
+    """Whether the folder can be this cluster's workspace, before anything is written: every path generate
+    would write free of links, and the folder Skynet's or free of its names (WorkspaceUnusable otherwise).
+    The answers are valid already; the rendered tree's own checks are generate's."""
+    files = {"cluster.yaml": spec.dump(cluster), **patches.build(cluster).files()}
+    _check_paths(ws, cluster, files, gitops.render_tree(cluster), patches_only)
+
+
+def _check_paths(
+    ws: Workspace, cluster: Cluster, files: dict[str, str], tree: dict[str, str], patches_only: bool
+) -> None:
+    prefix = cluster.spec.gitops.path
+    written = [*files, *(f"{prefix}/{rel}" for rel in tree)]
+    if not patches_only:
+        secrets = [ws.secrets_bundle, ws.talosconfig, ws.generated_dir / "controlplane.yaml",
+                   ws.generated_dir / "worker.yaml", *(ws.node_config(n.hostname) for n in cluster.spec.nodes)]  # fmt: skip
+        written += [_rel(ws, path) for path in secrets]
+    ws.check_writable([*COMMITTED, prefix], written)
 
 
 def patch_files(cluster: Cluster) -> dict[str, str]:

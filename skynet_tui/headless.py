@@ -25,7 +25,8 @@ from skynet_tui import events
 from skynet_tui.plan.install import install_plan
 from skynet_tui.progress import RunProgress, StepProgress, StepState, reduce
 from skynet_tui.runner import Runner
-from skynet_tui.workspace import WorkspaceLocked
+from skynet_tui.stdio import stdout_gone
+from skynet_tui.workspace import WorkspaceLocked, WorkspaceUnusable
 
 if TYPE_CHECKING:
     from skynet_tui.plan import Plan
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from skynet_tui.spec import Cluster
     from skynet_tui.workspace import Workspace
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MARK = {
     StepState.RUNNING: ("▶", "bold"),
     StepState.DONE: ("✓", "green"),
@@ -41,6 +42,16 @@ MARK = {
     StepState.FAILED: ("✗", "red"),
     StepState.CANCELLED: ("■", "yellow"),
 }
+
+
+class QuietConsole(Console):
+    """A rich Console that goes quiet when the reader of stdout goes away (`skynet plan | head -1`).
+
+    rich's own answer is SystemExit(1), raised from whatever thread printed: an install's worker included."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        stdout_gone()
 
 
 class Printer:
@@ -149,14 +160,16 @@ def _confirm(cluster: Cluster, console: Console) -> bool:
 
 
 @contextlib.contextmanager
-def _cancel_on_signals(runner: Runner) -> Iterator[None]:
-    """SIGINT/SIGTERM cancel the run (children's process groups included) instead of killing the printer."""
+def _cancel_on_signals(runner: Runner, received: list[int]) -> Iterator[None]:
+    """SIGINT/SIGTERM cancel the run (children's process groups included) instead of killing the printer;
+    the signals received are appended to `received`."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
         threading.Thread(target=runner.cancel, daemon=True).start()
 
     for sig in previous:
@@ -179,8 +192,9 @@ def run_install(
     timing: Timing | None = None,
     max_parallel: int = 8,
 ) -> int:
-    """Install headless: 0 done, 1 failed (message and support bundle printed), 2 refused (nothing written)."""
-    console = console or Console(highlight=False)
+    """Install headless: 0 done, 1 failed or cancelled (message and support bundle printed), 2 refused (nothing
+    written; the workspace held by another skynet included), 130 cancelled by SIGINT (ctrl+c)."""
+    console = console or QuietConsole(highlight=False)
     plan = install_plan(cluster, ws, env=env, timing=timing, simulated=simulated)
     if _machine_steps_left(plan, ws) and not assume_yes:
         if not sys.stdin.isatty():
@@ -192,11 +206,13 @@ def run_install(
         if not _confirm(cluster, console):
             console.print("Nothing written. Run again and answer y, or pass --yes.")
             return EXIT_USAGE
+    # The lock is held from here to the end, so a second skynet started at the same instant is refused (exit 2)
+    # whichever of the two gets here first; the runner takes it again inside.
+    held = contextlib.ExitStack()
     try:
-        with ws.lock():
-            pass
-    except WorkspaceLocked as exc:
-        print(f"skynet: {exc}", file=sys.stderr)
+        held.enter_context(ws.lock())
+    except (WorkspaceLocked, WorkspaceUnusable) as exc:
+        print(f"skynet: {exc}; nothing was written", file=sys.stderr)
         return EXIT_USAGE
 
     progress = Progress(
@@ -213,12 +229,14 @@ def run_install(
     printer = Printer(console, progress)
     runner = Runner(plan, ws, printer, env=env, max_parallel=max_parallel)
     outcome: list[bool] = []
-    with progress, _cancel_on_signals(runner):
+    signals: list[int] = []
+    with held, progress, _cancel_on_signals(runner, signals):
         worker = threading.Thread(target=lambda: outcome.append(runner.run()), name="install")
         worker.start()
         while worker.is_alive():
             worker.join(0.2)
-    return _report(console, printer, ws, bool(outcome and outcome[0]))
+    code = _report(console, printer, ws, bool(outcome and outcome[0]))
+    return EXIT_INTERRUPTED if code == EXIT_FAILED and signal.SIGINT in signals else code
 
 
 def _report(console: Console, printer: Printer, ws: Workspace, ok: bool) -> int:
@@ -236,7 +254,7 @@ def _report(console: Console, printer: Printer, ws: Workspace, ok: bool) -> int:
         say(f"Logs: {ws.logs_dir}", "dim")
         return EXIT_OK
     if finished and finished.cancelled:
-        say("Cancelled. Run the same command again to resume.", "bold yellow")
+        say("Cancelled; run the same command again to resume.", "bold yellow")
         return EXIT_FAILED
     say(f"✗ Install stopped after {elapsed:.0f}s", "bold red")
     for failure in printer.failures:

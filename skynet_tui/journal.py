@@ -88,6 +88,20 @@ def finished(path: Path, answers: str | None = None) -> dict[str, Record]:
     return done
 
 
+def interrupted(path: Path, current_run: str = "") -> set[str]:
+    """Steps a run started and never ended (the process died mid-step: SIGKILL, power loss), unless a later
+    run ended them; the records of `current_run` do not count."""
+    pending: set[str] = set()
+    for record in read(path):
+        if record.run == current_run:
+            continue
+        if record.event == "start":
+            pending.add(record.step)
+        elif record.event == "end":
+            pending.discard(record.step)
+    return pending
+
+
 class Journal:
     """Appends records for one run; thread-safe; every line is flushed and fsync'd before `write` returns."""
 
@@ -100,14 +114,15 @@ class Journal:
     def _mend_torn_line(self) -> None:
         """A crash mid-write leaves a line without its newline; end it so the next record stays whole."""
         try:
-            with open(self.path, "rb") as handle:
-                handle.seek(-1, os.SEEK_END)
-                torn = handle.read(1) != b"\n"
-        except OSError:  # missing or empty
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW)
+        except OSError:  # missing (or a link, refused by the write that follows)
             return
-        if torn:
-            with open(self.path, "ab") as handle:
-                handle.write(b"\n")
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                os.write(fd, b"\n")
+        finally:
+            os.close(fd)
 
     def run(self, plan: str, answers: str) -> None:
         """The run began: which plan, planned from which answers, in which process."""
@@ -133,7 +148,7 @@ class Journal:
         line = json.dumps(data, sort_keys=True) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
             try:
                 os.write(fd, line.encode("utf-8"))
                 os.fsync(fd)

@@ -10,26 +10,35 @@ from pathlib import Path
 import yaml
 
 MASK = "«redacted»"
+MAX_SECRET_FILE = 16 << 20  # a file larger than this under secrets/ is not learnt (a bundle is a few KB)
 
+# Every pattern runs in linear time on any line (a 1 MB hostile value included): quantifiers that could
+# backtrack are bounded, and the base64 test is done on each maximal run, not by lookaheads at every position.
 _PATTERNS = [
     # PEM blocks that fit on one line, and the base64 body lines of multi-line ones.
-    re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(-----END [A-Z0-9 ]+-----|$)"),
+    re.compile(r"-----BEGIN [A-Z0-9 ]{1,64}-----.*?(-----END [A-Z0-9 ]{1,64}-----|$)"),
     # kubeadm-style tokens (bootstrap, trustd).
     re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b"),
-    # Bearer and basic credentials in headers or URLs.
-    re.compile(r"(?i)(bearer|authorization:?)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    # Bearer and basic credentials in headers or URLs, and a long user part of a URL (a token as the user).
+    re.compile(r"(?i)(bearer|authorization:?)\s{1,16}[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
+    re.compile(r"(?<=://)[^/\s:@]{20,}(?=@)"),
     # key: value lines whose key names a secret.
     re.compile(
-        r"(?i)((?:password|passwd|secret|token|api[_-]?key|private[_-]?key)\w*[\"']?\s*[:=]\s*)[^\s,}\"']+"
+        r"(?i)((?:password|passwd|secret|token|api[_-]?key|private[_-]?key)\w{0,64}[\"']?\s{0,16}[:=]\s{0,16})"
+        r"[^\s,}\"']+"
     ),
 ]
-# Long base64 runs (keys, certificates, encryption secrets): mixed case and digits, one alphabet.
-_BASE64_RUN = re.compile(r"(?=[\w+/-]*[A-Z])(?=[\w+/-]*[a-z])(?=[\w+/-]*[0-9])[A-Za-z0-9+/_-]{40,}={0,2}")
+# Long base64 runs (keys, certificates, encryption secrets): one alphabet, 40 characters or more; masked when
+# the run mixes upper case, lower case and digits.
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
+_UPPER, _LOWER, _DIGIT = re.compile(r"[A-Z]"), re.compile(r"[a-z]"), re.compile(r"[0-9]")
 
 
 def _mask_base64(match: re.Match[str]) -> str:
     run = match.group(0)
+    if not (_UPPER.search(run) and _LOWER.search(run) and _DIGIT.search(run)):
+        return run
     # '/' belongs to standard base64, '-' and '_' to the URL-safe one: a run with both is a path, not a key.
     if "/" in run and ("-" in run or "_" in run):
         return run
@@ -84,6 +93,8 @@ class Redactor:
     def add_file(self, path: Path) -> None:
         """Learn every value of a YAML/JSON secrets file (and the base64-decoded PEM lines inside)."""
         try:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_SECRET_FILE:
+                return
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return

@@ -1,17 +1,24 @@
-"""The workspace: one git repository per cluster, its layout, atomic writes, secrets modes and the lock."""
+"""The workspace: one git repository per cluster, its layout, atomic writes, secrets modes and the lock.
+
+Every write resolves inside the workspace root and refuses a symbolic link anywhere on its way, so a
+link planted in the workspace (gitops/apps → /etc) cannot carry a write outside it. A folder that holds
+Skynet's names (talos/, secrets/, a .git) without being a Skynet workspace is refused before anything is
+written, and a commit stages only the paths Skynet writes: the user's own files are never committed.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from skynet_tui import launcher
+from skynet_tui.lockfile import Busy, Holder, LockFile
 from skynet_tui.redact import Redactor
 
 GITIGNORE = """\
@@ -36,11 +43,28 @@ class WorkspaceError(RuntimeError):
 
 
 class WorkspaceLocked(WorkspaceError):
-    def __init__(self, path: Path, pid: int):
-        self.pid = pid
+    """Another skynet holds the workspace; the message names it (PID, host, since when)."""
+
+    def __init__(self, path: Path, holder: Holder | None):
+        self.holder = holder
+        self.pid = holder.pid if holder else 0
+        who = str(holder) if holder else "PID not recorded yet"
         super().__init__(
-            f"workspace {path.parent} is in use by another skynet (PID {pid}); wait for it or stop it"
+            f"workspace {path.parent} is in use by another skynet ({who}); wait for it or stop it"
         )
+
+
+class WorkspaceUnusable(WorkspaceError):
+    """The folder cannot be a workspace as it is (a link on a write's way, someone else's files or repository)."""
+
+
+# What Skynet keeps at the top of a workspace; committed are cluster.yaml, .gitignore, talos/ and gitops.path.
+LAYOUT = ("cluster.yaml", ".gitignore", "talos", "secrets", "logs", "journal.jsonl", ".skynet.lock", ".git")
+COMMITTED = (".gitignore", "cluster.yaml", "talos")
+STAGING_PREFIX = ".render."  # generate's staging folders under secrets/ (removed by the next run)
+
+
+TMP_SUFFIX = ".tmp"  # atomic_write's temp files: .<name>.<random>.tmp beside the target
 
 
 def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> bool:
@@ -55,7 +79,7 @@ def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> bool:
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
@@ -143,29 +167,113 @@ class Workspace:
     # ------------------------------------------------------------ writing
 
     def ensure(self) -> None:
-        """Create the layout: folders, secrets/ 0700, .gitignore."""
+        """Create the layout: .gitignore (first: it marks the folder as Skynet's), secrets/ 0700, logs/; and
+        remove what a crash left (generate's staging folders, temp files of interrupted writes)."""
+        self.check_writable()
         self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.root / ".gitignore", GITIGNORE)
         self.secrets_dir.mkdir(mode=0o700, exist_ok=True)
         os.chmod(self.secrets_dir, 0o700)
         self.logs_dir.mkdir(exist_ok=True)
-        atomic_write(self.root / ".gitignore", GITIGNORE)
+        self.remove_leftovers()
+
+    def path(self, relative: str | Path) -> Path:
+        """`relative` under the root; WorkspaceUnusable when it leaves the root or passes through a link."""
+        rel = Path(relative)
+        if rel.is_absolute():
+            try:
+                rel = rel.relative_to(self.root)
+            except ValueError:
+                raise WorkspaceUnusable(f"{relative} is outside the workspace {self.root}") from None
+        if not rel.parts or ".." in rel.parts:
+            raise WorkspaceUnusable(f"{relative} is not a path inside the workspace {self.root}")
+        path = self.root
+        for part in rel.parts:
+            path = path / part
+            if path.is_symlink():
+                raise WorkspaceUnusable(
+                    f"{path} is a symbolic link; Skynet writes nothing through links in a workspace: remove it "
+                    "and run again"
+                )
+        return path
+
+    def check_links(self, relatives: Iterable[str | Path]) -> None:
+        """Refuse (WorkspaceUnusable) when any of these paths, or a folder on the way to it, is a link."""
+        for relative in relatives:
+            self.path(relative)
 
     def write(self, relative: str | Path, data: str | bytes) -> bool:
         """Write a committed file (0644) atomically; True when it changed."""
-        return atomic_write(self.root / relative, data, 0o644)
+        return atomic_write(self.path(relative), data, 0o644)
 
     def write_secret(self, relative: str | Path, data: str | bytes) -> bool:
         """Write a file under secrets/ (0600) atomically."""
-        path = self.secrets_dir / relative
+        path = self.path(Path("secrets") / relative)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return atomic_write(path, data, 0o600)
+
+    def is_skynet(self) -> bool:
+        """True when the folder is a Skynet workspace (its .gitignore is the one Skynet writes)."""
+        marker = self.root / ".gitignore"
+        try:
+            with open(marker, encoding="utf-8") as handle:
+                return not marker.is_symlink() and handle.readline() == GITIGNORE.splitlines(keepends=True)[0]
+        except (OSError, UnicodeDecodeError):
+            return False
+
+    def check_writable(self, committed: Sequence[str] = (), paths: Iterable[str] = ()) -> None:
+        """Before anything is written: the root is a folder (or absent) that is a Skynet workspace or holds
+        none of Skynet's names, and no link lies on the way of any path Skynet writes.
+
+        `committed` adds the top-level names of this cluster (its gitops.path), `paths` every file about to be
+        written (a link deeper down, gitops/apps → /etc, is refused too). WorkspaceUnusable says what to fix."""
+        if not self.root.exists():
+            return
+        if not self.root.is_dir():
+            raise WorkspaceUnusable(f"the workspace {self.root} exists and is not a folder")
+        self.check_links([*LAYOUT, *committed, *paths])
+        if self.is_skynet():
+            return
+        if (self.root / ".git").exists():
+            raise WorkspaceUnusable(
+                f"{self.root} is a git repository Skynet did not create; Skynet commits only to a workspace of "
+                "its own: give --workspace an empty or new folder"
+            )
+        taken = [name for name in (*LAYOUT, *committed) if name not in ("cluster.yaml", ".skynet.lock")
+                 and (self.root / name).exists()]  # fmt: skip
+        if taken:
+            raise WorkspaceUnusable(
+                f"{self.root} already holds {', '.join(taken)}, not written by Skynet; give --workspace an "
+                "empty or new folder"
+            )
+
+    def remove_leftovers(self, folders: Iterable[str] = ()) -> list[str]:
+        """Remove what an interrupted run left: staging folders under secrets/ (they hold full machine
+        configs) and temp files of atomic writes. Call it holding the lock; returns the paths removed."""
+        removed: list[str] = []
+        if self.secrets_dir.is_dir() and not self.secrets_dir.is_symlink():
+            for staging in sorted(self.secrets_dir.glob(f"{STAGING_PREFIX}*")):
+                if staging.is_dir() and not staging.is_symlink():
+                    shutil.rmtree(staging, ignore_errors=True)
+                    removed.append(staging.relative_to(self.root).as_posix())
+        for name in ("", "secrets", "talos", *folders):
+            folder = self.root / name
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            candidates = folder.glob(f".*{TMP_SUFFIX}") if not name else folder.rglob(f".*{TMP_SUFFIX}")
+            for leftover in sorted(candidates):
+                if leftover.is_file() and not leftover.is_symlink():
+                    leftover.unlink()
+                    removed.append(leftover.relative_to(self.root).as_posix())
+        return removed
 
     def secure_secrets(self) -> None:
         """Force secrets/ to 0700 and every file under it to 0600 (tools may write with other modes)."""
         if not self.secrets_dir.exists():
             return
         for path in [self.secrets_dir, *self.secrets_dir.rglob("*")]:
-            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+            if not path.is_symlink():  # chmod would follow a link out of the workspace
+                os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
     def redactor(self) -> Redactor:
         """A redactor that knows every secret stored under secrets/.
@@ -176,7 +284,7 @@ class Workspace:
         signature: list[tuple[str, int, int]] = []
         if self.secrets_dir.is_dir():
             for path in sorted(self.secrets_dir.rglob("*")):
-                if path.is_file() and not any(path.is_relative_to(s) for s in skip):
+                if path.is_file() and not path.is_symlink() and not any(path.is_relative_to(s) for s in skip):
                     stat = path.stat()
                     signature.append((str(path), stat.st_mtime_ns, stat.st_size))
         return _redactor_for(self.secrets_dir, skip, tuple(signature)).copy()
@@ -185,39 +293,34 @@ class Workspace:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the workspace for this process; a second skynet gets WorkspaceLocked naming our PID."""
+        """Hold the workspace for this process (re-entrant: generate inside an install takes it again).
+
+        A second skynet gets WorkspaceLocked naming the holder; a holder that died leaves a lock anyone takes
+        over (flock, skynet_tui/lockfile.py), whatever PID its file names."""
         self.root.mkdir(parents=True, exist_ok=True)
-        if _lock_holder(self.lock_file) == os.getpid():
-            # Re-entered by this process (generate inside an install): the outer holder releases it.
-            yield
-            return
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = _lock_holder(self.lock_file)
-                if holder is not None and _alive(holder) and holder != os.getpid():
-                    raise WorkspaceLocked(self.lock_file, holder) from None
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.lock_file)  # stale: its holder is gone
-                continue
-            with os.fdopen(fd, "w") as handle:
-                handle.write(f"{os.getpid()}\n")
-            break
-        else:
-            raise WorkspaceError(f"cannot take the lock {self.lock_file}")
+        lock = LockFile(self.lock_file)
+        try:
+            lock.acquire()
+        except Busy as exc:
+            raise WorkspaceLocked(self.lock_file, exc.holder) from None
+        except OSError as exc:
+            raise WorkspaceUnusable(f"cannot take the lock {self.lock_file}: {exc.strerror}") from None
         try:
             yield
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                if _lock_holder(self.lock_file) == os.getpid():
-                    os.unlink(self.lock_file)
+            lock.release()
 
     # ------------------------------------------------------------ git
 
     def git(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> launcher.Result:
-        """Run git in the workspace through the launcher."""
-        full_env = {**os.environ, **GIT_IDENTITY, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
+        """Run git in the workspace through the launcher; git never looks above the workspace for a repository."""
+        full_env = {
+            **os.environ,
+            **GIT_IDENTITY,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_CEILING_DIRECTORIES": str(self.root.parent),
+            **(env or {}),
+        }
         result = launcher.run(["git", *args], cwd=self.root, env=full_env, redactor=self.redactor())
         if check and not result.ok:
             raise WorkspaceError(f"git {' '.join(args)} failed: {result.tail(3)}")
@@ -227,16 +330,23 @@ class Workspace:
         if not (self.root / ".git").exists():
             self.git("init", "-q", "-b", branch)
 
-    def commit(self, message: str) -> bool:
-        """Stage everything git may see and commit; False when nothing changed."""
-        self.git("add", "-A")
+    def commit(self, message: str, paths: Sequence[str] = COMMITTED) -> bool:
+        """Stage the paths Skynet writes (never anything else in the folder) and commit; False when nothing
+        changed. A path is staged when it exists or git tracks it (so removals are committed too)."""
+        tracked = set(self.tracked_files()) if (self.root / ".git").exists() else set()
+        staged = [
+            p for p in dict.fromkeys(paths)
+            if (self.root / p).exists() or any(t == p or t.startswith(f"{p}/") for t in tracked)
+        ]  # fmt: skip
+        if staged:
+            self.git("add", "-A", "--", *staged)
         if self.git("diff", "--cached", "--quiet", check=False).returncode == 0:
             return False
         self.git("commit", "-q", "-m", message)
         return True
 
     def tracked_files(self) -> list[str]:
-        return self.git("ls-files").stdout.split()
+        return [name for name in self.git("ls-files", "-z").stdout.split("\0") if name]
 
 
 @functools.lru_cache(maxsize=8)
@@ -246,18 +356,3 @@ def _redactor_for(
     redactor = Redactor()
     redactor.add_dir(folder, skip)
     return redactor
-
-
-def _lock_holder(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip() or "0") or None
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno == errno.EPERM
-    return True

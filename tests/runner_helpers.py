@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -65,6 +67,26 @@ def run_plan(ws: Workspace, steps: list[Step], **kwargs) -> tuple[bool, Recorder
     kwargs.setdefault("retry_delay", 0.05)
     ok = Runner(plan, ws, recorder, **kwargs).run()
     return ok, recorder
+
+
+@contextlib.contextmanager
+def lock_held_by_child(path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process holds the lock file `path` (as a second skynet would) until the block ends."""
+    holder = subprocess.Popen(
+        py(
+            "import sys; from skynet_tui.lockfile import LockFile\n"
+            f"LockFile({str(path)!r}).acquire(); print('held', flush=True); sys.stdin.read()"
+        ),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def process_state(pid: int) -> str | None:

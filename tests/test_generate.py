@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from skynet_tui import spec
 from skynet_tui.__main__ import main
 from skynet_tui.generate import GenerateError, generate
 from skynet_tui.workspace import Workspace
+from tests.runner_helpers import lock_held_by_child
 from tests.talos_helpers import (
     fakes_on_path,
     git_commits,
@@ -440,11 +440,21 @@ def test_workspace_in_use_fails_cleanly(
 ) -> None:
     root = tmp_path / "ws"
     root.mkdir()
-    (root / ".skynet.lock").write_text(f"{os.getppid()}\n")  # a live process that is not us
     answers = write_answers(tmp_path / "cluster.yaml", example_data)
-    assert main(["generate", "--config", str(answers), "--workspace", str(root), "--patches-only"]) == 2
-    assert f"in use by another skynet (PID {os.getppid()})" in capsys.readouterr().err
+    argv = ["generate", "--config", str(answers), "--workspace", str(root), "--patches-only"]
+    with lock_held_by_child(root / ".skynet.lock") as holder:
+        assert main(argv) == 2
+    assert f"in use by another skynet (PID {holder.pid}" in capsys.readouterr().err
     assert not (root / "cluster.yaml").exists()
+
+
+def test_a_lock_file_naming_a_live_pid_nobody_holds_is_taken_over(tmp_path: Path, example_data: dict) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / ".skynet.lock").write_text("1\n")  # PID 1 is alive, but holds no Skynet lock
+    answers = write_answers(tmp_path / "cluster.yaml", example_data)
+    assert main(["generate", "--config", str(answers), "--workspace", str(root), "--patches-only"]) == 0
+    assert (root / "cluster.yaml").exists() and not (root / ".skynet.lock").exists()
 
 
 @pytest.mark.usefixtures("git")

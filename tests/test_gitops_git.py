@@ -15,8 +15,10 @@ import yaml
 from skynet_tui import gitops, spec
 from skynet_tui.__main__ import main
 from skynet_tui.gitops.render import render_tree
-from skynet_tui.workspace import GIT_IDENTITY, Workspace
+from skynet_tui.workspace import COMMITTED, GIT_IDENTITY, Workspace
 from tests.gitops_helpers import cluster_dns01, cluster_minimal
+
+PATHS = [*COMMITTED, "gitops"]  # what generate commits for gitops.path: gitops
 
 pytestmark = pytest.mark.usefixtures("git")  # every test here writes or reads a git repository
 
@@ -60,7 +62,7 @@ def test_write_commit_push_and_clone_back(example_data, tmp_path):
     ws = new_workspace(tmp_path)
     changed = gitops.write_tree(ws, cluster)
     assert changed == sorted(render_tree(cluster))
-    assert ws.commit("generate")
+    assert ws.commit("generate", PATHS)
     lines: list[str] = []
     gitops.push(ws, cluster, on_line=lambda stream, line: lines.append(line))
     assert any("refs/heads/main" in line for line in lines)
@@ -73,7 +75,7 @@ def test_write_commit_push_and_clone_back(example_data, tmp_path):
     # Same answers again: nothing changes, no new commit, the push is a no-op.
     head = git("rev-parse", "HEAD", cwd=ws.root)
     assert gitops.write_tree(ws, cluster) == []
-    assert ws.commit("generate") is False
+    assert ws.commit("generate", PATHS) is False
     gitops.push(ws, cluster)
     assert git("rev-parse", "HEAD", cwd=ws.root) == head
 
@@ -82,7 +84,7 @@ def test_switching_a_component_off_removes_its_files(example_data, tmp_path):
     remote = bare_remote(tmp_path)
     ws = new_workspace(tmp_path)
     gitops.write_tree(ws, with_remote(example_data, remote))
-    ws.commit("first")
+    ws.commit("first", PATHS)
     (ws.gitops_dir / "values" / ".jaeger.yaml.x.tmp").write_text("left by a crash\n")
     changed = gitops.write_tree(ws, with_remote(example_data, remote, tracing=False))
     assert changed == [
@@ -93,7 +95,7 @@ def test_switching_a_component_off_removes_its_files(example_data, tmp_path):
         "values/kube-prometheus-stack.yaml",
     ]
     assert not (ws.gitops_dir / "apps" / "jaeger.yaml").exists()
-    assert ws.commit("tracing off")
+    assert ws.commit("tracing off", PATHS)
     assert "gitops/apps/jaeger.yaml" not in ws.tracked_files()
 
 
@@ -111,8 +113,15 @@ def test_a_tree_failing_its_checks_writes_nothing(example_data, tmp_path, monkey
 def test_gitops_path_must_not_be_a_workspace_folder(example_data, tmp_path):
     data = spec.to_data(spec.parse(example_data))
     data["spec"]["gitops"]["path"] = "secrets/gitops"
+    with pytest.raises(spec.SpecError, match="spec.gitops.path: 'secrets/gitops' collides"):
+        spec.parse(data)
+    # A cluster built by hand, past the answers' checks, is still refused before anything is written.
+    cluster = spec.parse(example_data)
+    cluster.spec.gitops.path = "secrets/gitops"
+    ws = new_workspace(tmp_path)
     with pytest.raises(gitops.GitOpsError, match="collides"):
-        gitops.write_tree(new_workspace(tmp_path), spec.parse(data))
+        gitops.write_tree(ws, cluster)
+    assert not (ws.root / "secrets" / "gitops").exists()
 
 
 @pytest.mark.slow
@@ -121,7 +130,7 @@ def test_rejected_non_fast_forward_push_keeps_local_work(example_data, tmp_path)
     cluster = with_remote(example_data, remote)
     ws = new_workspace(tmp_path)
     gitops.write_tree(ws, cluster)
-    ws.commit("first")
+    ws.commit("first", PATHS)
     gitops.push(ws, cluster)
 
     other = tmp_path / "other"
@@ -133,7 +142,7 @@ def test_rejected_non_fast_forward_push_keeps_local_work(example_data, tmp_path)
 
     changed = with_remote(example_data, remote, vpa=False)
     gitops.write_tree(ws, changed)
-    ws.commit("vpa off")
+    ws.commit("vpa off", PATHS)
     head = git("rev-parse", "HEAD", cwd=ws.root)
     with pytest.raises(gitops.GitOpsError, match="non-fast-forward") as error:
         gitops.push(ws, changed)
@@ -171,7 +180,7 @@ def test_https_token_goes_through_the_helper_and_refusal_is_an_auth_error(exampl
         cluster = spec.parse(data)
         ws = new_workspace(tmp_path, branch="prod")
         gitops.write_tree(ws, cluster)
-        ws.commit("first")
+        ws.commit("first", PATHS)
         token = "tok-" + "s3cr3t" * 4
         lines: list[str] = []
         with pytest.raises(gitops.GitOpsError, match="authentication was refused") as error:
@@ -219,7 +228,7 @@ def test_ssh_key_is_used_through_git_ssh_command(example_data, tmp_path, refusal
     cluster = spec.parse(data)
     ws = new_workspace(tmp_path, branch="prod")
     gitops.write_tree(ws, cluster)
-    ws.commit("first")
+    ws.commit("first", PATHS)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     with pytest.raises(gitops.GitOpsError, match=reason):
         gitops.push(ws, cluster, env=env)
@@ -259,7 +268,7 @@ def test_no_secret_reaches_the_remote(example_data, tmp_path):
     env = {"CF_API_TOKEN": "cf-dns-token-0123456789", "GIT_TOKEN": "git-token-abcdefghijkl"}
     manifests = gitops.bootstrap_secrets(cluster, env, grafana_password=password)
     gitops.write_tree(ws, cluster)
-    ws.commit("generate")
+    ws.commit("generate", PATHS)
     gitops.push(ws, cluster, env={**os.environ, **env})
 
     clone = tmp_path / "clone"
@@ -300,7 +309,7 @@ def test_a_missing_remote_is_named_by_gits_own_reason(example_data, tmp_path):
     cluster = with_remote(example_data, tmp_path / "nowhere.git")
     ws = new_workspace(tmp_path)
     gitops.write_tree(ws, cluster)
-    ws.commit("first")
+    ws.commit("first", PATHS)
     with pytest.raises(gitops.GitOpsError) as error:
         gitops.push(ws, cluster)
     assert "does not appear to be a git repository" in str(error.value)

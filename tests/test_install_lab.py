@@ -7,6 +7,7 @@ import io
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from skynet_tui.workspace import Workspace
 from tests.runner_helpers import Recorder, lab_processes, secret_values
 
 lab_core = pytest.importorskip("skynet_lab.core")
+lab_state = pytest.importorskip("skynet_lab.state")
 # Every test here runs the simulated lab, whose GitOps remote is a git repository.
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("git")]
 
@@ -191,6 +193,69 @@ def test_killed_mid_apply_then_rerun_completes(lab, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_killed_mid_apply_the_very_next_run_waits_for_the_node_and_finishes(tmp_path: Path) -> None:
+    """Issue 9, class 9: the installer dies by SIGKILL while apply-config runs; its orphaned talosctl finishes,
+    the node takes the config and installs. The next run finds it answering neither in maintenance mode nor
+    over mTLS (installing, rebooting): it waits for the node, recognises it over mTLS, and ends with exit 0."""
+    slow_install = {**FAST, "install": 5.0, "reboot": 1.0}  # the next run starts while the node installs
+    with lab_core.Lab(tmp_path / "lab", 1, 0, latency=slow_install) as lab:
+        config = tmp_path / "cluster.yaml"
+        config.write_text(yaml.safe_dump(answers(lab, core_only=True)))
+        lab.inject(kill_mid_apply=True)
+        env = {**lab.env(), "SKYNET_TIMING_SCALE": "0.01"}
+        ws = tmp_path / "ws"
+        argv = [
+            sys.executable,
+            "-m",
+            "skynet_tui",
+            "install",
+            "--config",
+            str(config),
+            "--workspace",
+            str(ws),
+        ]
+        first = subprocess.run([*argv, "--yes"], env=env, capture_output=True, text=True, timeout=120)
+        assert first.returncode == -9, first.stdout + first.stderr
+        ip = lab.node_ips[0]
+        stage = lab_state.load_node(lab.root, ip)["stage"]
+        for _ in range(400):  # the orphan's apply lands a moment after the kill
+            if stage != "maintenance":
+                break
+            time.sleep(0.05)
+            stage = lab_state.load_node(lab.root, ip)["stage"]
+        assert stage in ("installing", "rebooting"), stage
+        assert "apply-cp-1" in journal.interrupted(ws / "journal.jsonl")
+
+        second = subprocess.run([*argv, "--yes"], env=env, capture_output=True, text=True, timeout=180)
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "config already applied: cp-1 left maintenance mode" in second.stdout
+        assert journal.interrupted(ws / "journal.jsonl") == set()
+        assert_no_finished_step_ran_twice(Workspace.at(ws))
+
+
+def test_an_install_disk_below_talos_minimum_is_refused_before_any_machine_is_written(tmp_path: Path) -> None:
+    """Issue 9, class 7: a 7.8 GB eMMC as the install disk used to install "successfully"; the preflight reads
+    the disk's size from the node and refuses it, naming node and disk, before any apply."""
+    with lab_core.Lab(tmp_path / "lab", 1, 2, latency=FAST) as lab:
+        data = answers(lab, core_only=True)
+        small = {}
+        for node in data["spec"]["nodes"]:
+            disks = lab_state.load_node(lab.root, node["ip"])["hardware"]["disks"]
+            found = [d for d in disks if 0 < d["size"] < 10 * 1024**3 and not d["cdrom"]]
+            if found:
+                small[node["hostname"]] = found[0]["dev_path"]
+                node["installDisk"] = found[0]["dev_path"]
+        assert small, "the lab has a machine with a small disk (an eMMC)"
+        cluster, ws = spec.parse(data), Workspace.at(tmp_path / "ws")
+        code, output = install(lab, cluster, ws)
+    assert code == 1, output
+    for hostname, dev_path in small.items():
+        assert f"{hostname} (" in output and f"the install disk {dev_path} ({dev_path}) is" in output
+    assert "Talos needs at least 10 GiB" in output
+    assert not [step for step in starts(ws) if step.startswith(("apply-", "bootstrap"))]
+
+
+@pytest.mark.slow
 def test_ctrl_c_cancels_a_headless_install(tmp_path: Path) -> None:
     slow = {**FAST, "health_check": 0.5}
     with lab_core.Lab(tmp_path / "lab", 1, 0, latency=slow) as lab:
@@ -208,8 +273,8 @@ def test_ctrl_c_cancels_a_headless_install(tmp_path: Path) -> None:
         assert lab_processes(lab.root)
         proc.send_signal(signal.SIGINT)
         rest = proc.stdout.read()
-        assert proc.wait(timeout=60) == 1
-        assert "Cancelled. Run the same command again to resume." in rest
+        assert proc.wait(timeout=60) == 130  # cancelled by SIGINT
+        assert "Cancelled; run the same command again to resume." in rest
         assert lab_processes(lab.root) == []  # no child of the launcher (nor theirs) outlived the cancel
         ends = [r.status for r in journal.read(tmp_path / "ws" / "journal.jsonl") if r.event == "end"]
         assert ends[-1] == "cancelled" and "health" in rest

@@ -18,6 +18,7 @@ from skynet_tui.plan.probes import check_install_disk, disk_text, talosconfig_en
 from skynet_tui.plan.timing import Timing
 from skynet_tui.support import write_bundle
 from skynet_tui.workspace import Workspace
+from tests.runner_helpers import lock_held_by_child
 from tests.talos_helpers import FIXTURES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,6 +113,7 @@ def test_install_disk_check(cluster: spec.Cluster) -> None:
             ("sda", "S1", {}),
             ("sr0", "", {"cdrom": True}),
             ("nvme0n1", "S4EWNX0R123456", {}),
+            ("mmcblk0", "0x1234", {"size": 7_818_182_656, "pretty_size": "7.8 GB"}),
         )
     )
 
@@ -126,6 +128,16 @@ def test_install_disk_check(cluster: spec.Cluster) -> None:
         StepError, match=r"worker-2 \(192.168.10.22\) has no disk /dev/nvme1n1; it has: /dev/sda \(S1\)"
     ):
         check_install_disk(by_name["worker-2"].model_copy(update={"install_disk": "/dev/nvme1n1"}))(Result())
+    with pytest.raises(
+        StepError,
+        match=r"worker-2 \(192.168.10.22\): the install disk /dev/mmcblk0 \(/dev/mmcblk0\) is 7.8 GB; "
+        r"Talos needs at least 10 GiB",
+    ):
+        check_install_disk(by_name["worker-2"].model_copy(update={"install_disk": "/dev/mmcblk0"}))(Result())
+    with pytest.raises(StepError, match=r"serial:0x1234 \(/dev/mmcblk0\) is 7.8 GB"):
+        worker = by_name["worker-1"]
+        emmc = worker.install_disk.model_copy(update={"serial": "0x1234"})
+        check_install_disk(worker.model_copy(update={"install_disk": emmc}))(Result())
 
 
 def test_talosconfig_endpoints_reader(tmp_path: Path) -> None:
@@ -152,7 +164,7 @@ def test_skynet_plan_lists_steps_and_rerun_skips(tmp_path: Path, example_data: d
     assert "preflight-tools" in result.stdout and "apps-wave-2" in result.stdout
     assert "a re-run skips 0" in result.stdout and not ws_dir.exists()
 
-    ws_dir.mkdir()
+    Workspace.at(ws_dir).ensure()
     answers = fingerprint(spec.parse(example_data))
     (ws_dir / "journal.jsonl").write_text(
         json.dumps({"event": "run", "run": "r", "ts": 1, "answers": answers})
@@ -273,12 +285,12 @@ def test_install_on_a_locked_workspace_exits_2(tmp_path: Path, example_data: dic
     config = tmp_path / "cluster.yaml"
     config.write_text(yaml.safe_dump(example_data))
     (tmp_path / "ws").mkdir()
-    (tmp_path / "ws" / ".skynet.lock").write_text("1\n")  # PID 1 is always alive
-    result = _cli(
-        "install", "--config", str(config), "--workspace", str(tmp_path / "ws"), "--yes", cwd=tmp_path
-    )
-    assert result.returncode == 2 and "in use by another skynet (PID 1)" in result.stderr
-    assert sorted(p.name for p in (tmp_path / "ws").iterdir()) == [".skynet.lock"]
+    with lock_held_by_child(tmp_path / "ws" / ".skynet.lock") as holder:
+        result = _cli(
+            "install", "--config", str(config), "--workspace", str(tmp_path / "ws"), "--yes", cwd=tmp_path
+        )
+        assert sorted(p.name for p in (tmp_path / "ws").iterdir()) == [".skynet.lock"]
+    assert result.returncode == 2 and f"in use by another skynet (PID {holder.pid}" in result.stderr
 
 
 def test_secret_inputs_are_checked_before_any_machine(example_data: dict, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,15 @@ from skynet_tui import events, journal
 from skynet_tui.plan import Plan, Step, StepError, Transient
 from skynet_tui.runner import Runner
 from skynet_tui.workspace import Workspace
-from tests.runner_helpers import Recorder, children_of, live_in_group, process_state, py, run_plan
+from tests.runner_helpers import (
+    Recorder,
+    children_of,
+    live_in_group,
+    lock_held_by_child,
+    process_state,
+    py,
+    run_plan,
+)
 
 SECRET = "s3cr3t-Value-9f8e7d6c5b4a"
 TOKEN = "abcdef.0123456789abcdef"
@@ -395,10 +404,72 @@ def test_a_killed_runner_resumes_and_reruns_only_the_unfinished_step(ws: Workspa
     assert starts(ws, "a") == 1 and starts(ws, "b") == 2 and starts(ws, "c") == 1
 
 
+def test_a_step_an_earlier_run_died_in_is_resumed_first(ws: Workspace) -> None:
+    """The journal of a killed run holds a start of "b" without an end: the next run calls b's resume hook
+    before its action, and a hook that finds the work done ends the step without running the action."""
+    calls: list[str] = []
+
+    def resume(ctx) -> bool:
+        calls.append(f"resume {ctx.step.id}")
+        ctx.line("the earlier run's work is there")
+        return True
+
+    def action(ctx) -> None:
+        calls.append(f"action {ctx.step.id}")
+
+    steps = [Step("a", "a", action, resume=resume), Step("b", "b", action, resume=resume, deps=("a",))]
+    killed = journal.Journal(ws.journal)  # what a run killed inside "b" leaves
+    killed.run("test", "")
+    killed.start("a", 1)
+    killed.end("a", journal.Outcome.FAILED, duration=0.1, reason="boom")
+    killed.start("b", 1)
+    assert journal.interrupted(ws.journal) == {"b"}
+
+    ok, rec = run_plan(ws, steps)
+    assert ok and calls == ["action a", "resume b"]
+    assert "the earlier run's work is there" in rec.lines("b")
+    assert journal.interrupted(ws.journal) == set()
+    calls.clear()
+    ok, _ = run_plan(ws, [Step("c", "c", action, resume=resume)])
+    assert ok and calls == ["action c"]  # nothing was interrupted: no resume
+
+
+def test_a_resume_that_finds_the_work_undone_runs_the_action(ws: Workspace) -> None:
+    killed = journal.Journal(ws.journal)
+    killed.run("test", "")
+    killed.start("a", 1)
+    ok, rec = run_plan(ws, [Step("a", "a", py("print('applied')"), resume=lambda ctx: False)])
+    assert ok and "applied" in rec.lines("a")
+
+
+def test_a_timeout_reports_the_whole_wait_of_the_step(ws: Workspace) -> None:
+    """A step that retried until its deadline says how long it waited in all, not the last try's share."""
+    step = Step(
+        "n",
+        "reach node",
+        py("import time; time.sleep(0.2); raise SystemExit('connection refused')"),
+        transient=("connection refused",),
+        attempts=0,
+        timeout=1.0,
+        retry_delay=0.2,
+    )
+    ok, rec = run_plan(ws, [step], retry_delay=0.2)
+    assert not ok
+    error = rec.of(events.StepFailed, "n")[0].error
+    found = re.search(r"timed out.* after (\d+)s and (\d+) attempt\(s\)", error)
+    assert found, error
+    assert int(found[1]) >= 1 and int(found[2]) >= 2  # the whole second, over several tries
+
+    slow = Step("s", "slow child", py("import time; time.sleep(30)"), timeout=1.0)
+    ok, rec = run_plan(ws, [slow])
+    error = rec.of(events.StepFailed, "s")[0].error
+    assert "timed out; the step gave up after" in error and "1 attempt(s)" in error
+
+
 def test_a_locked_workspace_is_reported(ws: Workspace) -> None:
-    ws.lock_file.write_text("1\n")  # PID 1 is always alive
-    ok, rec = run_plan(ws, [Step("a", "a", py("print(1)"))])
-    assert not ok and "in use by another skynet (PID 1)" in rec.finished.summary
+    with lock_held_by_child(ws.lock_file) as holder:
+        ok, rec = run_plan(ws, [Step("a", "a", py("print(1)"))])
+    assert not ok and f"in use by another skynet (PID {holder.pid}" in rec.finished.summary
 
 
 def test_failure_hook_builds_a_bundle(ws: Workspace, tmp_path: Path) -> None:

@@ -257,6 +257,17 @@ def test_a_token_in_the_url_is_not_echoed(example_data: dict) -> None:
     assert spec.check(example_data) == []
 
 
+def test_unknown_keys_of_any_shape_are_named_where_they_are(example_data: dict) -> None:
+    """A key that looks like pydantic's names for union members ("str", "x[y]") is still the operator's key."""
+    example_data["apiVers[ion"] = example_data.pop("apiVersion")
+    example_data["spec"]["nodes"][3]["installDisk"] = {"str": 1, "function-after[x]": 2}
+    assert sorted(str(i) for i in spec.check(example_data)) == [
+        "'apiVers[ion': unknown key; did you mean 'apiVersion'?",
+        "spec.nodes[3].installDisk.'function-after[x]': unknown key; valid keys: serial, wwid",
+        "spec.nodes[3].installDisk.str: unknown key; valid keys: serial, wwid",
+    ]
+
+
 def test_an_answers_file_that_is_not_utf8(tmp_path) -> None:
     bad = tmp_path / "cluster.yaml"
     bad.write_bytes(b"\xff\xfe")
@@ -392,6 +403,7 @@ def test_one_mac_pattern() -> None:
 def test_cross_field_rules_are_named_and_run_in_order(example_data: dict) -> None:
     assert [rule.__name__ for rule in spec.RULES] == [
         "node_uniqueness",
+        "hardware_uniqueness",
         "control_plane_present",
         "subnet_membership",
         "endpoint_and_vip",

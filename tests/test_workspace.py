@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -106,5 +107,5 @@ def test_a_second_holder_is_refused_with_the_pid(tmp_path: Path) -> None:
         holder.wait()
     # The holder died without cleaning up: its lock is stale and is taken over.
     with ws.lock():
-        assert ws.lock_file.read_text().strip() == str(os.getpid())
+        assert json.loads(ws.lock_file.read_text())["pid"] == os.getpid()
     assert not ws.lock_file.exists()

@@ -7,13 +7,14 @@ import sys
 
 from skynet_tui.commands import EXIT_OK, EXIT_USAGE
 from skynet_tui.commands.answers import answers_and_workspace
-from skynet_tui.generate import generate
 
 
 def run(args: argparse.Namespace) -> int:
     # Invalid answers (exit 2), a workspace in use (exit 2), a missing talosctl or a failed step (exit 1)
     # are reported by the CLI entry point; nothing is written before the answers validate.
-    cluster, ws = answers_and_workspace(args)
+    cluster, ws = answers_and_workspace(args, check=False)  # generate() checks the folder before writing
+    from skynet_tui.generate import generate  # the renderers load once the answers are valid
+
     if ws.root.exists() and not ws.root.is_dir():
         print(f"skynet: --workspace {ws.root} exists and is not a folder", file=sys.stderr)
         return EXIT_USAGE

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 from skynet_tui.commands.answers import answers_and_workspace
-from skynet_tui.headless import run_install
 
 
 def run(args: argparse.Namespace) -> int:
     cluster, ws = answers_and_workspace(args)
+    from skynet_tui.headless import run_install  # the runner loads once the answers are valid
+
     return run_install(cluster, ws, assume_yes=args.yes)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
 from rich.text import Text
 
 from skynet_tui.commands.answers import answers_and_workspace
-from skynet_tui.plan.install import install_plan
 
 
 def run(args: argparse.Namespace) -> int:
     cluster, ws = answers_and_workspace(args)
+    # The plan and its printer load once the answers are valid: a refused file is refused fast.
+    from skynet_tui.headless import QuietConsole
+    from skynet_tui.plan.install import install_plan
+
     plan = install_plan(cluster, ws)
     skips = plan.finished_in_journal(ws)
-    console = Console(highlight=False)
+    console = QuietConsole(highlight=False)
     console.print(Text(f"Install plan for {cluster.name} (workspace {ws.root})", style="bold"))
     width = max(len(step.id) for step in plan.steps)
     for number, step in enumerate(plan.order(), 1):

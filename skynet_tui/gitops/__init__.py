@@ -5,7 +5,7 @@ from __future__ import annotations
 from skynet_tui.gitops.bootstrap import bootstrap_secrets, grafana_admin_password, secret_values
 from skynet_tui.gitops.checks import check_tree
 from skynet_tui.gitops.errors import GitOpsError
-from skynet_tui.gitops.git import push, write_tree
+from skynet_tui.gitops.git import checked_tree, push, write_tree
 from skynet_tui.gitops.render import applications, argocd_install, ingress_ip, render_tree
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "argocd_install",
     "bootstrap_secrets",
     "check_tree",
+    "checked_tree",
     "grafana_admin_password",
     "ingress_ip",
     "push",

@@ -12,11 +12,10 @@ from skynet_tui.gitops.checks import check_tree
 from skynet_tui.gitops.errors import GitOpsError
 from skynet_tui.gitops.render import render_tree
 from skynet_tui.spec import Cluster
+from skynet_tui.spec.platform import WORKSPACE_NAMES
 from skynet_tui.workspace import GIT_IDENTITY, Workspace
 
 REMOTE = "origin"
-# Workspace folders the GitOps folder must never be (stale-file removal would empty them).
-_RESERVED = {"talos", "secrets", "logs", ".git", "cluster.yaml"}
 
 _NON_FAST_FORWARD = ("non-fast-forward", "fetch first", "[rejected]")
 _AUTH = (
@@ -40,26 +39,40 @@ def gitops_folder(ws: Workspace, cluster: Cluster) -> Path:
     (write_tree deletes what the tree no longer has there)."""
     relative = cluster.spec.gitops.path
     base = (ws.root / relative).resolve()
-    if base == ws.root or not base.is_relative_to(ws.root) or relative.split("/")[0] in _RESERVED:
+    # Workspace names the GitOps folder must never be (stale-file removal would empty them); spec refuses them
+    # as answers already, this guards callers that built a cluster by hand.
+    if (
+        base == ws.root
+        or not base.is_relative_to(ws.root)
+        or relative.split("/")[0].lower() in WORKSPACE_NAMES
+    ):
         raise GitOpsError(
             f"gitops.path {relative!r} collides with the workspace's own files; use e.g. gitops"
         )
     return base
 
 
-def write_tree(ws: Workspace, cluster: Cluster) -> list[str]:
-    """Render, check and write the tree into <workspace>/<gitops.path>; drop files it no longer has.
-
-    Returns the changed paths (relative to the GitOps folder), sorted. Raises GitOpsError, writing nothing,
-    when the rendered tree fails its checks.
-    """
-    base = gitops_folder(ws, cluster)
+def checked_tree(cluster: Cluster) -> dict[str, str]:
+    """The rendered tree (path relative to the GitOps folder → text); GitOpsError when it fails its checks."""
     files = render_tree(cluster)
     problems = check_tree(files)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise GitOpsError(f"the rendered GitOps tree failed its checks: {problems[0]}{more}")
+    return files
+
+
+def write_tree(ws: Workspace, cluster: Cluster, files: dict[str, str] | None = None) -> list[str]:
+    """Write the tree (rendered and checked here unless given) into <workspace>/<gitops.path>; drop files it
+    no longer has.
+
+    Returns the changed paths (relative to the GitOps folder), sorted. Raises GitOpsError, writing nothing,
+    when the rendered tree fails its checks, and WorkspaceUnusable when a link lies on the way of a file.
+    """
+    base = gitops_folder(ws, cluster)
+    files = checked_tree(cluster) if files is None else files
     prefix = cluster.spec.gitops.path
+    ws.check_links(f"{prefix}/{rel}" for rel in files)
     changed = [rel for rel, text in files.items() if ws.write(f"{prefix}/{rel}", text)]
     if base.is_dir():
         for path in sorted(base.rglob("*")):

@@ -12,6 +12,7 @@ import jinja2
 import yaml
 
 from skynet_tui.gitops.charts import BY_NAME, CONFIG, App, enabled_apps
+from skynet_tui.gitops.checks import SAFE_LOADER
 from skynet_tui.gitops.errors import GitOpsError
 from skynet_tui.spec import DNS01_PROVIDERS, Cluster, pool_bounds
 from skynet_tui.talos.platform import HOST_LOG_PORTS
@@ -177,7 +178,7 @@ def _render(template: str, ctx: dict[str, Any], **extra: Any) -> tuple[str, list
     if not template.endswith(".yaml.j2"):
         return text, []
     try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        documents = [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

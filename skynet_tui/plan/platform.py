@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,14 +131,19 @@ def dns_line(cluster: Cluster) -> str:
     return f"DNS: point *.{domain} at {address} (the Traefik LoadBalancer address)."
 
 
-def summary(cluster: Cluster, ws: Workspace) -> str:
-    """What to open next: URLs, where the Argo CD admin password is, where the kubeconfig is."""
+def summary(cluster: Cluster, ws: Workspace, finished_at: float | None = None) -> str:
+    """What to open next: URLs, where the Argo CD admin password is, where the kubeconfig is.
+
+    "is up" only when this run checked it (`finished_at` None); after a run that found every step done in the
+    journal, when that install finished and that nothing was checked now."""
     domain = cluster.spec.ingress.domain
-    lines = [
-        f"Cluster {cluster.name} is up: {len(cluster.control_planes)} control plane(s), "
-        f"{len(cluster.workers)} worker(s), every Application Synced and Healthy.",
-        f"Argo CD     https://argocd.{domain}",
-    ]
+    size = f"{len(cluster.control_planes)} control plane(s), {len(cluster.workers)} worker(s)"
+    if finished_at is None:
+        first = f"Cluster {cluster.name} is up: {size}, every Application Synced and Healthy."
+    else:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(finished_at))
+        first = f"Cluster {cluster.name} ({size}): the last install finished at {when}; not checked now."
+    lines = [first, f"Argo CD     https://argocd.{domain}"]
     if cluster.spec.components.monitoring:
         lines.append(
             f"Grafana     https://grafana.{domain}  (user admin; password in secrets/{GRAFANA_PASSWORD_FILE})"

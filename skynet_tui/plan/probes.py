@@ -48,7 +48,8 @@ def disk_text(node: Node) -> str:
 
 
 def check_install_disk(node: Node) -> Callable[[Any], None]:
-    """accept() for `get disks --insecure`: the node answered; its install disk must be there and writable."""
+    """accept() for `get disks --insecure`: the node answered; its install disk must be there, writable and
+    at least Talos's minimum size (the wizard's threshold, discovery.MIN_DISK_BYTES)."""
 
     def accept(result: Any) -> None:
         try:
@@ -65,6 +66,11 @@ def check_install_disk(node: Node) -> Callable[[Any], None]:
             )
         if match.readonly or match.cdrom:
             raise StepError(f"{node.hostname}: {wanted} is read-only or a CD-ROM; choose another installDisk")
+        if discovery.too_small(match):
+            raise StepError(
+                f"{node.hostname} ({node.ip}): the install disk {wanted} ({match.dev_path}) is {match.size_text}; "
+                f"Talos needs at least {discovery.MIN_DISK_TEXT}: choose a larger spec.nodes[].installDisk"
+            )
 
     return accept
 
@@ -151,6 +157,35 @@ def left_maintenance(ip: str) -> Callable[[Context], bool]:
         return stage is not None and stage != "maintenance"
 
     return probe
+
+
+def await_applied(node: Node, interval: float, wait: float) -> Callable[[Context], bool]:
+    """resume() of apply-config: the run that was applying this node's config died, but its talosctl may
+    have carried on (real machines do not die with the installer), so the node may be installing or
+    rebooting and answer nothing. Wait (up to `wait` s) until it answers: over mTLS with the workspace's
+    talosconfig, the config is in (True: done); in maintenance mode, it still needs it (False: apply)."""
+
+    def resume(ctx: Context) -> bool:
+        ctx.extend(wait)
+        ctx.line(f"an earlier run stopped while applying this config; waiting for {node.hostname} to answer")
+        configured: list[str] = []
+
+        def probe() -> tuple[bool, str]:
+            stage = machine_stage(ctx, node.ip, secure=True)
+            if stage is not None:
+                configured.append(stage)
+                return True, f"{node.hostname}: {stage} (it answers with the workspace's talosconfig)"
+            stage = machine_stage(ctx, node.ip, secure=False)
+            if stage == "maintenance":
+                return True, f"{node.hostname}: still in maintenance mode; applying its config"
+            return False, f"{node.hostname}: {stage or 'not answering (installing or rebooting?)'}"
+
+        ctx.wait(probe, interval=interval, what=f"{node.hostname} to answer after the interrupted apply")
+        if configured:
+            ctx.line(f"config already applied: {node.hostname} left maintenance mode")
+        return bool(configured)
+
+    return resume
 
 
 def wait_installed(node: Node, interval: float) -> Callable[[Context], None]:

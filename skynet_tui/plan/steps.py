@@ -34,6 +34,9 @@ class Step:
     success (the work was done already), one matching `transient` is retried and its matching lines are shown
     as expected noise. `postcondition(ctx) -> bool` is probed before the step runs: True skips it.
     `timeout` bounds the whole step, retries included; `attempts` is the most tries (0 = until the timeout).
+    `resume(ctx) -> bool` runs first when an earlier run died inside this step (the journal shows it started
+    and never ended), e.g. to wait for a machine still acting on what that run sent: True means the work
+    turned out done, and the step ends without running its action.
     """
 
     id: str
@@ -43,6 +46,7 @@ class Step:
     deps: tuple[str, ...] = ()
     postcondition: Callable[[Context], bool] | None = None
     postcondition_text: str = ""  # shown when the probe skips the step, e.g. "node left maintenance mode"
+    resume: Callable[[Context], bool] | None = None
     transient: tuple[str, ...] = ()
     done_when: tuple[str, ...] = ()
     accept: Callable[[Result], None] | None = None  # checks a successful argv result; may raise Transient
@@ -70,7 +74,10 @@ class Plan:
     name: str
     steps: list[Step]
     simulated: bool = False
-    summary: Callable[[], str] | None = None
+    # The success text. Its argument is None when this run's own steps checked the outcome (ran, or probed
+    # their postconditions), else the time (epoch seconds) an earlier run finished the last steps: then the
+    # journal alone says so, and the text must not claim the cluster is up now.
+    summary: Callable[[float | None], str] | None = None
     secret_env: tuple[str, ...] = ()  # environment variables whose values are secrets (tokens)
     secret_files: tuple[Path, ...] = ()  # files outside secrets/ whose contents are secrets (deploy keys)
     on_failure: Callable[[Workspace, dict[str, str], Redactor], Path | None] | None = None

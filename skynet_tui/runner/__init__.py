@@ -57,6 +57,10 @@ class Runner:
         )
         self.journal: journal_mod.Journal | None = None
         self.status: dict[str, Outcome] = {}  # how each step of the current run ended
+        self.interrupted: set[str] = set()  # steps an earlier run died in (journal_mod.interrupted)
+        self.from_journal: dict[
+            str, float
+        ] = {}  # steps this run skipped on the journal's word → when they ended
 
     # ------------------------------------------------------------------ public
 
@@ -68,6 +72,7 @@ class Runner:
     def run(self) -> bool:
         self.services.cancel.clear()
         self.status = {}
+        self.from_journal = {}
         try:
             with self.ws.lock():
                 return self._run_locked()
@@ -82,7 +87,9 @@ class Runner:
         self.services.secrets.refresh()
         self.journal = journal_mod.Journal(self.ws.journal)
         self.journal.run(self.plan.name, self.plan.answers or "")
+        self.interrupted = journal_mod.interrupted(self.ws.journal, self.journal.run_id)
         earlier = self.plan.finished_in_journal(self.ws)
+        ended = journal_mod.finished(self.ws.journal, self.plan.answers)
         ordered = self.plan.order()
         self._emit(events.PlanStarted(steps=tuple(s.info() for s in ordered), simulated=self.plan.simulated))
         running: dict[Future[Outcome], Step] = {}
@@ -99,6 +106,7 @@ class Runner:
                     started.add(step.id)
                     if step.id in earlier:
                         self.status[step.id] = Outcome.SKIPPED
+                        self.from_journal[step.id] = ended[step.id].ts if step.id in ended else 0.0
                         self._emit(events.StepSkipped(step.id, earlier[step.id]))
                         continue
                     running[pool.submit(self._execute, step)] = step
@@ -120,7 +128,7 @@ class Runner:
     def _finish(self, ok: bool, cancelled: bool) -> None:
         summary, bundle = "", None
         if ok and self.plan.summary is not None:
-            summary = self.plan.summary()
+            summary = self.plan.summary(self._finished_before())
         elif not ok:
             waiting = [s.id for s in self.plan.steps if self.status.get(s.id) not in DONE_STATUSES]
             summary = (
@@ -138,6 +146,17 @@ class Runner:
                 ok=ok, summary=summary, support_bundle=str(bundle) if bundle else None, cancelled=cancelled
             )
         )
+
+    def _finished_before(self) -> float | None:
+        """None when this run checked the outcome itself; else when an earlier run ended the last steps.
+
+        The last steps are those nothing depends on (the final checks); if every one of them was skipped on
+        the journal's word, this run looked at nothing live."""
+        needed = {dep for step in self.plan.steps for dep in step.deps}
+        last = [step.id for step in self.plan.steps if step.id not in needed]
+        if not last or not all(step_id in self.from_journal for step_id in last):
+            return None
+        return max(self.from_journal[step_id] for step_id in last)
 
     # ------------------------------------------------------------------ one step
 
@@ -174,6 +193,14 @@ class Runner:
         delay = step.retry_delay if self.retry_delay is None else self.retry_delay
         self._journal().start(step.id, 1)
         self._emit(events.StepStarted(step.id, 1))
+        if step.resume is not None and step.id in self.interrupted:
+            try:
+                if step.resume(ctx):
+                    return self._end(ctx, Outcome.OK, "an earlier run's work was found done")
+            except Cancelled:
+                return self._end(ctx, Outcome.CANCELLED, "cancelled")
+            except StepError as exc:
+                return self._fail(ctx, ctx.redact(str(exc)))
         while True:
             ctx.log(f"--- attempt {ctx.attempt} ---")
             try:
@@ -193,7 +220,12 @@ class Runner:
                 reason = ctx.redact(str(exc))
                 out_of_tries = step.attempts and ctx.attempt >= step.attempts
                 if out_of_tries or ctx.remaining() <= delay:
-                    why = f"gave up after {ctx.attempt} attempt(s)" if out_of_tries else "timed out"
+                    spent = ctx.elapsed()
+                    why = (
+                        f"gave up after {ctx.attempt} attempt(s) in {spent:.0f}s"
+                        if out_of_tries
+                        else f"timed out after {spent:.0f}s and {ctx.attempt} attempt(s)"
+                    )
                     return self._fail(ctx, f"{why}: {reason}")
                 ctx.attempt += 1
                 self._journal().retry(step.id, ctx.attempt, reason)

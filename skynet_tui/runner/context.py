@@ -43,6 +43,15 @@ class Context:
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
+    def elapsed(self) -> float:
+        """Seconds since the step started, every attempt and retry delay included."""
+        return time.monotonic() - self.started
+
+    def extend(self, seconds: float) -> None:
+        """Allow the step `seconds` from now when that is later than its deadline (a wait its timeout could
+        not foresee, such as a node an earlier run was configuring when it died)."""
+        self.deadline = max(self.deadline, time.monotonic() + seconds)
+
     def redact(self, text: str) -> str:
         return self.services.secrets.redact(text)
 
@@ -109,7 +118,10 @@ class Context:
             return
         command = command_name(result.argv)
         if result.timed_out:
-            raise StepError(f"{command} timed out after {result.duration:.0f}s")
+            # The whole wait, not the last child's share of it: a step that retried for 45 s says 45 s.
+            raise StepError(
+                f"{command} timed out; the step gave up after {self.elapsed():.0f}s and {self.attempt} attempt(s)"
+            )
         for line in reversed(result.text().splitlines()):
             if any(p.search(line) for p in self._noise):
                 raise Transient(line.strip())
@@ -131,7 +143,10 @@ class Context:
             if done:
                 return
             if self.remaining() <= 0:
-                raise StepError(f"timed out waiting for {what}" + (f"; last: {last}" if last else ""))
+                raise StepError(
+                    f"timed out after {self.elapsed():.0f}s waiting for {what}"
+                    + (f"; last: {last}" if last else "")
+                )
             self.sleep(interval)
 
     def kube(self) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -66,7 +67,13 @@ class StepLogs:
             handle = self._files.get(step_id)
             if handle is None:
                 self._folder.mkdir(parents=True, exist_ok=True)
-                handle = open(self._folder / f"{step_id}.log", "a", encoding="utf-8")  # noqa: SIM115
+                # O_NOFOLLOW: a link planted in logs/ cannot carry the log out of the workspace.
+                fd = os.open(
+                    self._folder / f"{step_id}.log",
+                    os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW,
+                    0o644,
+                )
+                handle = open(fd, "a", encoding="utf-8")  # noqa: SIM115
                 self._files[step_id] = handle
             for line in text.splitlines() or [""]:
                 handle.write(f"{stamp} {line}\n")

@@ -20,6 +20,7 @@ from skynet_tui.spec.fields import (
     pool_bounds,
 )
 from skynet_tui.spec.issues import Issue, SpecError, format_loc
+from skynet_tui.spec.loader import read_answers
 from skynet_tui.spec.model import (
     API_VERSION,
     DEFAULT_INTERFACE,
@@ -48,5 +49,5 @@ __all__ = [
     "Node", "PoolEntry", "Registries", "SpecError", "Talos", "check", "check_cidr", "check_dns_name", "check_env_name",
     "check_host", "check_ip", "check_label", "check_mac", "check_mirror_url", "check_pool_entry", "check_registry_name", "choices", "cross_field_issues",
     "defaults", "dump", "example", "field_at", "format_loc", "help_line", "is_mac", "json_schema", "load",
-    "loads", "parse", "pool_bounds", "to_data", "version_issues", "warnings",
+    "loads", "parse", "pool_bounds", "read_answers", "to_data", "version_issues", "warnings",
 ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +11,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from skynet_tui.spec.fields import show
 from skynet_tui.spec.model import Cluster
 from skynet_tui.spec.schema import model_of
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,60}")
+# The names pydantic gives the members of a union in an error's location.
+_UNION_MEMBER = re.compile(
+    r"str|constrained-str|DiskSelector|literal|(function-[a-z]+|literal|constrained-\w+)\[.*\]", re.S
+)
 
 
 @dataclass(frozen=True)
@@ -34,13 +42,14 @@ class SpecError(ValueError):
 
 
 def format_loc(loc: Iterable[Any]) -> str:
-    """('spec', 'nodes', 2, 'ip') → 'spec.nodes[2].ip'."""
+    """('spec', 'nodes', 2, 'ip') → 'spec.nodes[2].ip'; a key that is not plain text is shown quoted and cut."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part) if isinstance(part, str) and _PLAIN_KEY.fullmatch(part) else show(part)
+            out += ("." if out else "") + text
     return out
 
 
@@ -58,6 +67,8 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
 
 def _nearest(key: str, valid: list[str]) -> list[str]:
     """The valid key a typo most likely meant: a close spelling, else one that starts the same way."""
+    if len(key) > 60:
+        return []
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
     if close:
         return close
@@ -65,13 +76,21 @@ def _nearest(key: str, valid: list[str]) -> list[str]:
     return [v for v in valid if lowered.startswith(v.lower()) or v.lower().startswith(lowered)][:1]
 
 
+def _field_loc(err: ErrorDetails) -> tuple[Any, ...]:
+    """The error's location without the union members pydantic appends ("str", "function-after[…]"). An
+    unknown key's location ends with the key as written, which may look like anything: it is kept."""
+    loc = tuple(err["loc"])
+    keep_last = err["type"] == "extra_forbidden" and bool(loc)
+    body = loc[:-1] if keep_last else loc
+    body = tuple(p for p in body if not (isinstance(p, str) and _UNION_MEMBER.fullmatch(p)))
+    return (*body, loc[-1]) if keep_last else body
+
+
 def _issue_from_error(err: ErrorDetails) -> Issue:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in {"str", "DiskSelector"}))
-    # pydantic appends the union member tried ("str", "function-after[...]"); keep the field path only.
-    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in {"literal"})))
-    path = format_loc(loc)
+    loc = _field_loc(err)
+    path = format_loc(loc) or "(file)"
     kind = err["type"]
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         model = _model_at(loc)
         valid = [f.alias or n for n, f in model.model_fields.items()] if model else []
         near = _nearest(str(loc[-1]), valid)
@@ -80,9 +99,9 @@ def _issue_from_error(err: ErrorDetails) -> Issue:
     if kind == "missing":
         return Issue(path, "is required")
     message = err["msg"]
-    message = message.removeprefix("Value error, ")
+    message = message.removeprefix("Value error, ")[:500]
     if kind == "literal_error":
-        message = f"{err.get('input')!r} is not allowed; {message.lower()}"
+        message = f"{show(err.get('input'))} is not allowed; {message.lower()}"
     return Issue(path, message)
 
 
@@ -98,7 +117,10 @@ def pydantic_issues(exc: ValidationError) -> list[Issue]:
         issue = _issue_from_error(err)
         by_path.setdefault(issue.path, []).append((err, issue))
     out = []
-    for found in by_path.values():
+    for path, found in by_path.items():
         specific = [issue for err, issue in found if err["type"] not in _TYPE_MISMATCH]
-        out.append((specific or [found[0][1]])[0])
+        # The member of the wrong type while another member's field failed deeper ({serial: <too long>}).
+        deeper = any(other.startswith((f"{path}.", f"{path}[")) for other in by_path)
+        if specific or not deeper:
+            out.append((specific or [found[0][1]])[0])
     return out

@@ -20,8 +20,10 @@ from skynet_tui.spec.fields import (
     Label,
     PoolEntry,
     Section,
+    Serial,
     check_label,
     check_mac,
+    show,
 )
 from skynet_tui.spec.platform import Components, GitOps, Ingress
 from skynet_tui.spec.registries import Registries
@@ -30,12 +32,18 @@ API_VERSION: Final = "skynet.dev/v1alpha1"
 KIND: Final = "Cluster"
 DEFAULT_INTERFACE: Final = "eth0"  # a node's link when neither interface nor mac is given
 
-_IFACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$")
+_IFACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,14}")  # Linux: at most 15 characters (IFNAMSIZ)
+_DEVICE = re.compile(r"/dev/[A-Za-z0-9/_.:-]{1,250}")
 _SUPPORTED_TALOS = " or ".join(f"v{minor}.x" for minor in versions.INSTALLABLE_MINORS)
 _K8S_RANGES = ", ".join(
     f"Talos v{minor}: " + " – ".join(versions.kubernetes_range(f"v{minor}.0") or ())
     for minor in versions.INSTALLABLE_MINORS
 )
+
+
+def _plain_version(value: str) -> bool:
+    """A version as versions.parse_version reads it, in ASCII digits and without surrounding blanks."""
+    return value.isascii() and value == value.strip() and versions.parse_version(value) is not None
 
 
 class Metadata(Section):
@@ -72,11 +80,11 @@ class Talos(Section):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if versions.parse_version(value) is None or not value.startswith("v"):
-            raise ValueError(f"{value!r} is not a Talos version (e.g. {versions.DEFAULT_TALOS})")
+        if not _plain_version(value) or not value.startswith("v"):
+            raise ValueError(f"{show(value)} is not a Talos version (e.g. {versions.DEFAULT_TALOS})")
         if versions.minor_of(value) not in versions.INSTALLABLE_MINORS:
             supported = ", ".join(f"v{m}.x" for m in versions.INSTALLABLE_MINORS)
-            raise ValueError(f"Talos {value} is not supported; use {supported}")
+            raise ValueError(f"Talos {show(value)} is not supported; use {supported}")
         return value
 
     @field_validator("schematic")
@@ -114,8 +122,10 @@ class Kubernetes(Section):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if versions.parse_version(value) is None or value.startswith("v"):
-            raise ValueError(f"{value!r} is not a Kubernetes version (e.g. {versions.DEFAULT_KUBERNETES})")
+        if not _plain_version(value) or value.startswith("v"):
+            raise ValueError(
+                f"{show(value)} is not a Kubernetes version (e.g. {versions.DEFAULT_KUBERNETES})"
+            )
         return value
 
 
@@ -174,12 +184,12 @@ class ControlPlane(Section):
 class DiskSelector(Section):
     """A disk chosen by a stable hardware id instead of its device path; give exactly one."""
 
-    serial: str | None = Field(
+    serial: Serial | None = Field(
         None,
         description="The disk's serial number, as discovery or `talosctl get disks` shows it.",
         examples=["S4EWNX0R123456"],
     )
-    wwid: str | None = Field(
+    wwid: Serial | None = Field(
         None,
         description="The disk's World Wide Identifier, as discovery or `talosctl get disks` shows it.",
         examples=["naa.5002538e40a1b2c3"],
@@ -231,17 +241,17 @@ class Node(Section):
     @field_validator("install_disk")
     @classmethod
     def _disk(cls, value: str | DiskSelector) -> str | DiskSelector:
-        if isinstance(value, str) and not re.fullmatch(r"/dev/[A-Za-z0-9/_.:-]+", value):
+        if isinstance(value, str) and (not _DEVICE.fullmatch(value) or ".." in value.split("/")):
             raise ValueError(
-                f"{value!r} is not a device path (e.g. /dev/sda) nor {{serial: …}} / {{wwid: …}}"
+                f"{show(value)} is not a device path (e.g. /dev/sda) nor {{serial: …}} / {{wwid: …}}"
             )
         return value
 
     @field_validator("interface")
     @classmethod
     def _interface(cls, value: str | None) -> str | None:
-        if value is not None and not _IFACE.match(value):
-            raise ValueError(f"{value!r} is not a link name (e.g. eth0, enp3s0)")
+        if value is not None and not _IFACE.fullmatch(value):
+            raise ValueError(f"{show(value)} is not a link name (e.g. eth0, enp3s0; at most 15 characters)")
         return value
 
     @field_validator("mac")

@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from skynet_tui.spec.issues import Issue, SpecError, pydantic_issues
+from skynet_tui.spec.loader import parse_yaml, read_answers
 from skynet_tui.spec.model import Cluster
 from skynet_tui.spec.rules import cross_field_issues
 
@@ -38,25 +39,14 @@ def parse(data: Any) -> Cluster:
     return cluster
 
 
-def loads(text: str) -> Cluster:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise SpecError([Issue(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-    return parse(data)
+def loads(text: str, source: str = "") -> Cluster:
+    """Validate answers given as YAML text (read as hostile input, see spec/loader.py)."""
+    return parse(parse_yaml(text, source))
 
 
 def load(path: str | Path) -> Cluster:
-    """Read and validate `cluster.yaml`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError([Issue(str(path), f"cannot read the answers file: {exc.strerror}")]) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError([Issue(str(path), f"not UTF-8 text (byte {exc.start}); save it as UTF-8")]) from None
-    return loads(text)
+    """Read and validate `cluster.yaml`: a regular file, at most 1 MiB, plain YAML (spec/loader.py)."""
+    return parse(read_answers(path))
 
 
 def to_data(cluster: Cluster) -> dict[str, Any]:

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from skynet_tui.spec.dns01 import DNS01_PROVIDERS, Dns01ProviderName
-from skynet_tui.spec.fields import EnvName, Section, check_dns_name
+from skynet_tui.spec.fields import BranchName, EnvName, Section, check_dns_name, show
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$")
-_SCP_URL = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s]+$")
-_URL_PASSWORD = re.compile(r"^[a-z]+://[^/@\s]*:[^/@\s]*@")
-_URL = re.compile(r"^(ssh|https|http|file|git)://[^\s]+$")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
+_HOST = r"([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\])"
+# git@github.com:org/repo.git: scp-like ssh, a user name (never a token) before the host.
+_SCP_URL = re.compile(rf"(?P<user>[A-Za-z0-9._-]+)@{_HOST}:(?P<path>[^\s:][^\s]*)")
+_URL = re.compile(
+    rf"(?P<scheme>ssh|https|http|file)://((?P<user>[^/@\s]*)@)?(?P<host>{_HOST}(:\d{{1,5}})?)?(?P<path>/[^\s?#]*)"
+)
+# An ssh user name (git, an AWS key id); anything else before the @ is taken for a credential.
+_SSH_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# Shapes of access tokens (GitHub, GitLab, Bitbucket, Azure DevOps, generic OAuth users): refused anywhere.
+_TOKEN = re.compile(
+    r"(gh[pousr]_[A-Za-z0-9]{16,}|github_pat_\w{16,}|glpat-[\w-]{16,}|ATBB[A-Za-z0-9]{16,}|oauth2|x-access-token|x-token-auth)",
+    re.I,
+)
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]"})
+# Top-level names of the workspace's own files and folders: gitops.path may not be one of them.
+WORKSPACE_NAMES: Final = frozenset(
+    {"talos", "secrets", "logs", "cluster.yaml", "cluster.draft.yaml", "journal.jsonl", ".skynet.lock", ".git",
+     ".gitignore"}
+)  # fmt: skip
 _DNS01_TOKENS = "; ".join(f"{p.name}: {p.token}" for p in DNS01_PROVIDERS.values())
 
 
@@ -60,8 +76,8 @@ class Acme(Section):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an e-mail address (e.g. ops@example.com)")
+        if len(value) > 254 or not _EMAIL.fullmatch(value):
+            raise ValueError(f"{show(value)} is not an e-mail address (e.g. ops@example.com)")
         return value
 
 
@@ -111,7 +127,10 @@ class GitOps(Section):
         "to it; no password or token inside the URL (use credentials.tokenEnv).",
         examples=["git@github.com:example/homelab.git"],
     )
-    branch: str = Field("main", description="The branch Skynet pushes to and Argo CD follows. Default main.")
+    branch: BranchName = Field(
+        "main",
+        description="The branch Skynet pushes to and Argo CD follows. Default main; a valid Git branch name.",
+    )
     path: str = Field(
         "gitops",
         description="Folder inside the repository that holds the Argo CD tree. A relative path whose "
@@ -126,34 +145,53 @@ class GitOps(Section):
     @field_validator("repo_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not (_URL.match(value) or _SCP_URL.match(value)):
-            raise ValueError(
-                f"{value!r} is not a Git URL: use ssh (git@host:org/repo.git), https://… or file:///path"
-            )
-        if _URL_PASSWORD.match(value):
-            # The URL is committed and pushed; a password or token in it would be too. Not echoed back.
-            raise ValueError(
-                "the URL holds a password or token; remove it and set gitops.credentials.tokenEnv"
-            )
-        return value
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9._/-]+", value) or value.startswith(("/", "-")) or ".." in value:
-            raise ValueError(f"{value!r} is not a branch name")
-        return value
+        return check_repo_url(value)
 
     @field_validator("path")
     @classmethod
     def _path(cls, value: str) -> str:
         # No segment may start with a dot: ".", ".." and ".git" would point the tree at the workspace itself.
-        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*", value):
+        if len(value) > 255 or not re.fullmatch(
+            r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*", value
+        ):
             raise ValueError(
-                f"{value!r} is not a relative folder path inside the repository (e.g. gitops; no segment "
-                "may start with a dot)"
+                f"{show(value)} is not a relative folder path inside the repository (e.g. gitops; no segment "
+                "may start with a dot; at most 255 characters)"
+            )
+        first = value.split("/")[0].lower()
+        if first in WORKSPACE_NAMES or first.startswith("support-bundle-"):
+            raise ValueError(
+                f"{show(value)} collides with the workspace's own {value.split('/')[0]!r}; use e.g. gitops"
             )
         return value
+
+
+def check_repo_url(value: str) -> str:
+    """An https, ssh (URL or scp-like) or file:// Git URL without credentials in any part of it.
+
+    The URL is committed, pushed and shown: a user name, password or token in it is refused without echoing
+    it (the repository's credentials come from gitops.credentials)."""
+    hint = "use ssh (git@host:org/repo.git), https://host/org/repo.git or file:///path"
+    if value.startswith("-"):
+        raise ValueError(f"a Git URL may not start with '-'; {hint}")
+    scp, url = _SCP_URL.fullmatch(value), _URL.fullmatch(value)
+    user = (url["user"] if url else scp["user"] if scp else None) or ""
+    scheme = url["scheme"] if url else "ssh" if scp else ""
+    if _TOKEN.search(value) or ":" in user or (user and (scheme != "ssh" or not _SSH_USER.fullmatch(user))):
+        raise ValueError(
+            "the URL holds a user name, password or token, which would be committed and pushed; remove it and "
+            "set gitops.credentials (tokenEnv or sshKeyFile)"
+        )
+    if url is None and scp is None:
+        # A URL with '@' or '?' may carry a credential: not echoed.
+        shown = "the value" if any(c in value for c in "@?#") else show(value)
+        raise ValueError(f"{shown} is not a Git URL: {hint}")
+    host = (url["host"] or "") if url else ""
+    if url is not None and (host not in ("", "localhost") if scheme == "file" else not host):
+        raise ValueError(f"{show(value)} is not a Git URL: {hint}")
+    if scheme == "http" and host.rsplit(":", 1)[0] not in _LOOPBACK:
+        raise ValueError(f"{show(value)} is plain http; {hint} (http only for a server on this machine)")
+    return value
 
 
 class Components(Section):

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Callable
 
 from skynet_tui import versions
-from skynet_tui.spec.fields import pool_bounds
+from skynet_tui.spec.fields import pool_bounds, show
 from skynet_tui.spec.issues import Issue
 from skynet_tui.spec.model import Cluster
 
@@ -60,6 +60,29 @@ def node_uniqueness(cluster: Cluster) -> list[Issue]:
     return issues
 
 
+def hardware_uniqueness(cluster: Cluster) -> list[Issue]:
+    """No two nodes pin the same link MAC or the same install disk serial or WWID (one machine, two entries)."""
+    issues: list[Issue] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, node in enumerate(cluster.spec.nodes):
+        disk = node.install_disk
+        keys = [("mac", node.mac)]
+        if not isinstance(disk, str):
+            keys += [("installDisk.serial", disk.serial), ("installDisk.wwid", disk.wwid)]
+        for field, value in keys:
+            if value is None:
+                continue
+            first = seen.setdefault((field, value), i)
+            if first != i:
+                issues.append(
+                    Issue(
+                        f"spec.nodes[{i}].{field}",
+                        f"{show(value)} is already used by {_ref(cluster, first)}; each machine has its own",
+                    )
+                )
+    return issues
+
+
 def control_plane_present(cluster: Cluster) -> list[Issue]:
     if cluster.control_planes:
         return []
@@ -97,7 +120,7 @@ def endpoint_and_vip(cluster: Cluster) -> list[Issue]:
         return [
             Issue(
                 "spec.controlPlane.vip",
-                f"vip: true needs an IP endpoint, not the DNS name {control_plane.endpoint!r}",
+                f"vip: true needs an IP endpoint, not the DNS name {show(control_plane.endpoint)}",
             )
         ]
     issues: list[Issue] = []
@@ -221,6 +244,7 @@ def external_dns_provider(cluster: Cluster) -> list[Issue]:
 
 RULES: tuple[Callable[[Cluster], list[Issue]], ...] = (
     node_uniqueness,
+    hardware_uniqueness,
     control_plane_present,
     subnet_membership,
     endpoint_and_vip,

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from skynet_tui import spec, versions
@@ -212,8 +211,8 @@ def check_workspace(answers: Answers) -> tuple[list[str], list[str]]:
     existing = folder / "cluster.yaml"
     if existing.is_file():
         try:
-            other = yaml.safe_load(existing.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
+            other = spec.read_answers(existing) or {}  # hostile input too: bounded, no aliases
+        except spec.SpecError:
             other = {}
         other_name = get_value(other, "metadata.name") if isinstance(other, dict) else None
         if other_name and other_name != answers.name:

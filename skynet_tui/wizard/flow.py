@@ -9,8 +9,8 @@ from skynet_tui.discovery import Hardware
 from skynet_tui.spec import Cluster
 from skynet_tui.wizard import checks
 from skynet_tui.wizard.catalog import STEP_IDS, StepId
-from skynet_tui.wizard.state import Answers
-from skynet_tui.workspace import Workspace
+from skynet_tui.wizard.state import DRAFT_FILE, Answers, is_draft
+from skynet_tui.workspace import Workspace, WorkspaceError
 
 Severity = Literal["information", "warning", "error"]
 
@@ -141,8 +141,18 @@ class Wizard:
         """Write the answers (a draft when incomplete) to cluster.yaml in the workspace."""
         try:
             path = self.answers.save()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, WorkspaceError) as exc:
             self.host.notify(f"Not saved: {exc}", severity="error", markup=False)
             return False
-        self.host.notify(f"Answers saved to {path}", markup=False)
+        if path.name == DRAFT_FILE:
+            self.host.notify(
+                f"The answers have problems: saved as a draft to {path}; the valid {path.with_name('cluster.yaml')} "
+                "is unchanged",
+                severity="warning",
+                markup=False,
+            )
+        elif is_draft(path):
+            self.host.notify(f"Draft saved to {path} (the answers are not complete yet)", markup=False)
+        else:
+            self.host.notify(f"Answers saved to {path}", markup=False)
         return True

@@ -6,8 +6,11 @@ step, `catalog` says which field belongs to which step.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +158,15 @@ def suggest_role(data: dict[str, Any]) -> str:
 
 
 DRAFT_HEADER = "# Draft answers saved by the Skynet wizard; open it with `skynet` to finish them.\n"
+DRAFT_FILE = "cluster.draft.yaml"  # a draft saved beside valid answers, which it never replaces
+
+
+def holds_valid_answers(path: Path) -> bool:
+    """True when `path` is a file of valid answers (not a draft)."""
+    try:
+        return path.is_file() and not is_draft(path) and not spec.check(spec.read_answers(path))
+    except spec.SpecError:
+        return False
 
 
 class Answers:
@@ -174,10 +186,7 @@ class Answers:
     @classmethod
     def from_file(cls, path: Path, workspace: str | Path | None = None) -> Answers:
         """Load answers, valid or a saved draft; a file that is not a YAML mapping raises SpecError."""
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise spec.SpecError([spec.Issue(str(path), f"cannot read the answers: {exc}")]) from None
+        raw = spec.read_answers(path)  # a regular, small file of plain YAML (spec/loader.py)
         if not isinstance(raw, dict):
             raise spec.SpecError([spec.Issue(str(path), "the answers file must be a YAML mapping")])
         return cls(raw, str(workspace or path.parent))
@@ -210,24 +219,44 @@ class Answers:
             return DRAFT_HEADER + yaml.safe_dump(self.data, sort_keys=False, default_flow_style=False)
 
     def save(self) -> Path:
-        """Write cluster.yaml into the workspace (a draft when incomplete); returns its path."""
+        """Write the answers into the workspace; returns the path written.
+
+        Valid answers go to cluster.yaml (and a draft beside it is removed). Incomplete ones go to cluster.yaml
+        as a draft, unless cluster.yaml holds valid answers: those are never replaced by a draft, which goes to
+        cluster.draft.yaml beside them."""
         folder = self.workspace
         if folder is None:
             raise ValueError("name the cluster (or the workspace folder) first")
         ws = Workspace.at(folder)
         ws.root.mkdir(parents=True, exist_ok=True)
-        ws.write("cluster.yaml", self.text())
+        text = self.text()
+        draft = text.startswith(DRAFT_HEADER)
+        target = ws.cluster_yaml
+        if draft and holds_valid_answers(ws.cluster_yaml):
+            target = ws.root / DRAFT_FILE
+        ws.write(target.name, text)
+        if not draft:
+            with contextlib.suppress(FileNotFoundError):
+                ws.path(DRAFT_FILE).unlink()
         self._saved = copy.deepcopy(self.data)
-        return ws.cluster_yaml
+        return target
 
     def mark_saved(self) -> None:
         self._saved = copy.deepcopy(self.data)
 
 
 def is_draft(path: Path) -> bool:
-    """True when the file is answers the wizard saved unfinished (they open in the wizard, not headless)."""
+    """True when the file is answers the wizard saved unfinished (they open in the wizard, not headless).
+
+    Only a regular file's first line is read: a FIFO or a device given as --config neither hangs nor floods."""
+    header = DRAFT_HEADER.encode("utf-8")
     try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.readline() == DRAFT_HEADER
-    except (OSError, UnicodeDecodeError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(header)) == header
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
