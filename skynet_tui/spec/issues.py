@@ -15,10 +15,10 @@ from skynet_tui.spec.fields import show
 from skynet_tui.spec.model import Cluster
 from skynet_tui.spec.schema import model_of
 
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,60}")
-# The names pydantic gives the members of a union in an error's location.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:*-]{1,60}")
+# The names pydantic gives the members of a union in an error's location, and its marker of a dict key.
 _UNION_MEMBER = re.compile(
-    r"str|constrained-str|DiskSelector|literal|(function-[a-z]+|literal|constrained-\w+)\[.*\]", re.S
+    r"\[key\]|str|constrained-str|DiskSelector|literal|(function-[a-z]+|literal|constrained-\w+)\[.*\]", re.S
 )
 
 
