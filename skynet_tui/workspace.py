@@ -215,28 +215,46 @@ class Workspace:
 
     # ------------------------------------------------------------ git
 
-    def git(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> launcher.Result:
-        """Run git in the workspace through the launcher."""
+    def git(
+        self,
+        *args: str,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        on_command: launcher.CommandCallback | None = None,
+    ) -> launcher.Result:
+        """Run git in the workspace through the launcher (`on_command` gets its `$ git …` line)."""
         full_env = {**os.environ, **GIT_IDENTITY, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
-        result = launcher.run(["git", *args], cwd=self.root, env=full_env, redactor=self.redactor())
+        result = launcher.run(
+            ["git", *args], cwd=self.root, env=full_env, redactor=self.redactor(), on_command=on_command
+        )
         if check and not result.ok:
             raise WorkspaceError(f"git {' '.join(args)} failed: {result.tail(3)}")
         return result
 
-    def init_git(self, branch: str = "main") -> None:
+    def init_git(self, branch: str = "main", on_command: launcher.CommandCallback | None = None) -> None:
         if not (self.root / ".git").exists():
-            self.git("init", "-q", "-b", branch)
+            self.git(*git_init_args(branch), on_command=on_command)
 
-    def commit(self, message: str) -> bool:
+    def commit(self, message: str, on_command: launcher.CommandCallback | None = None) -> bool:
         """Stage everything git may see and commit; False when nothing changed."""
-        self.git("add", "-A")
-        if self.git("diff", "--cached", "--quiet", check=False).returncode == 0:
+        add, diff, commit = git_commit_args(message)
+        self.git(*add, on_command=on_command)
+        if self.git(*diff, check=False, on_command=on_command).returncode == 0:
             return False
-        self.git("commit", "-q", "-m", message)
+        self.git(*commit, on_command=on_command)
         return True
 
     def tracked_files(self) -> list[str]:
         return self.git("ls-files").stdout.split()
+
+
+def git_init_args(branch: str) -> list[str]:
+    return ["init", "-q", "-b", branch]
+
+
+def git_commit_args(message: str) -> tuple[list[str], list[str], list[str]]:
+    """git's arguments for a commit: stage all, see whether anything is staged, commit."""
+    return ["add", "-A"], ["diff", "--cached", "--quiet"], ["commit", "-q", "-m", message]
 
 
 @functools.lru_cache(maxsize=8)

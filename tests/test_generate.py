@@ -169,7 +169,7 @@ INVALID: list[tuple[str, Mutation, str]] = [
     ("email-invalid", setting("spec.ingress.acme.email", "ops-at-example.com"), "spec.ingress.acme.email"),
     ("acme-server-invalid", setting("spec.ingress.acme.server", "prod"), "spec.ingress.acme.server"),
     ("mac-invalid", setting("spec.nodes.3.mac", "aa:bb:cc:dd:ee"), "spec.nodes[3].mac"),
-    ("interface-and-mac", setting("spec.nodes.0.mac", "aa:bb:cc:dd:ee:10"), "spec.nodes[0]"),
+    ("interface-and-mac", setting("spec.nodes.0.mac", "aa:bb:cc:dd:ee:10"), "spec.nodes[0].mac"),
     ("install-disk-not-a-path", setting("spec.nodes.0.installDisk", "sda"), "spec.nodes[0].installDisk"),
     (
         "install-disk-two-selectors",
@@ -379,7 +379,7 @@ def test_generate_api_reports_changes_and_drops_removed_nodes(
     assert first.committed and first.secrets_created
     assert set(first.node_configs) == {n["hostname"] for n in example_data["spec"]["nodes"]}
     assert "secrets/secrets.yaml" in first.secret_changes and "talos/nodes/cp-1.yaml" in first.changed
-    assert ("info", "validating every machine config (talosctl validate --mode metal)") in lines
+    assert ("info", "validating every machine config (talosctl validate --mode metal --strict)") in lines
     bundle = ws.secrets_bundle.read_bytes()
 
     example_data["spec"]["nodes"] = example_data["spec"]["nodes"][:4]  # worker-2 leaves
@@ -397,17 +397,20 @@ def test_generate_for_talos_114_needs_a_matching_talosctl(
 ) -> None:
     cluster = parse(small(talos_114(example_data)))
     ws = Workspace.at(tmp_path / "ws")
-    with pytest.raises(GenerateError, match=r"talosctl v1\.13\.9 is older than Talos v1\.14\.0"):
+    with pytest.raises(GenerateError, match=r"talosctl v1\.13\.9 is older than Talos v1\.14\.0-rc\.1"):
         generate(cluster, ws)
     assert not ws.root.exists()
 
-    monkeypatch.setenv(talos_version.VERSION_ENV, "v1.14.0")
+    monkeypatch.setenv(talos_version.VERSION_ENV, "v1.14.0-rc.1")
     result = generate(cluster, ws)
     assert result.committed
     docs = [d for d in yaml.safe_load_all(ws.node_config("worker-1").read_text()) if d]
     kinds = [d.get("kind") for d in docs]
     assert "UnattendedInstallConfig" in kinds and "KubeNetworkConfig" in kinds
     assert "install" not in docs[0]["machine"]
+    (install,) = [d for d in docs if d.get("kind") == "UnattendedInstallConfig"]
+    # The image from the common patch, the disk from the node's: one document, the image in one place.
+    assert install["installer"]["image"].endswith(":v1.14.0-rc.1") and install["provisioning"]["diskSelector"]
 
 
 @pytest.mark.usefixtures("git")

@@ -224,7 +224,7 @@ def test_apply_config_moves_a_node_through_the_install_stages(lab_factory, tmp_p
     during = _run(lab, talos.get("machinestatus", cp, talosconfig=tc))
     assert during.returncode == 1 and "connection refused" in during.stderr
     # A node still in maintenance answers mTLS with a certificate the talosconfig does not trust.
-    untrusted = _run(lab, talos.get("machinestatus", worker, talosconfig=tc))
+    untrusted = _run(lab, talos.get("machinestatus", worker, talosconfig=tc, endpoint=worker))
     assert "x509: certificate signed by unknown authority" in untrusted.stderr
 
     _wait_stage(lab, cp, "booting")
@@ -234,7 +234,9 @@ def test_apply_config_moves_a_node_through_the_install_stages(lab_factory, tmp_p
     assert "certificate required" in _run(lab, talos.get("disks", cp, insecure=True)).stderr
     # Discovered volumes now show Talos' partitions on the install disk.
     volumes = parse.json_stream(_run(lab, talos.get("discoveredvolumes", cp, talosconfig=tc)).stdout)
-    assert {"EFI", "BOOT", "META", "STATE", "EPHEMERAL"} <= {v["spec"].get("partitionLabel") for v in volumes}
+    assert {"EFI", "BOOT", "META", "STATE", "EPHEMERAL"} <= {
+        v["spec"].get("partition_label") for v in volumes
+    }
 
 
 def _wait_stage(lab: Lab, ip: str, stage: str, timeout: float = 10) -> dict:

@@ -41,7 +41,11 @@ def test_plan_order_and_dependencies(cluster: spec.Cluster, ws: Workspace) -> No
     position = {step_id: i for i, step_id in enumerate(ids)}
     for host in hosts:
         apply = plan.get(f"apply-{host}")
-        assert set(apply.deps) == {*(f"preflight-{h}" for h in hosts), "generate"}
+        assert set(apply.deps) == {
+            *(f"preflight-{h}" for h in hosts),
+            *(f"verify-{h}" for h in hosts),
+            "generate",
+        }
         assert plan.get(f"install-{host}").deps == (f"apply-{host}",)
         assert apply.writes_machines and apply.target == host
     assert set(plan.get("bootstrap").deps) == {"install-cp-1", "talosconfig"}

@@ -103,7 +103,7 @@ INVALID = [
     ({"spec.nodes[0].installDisk": "sda"}, "spec.nodes[0].installDisk", "device path"),
     ({"spec.nodes[0].installDisk": {"serial": "a", "wwid": "b"}}, "spec.nodes[0].installDisk", "exactly one"),
     ({"spec.nodes[3].mac": "aa:bb:cc:dd:ee"}, "spec.nodes[3].mac", "MAC"),
-    ({"spec.nodes[0].mac": "aa:bb:cc:dd:ee:ff"}, "spec.nodes[0]", "not both"),
+    ({"spec.nodes[0].mac": "aa:bb:cc:dd:ee:ff"}, "spec.nodes[0].mac", "not both"),
     ({"spec.nodes[0].interface": "eth 0"}, "spec.nodes[0].interface", "link name"),
     ({"spec.nodes[0].ipaddress": "1.2.3.4"}, "spec.nodes[0].ipaddress", "did you mean 'ip'"),
     ({"spec.nodes": []}, "spec.nodes", "at least 1"),
@@ -244,8 +244,8 @@ def test_ssh_remote_without_a_key_and_cni_none_warn(example_data: dict) -> None:
 
 
 def test_talos_114_needs_a_worker(example_data: dict) -> None:
-    example_data["spec"]["talos"]["version"] = "v1.14.0"
-    example_data["spec"]["kubernetes"]["version"] = "1.37.0"
+    example_data["spec"]["talos"]["version"] = "v1.14.0-rc.1"
+    example_data["spec"]["kubernetes"]["version"] = "1.37.0-rc.0"
     assert spec.check(example_data) == []
     example_data["spec"]["nodes"] = example_data["spec"]["nodes"][:3]
     assert [i.path for i in spec.check(example_data)] == ["spec.nodes"]

@@ -32,8 +32,8 @@ ALL_BUILDERS = {
         "homelab",
         "https://k8s.example.com:6443",
         secrets="/s.yaml",
-        talos_version="v1.14.0",
-        kubernetes_version="v1.37.0",
+        talos_version="v1.14.0-rc.1",
+        kubernetes_version="v1.37.0-rc.0",
         install_image=IMAGE,
         output="/tc",
         output_types=("talosconfig",),
@@ -49,12 +49,21 @@ ALL_BUILDERS = {
     "get secure": c.get("machinestatus", "192.168.10.11", talosconfig=TC),
     "get members": c.get("members", "192.168.10.11", talosconfig=TC, endpoint="192.168.10.12"),
     "apply insecure": c.apply_config("192.168.10.11", "/n/cp-1.yaml"),
+    "apply pinned": c.apply_config(
+        "192.168.10.11", "/n/cp-1.yaml", cert_fingerprint="j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="
+    ),
+    "get extensions": c.get("extensions", "192.168.10.11", insecure=True),
+    "get links": c.get("links", "192.168.10.11", insecure=True),
     "apply secure": c.apply_config(
         "192.168.10.11", "/n/cp-1.yaml", insecure=False, talosconfig=TC, dry_run=True
     ),
-    "bootstrap": c.bootstrap("192.168.10.11", TC),
+    "bootstrap": c.bootstrap("192.168.10.11", TC, endpoint=["192.168.10.11", "192.168.10.12"]),
     "health": c.health(
-        "192.168.10.11", TC, control_planes=["192.168.10.11", "192.168.10.12"], workers=["192.168.10.21"]
+        "192.168.10.11",
+        TC,
+        control_planes=["192.168.10.11", "192.168.10.12"],
+        workers=["192.168.10.21"],
+        endpoint=["192.168.10.11", "192.168.10.12"],
     ),
     "health no workers": c.health("192.168.10.11", TC, control_planes=["192.168.10.11"], wait_timeout=90),
     "kubeconfig": c.kubeconfig("/ws/secrets/kubeconfig", "192.168.10.11", TC),
@@ -97,7 +106,9 @@ def test_gen_config_always_passes_the_version_contract_and_install_image() -> No
     assert inv.get("config-patch-control-plane") == ["@/t/controlplane.yaml"]
     assert inv.get("config-patch-worker") == ["@/t/worker.yaml"]
     talosconfig = cli.parse(TALOSCTL, ALL_BUILDERS["gen config talosconfig"][1:])
-    assert talosconfig.get("kubernetes-version") == "1.37.0" and talosconfig.get("talos-version") == "v1.14"
+    assert (
+        talosconfig.get("kubernetes-version") == "1.37.0-rc.0" and talosconfig.get("talos-version") == "v1.14"
+    )
     assert talosconfig.get("output-types") == ["talosconfig"] and not talosconfig.has("config-patch")
 
 
@@ -116,7 +127,11 @@ def test_gen_config_rejects_an_endpoint_without_scheme() -> None:
 
 def test_node_facing_commands_name_the_node_and_talosconfig() -> None:
     inv = cli.parse(TALOSCTL, ALL_BUILDERS["health"][1:])
-    assert inv.nodes == ["192.168.10.11"] and inv.endpoints == ["192.168.10.11"]
+    assert inv.nodes == ["192.168.10.11"] and inv.endpoints == ["192.168.10.11", "192.168.10.12"]
+    # Without endpoints given, the talosconfig's (the control planes') apply: a node is never its own.
+    assert not cli.parse(TALOSCTL, ALL_BUILDERS["kubeconfig"][1:]).has("endpoints")
+    pinned = cli.parse(TALOSCTL, ALL_BUILDERS["apply pinned"][1:])
+    assert pinned.strings("cert-fingerprint") == ["j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="]
     assert inv.get("talosconfig") == str(TC)
     assert inv.get("control-plane-nodes") == ["192.168.10.11", "192.168.10.12"]
     assert inv.get("worker-nodes") == ["192.168.10.21"]
@@ -150,6 +165,8 @@ def test_node_facing_commands_name_the_node_and_talosconfig() -> None:
         lambda: c.get("disks", "10.0.0.1"),  # installed node without a talosconfig
         lambda: c.get("disks", "10.0.0.1", insecure=True, talosconfig=TC),
         lambda: c.apply_config("10.0.0.1", "f", insecure=False),
+        lambda: c.apply_config("10.0.0.1", "f", insecure=False, talosconfig=TC, cert_fingerprint="x"),
+        lambda: c.bootstrap("10.0.0.1", TC, endpoint=[]),
         lambda: c.health("10.0.0.1", TC, control_planes=[]),
         lambda: c.gen_secrets("s", "latest"),
         lambda: c.duration(-1),

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, Select, Static
 from textual.worker import WorkerCancelled
 
+from skynet_lab import state as state_mod
 from skynet_lab.bin import install_fakes, lab_path
 from skynet_tui import spec
 from skynet_tui.app import SkynetApp
@@ -110,10 +111,14 @@ def test_cross_field_notes_show_before_the_later_steps_are_filled(example_data):
 
 def test_node_checks(example_data):
     data = copy.deepcopy(example_data)
-    node = {"hostname": "Bad_Name", "ip": "192.168.10.999", "role": "worker"}
+    node = {"hostname": "Bad_Name", "ip": "192.168.10.999", "role": "worker", "interface": "eno1"}
     errors = checks.check_node(data, 5, node)
     assert set(errors) == {"hostname", "ip"}
-    ok = {"hostname": "worker-3", "ip": "192.168.10.11", "role": "worker"}
+    assert checks.check_node(data, 5, {"hostname": "w", "ip": "192.168.10.30", "role": "worker"}) == {
+        "mac": ["name the node's network link: interface (e.g. enp3s0, as discovery or `talosctl get links "
+                "--insecure` shows it) or mac"]
+    }  # fmt: skip
+    ok = {"hostname": "worker-3", "ip": "192.168.10.11", "role": "worker", "interface": "eno1"}
     assert checks.check_node(data, 5, ok) == {}
     assert "already used by spec.nodes[0]" in checks.node_cross_issues(data, 5, ok)["ip"][0]
     assert state.suggest_hostname(data, "worker") == "worker-3"
@@ -187,6 +192,8 @@ async def test_every_step_typed_from_empty_writes_the_expected_cluster_yaml(tmp_
         await pilot.pause()
         assert app.screen.query_one("#f-node-hostname", Input).value == "cp-1"
         await type_into(pilot, "f-node-ip", "127.0.88.11")
+        assert app.screen.query_one("#f-node-link", Input).value == ""  # no guessed link name
+        await type_into(pilot, "f-node-link", "eth0")
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.press("a")
@@ -269,8 +276,8 @@ async def test_an_answers_file_opens_with_every_field_prefilled(tmp_path):
                 table = screen.query_one("#nodes-table", DataTable)
                 rows = [table.get_row_at(i) for i in range(table.row_count)]
                 assert [row[1:] for row in rows] == [
-                    ["cp-1", "127.0.88.11", "controlplane", "/dev/sda", "eth0"],
-                    ["worker-1", "127.0.88.21", "worker", "serial:S4EWNX0R1", "aa:bb:cc:dd:ee:01"],
+                    ["cp-1", "127.0.88.11", "controlplane", "/dev/sda", "eth0", "-"],
+                    ["worker-1", "127.0.88.21", "worker", "serial:S4EWNX0R1", "aa:bb:cc:dd:ee:01", "-"],
                 ]
             for row in screen.query(FieldRow):
                 path_ = row.spec_field.path
@@ -442,7 +449,15 @@ async def test_discovery_lists_lab_nodes_with_disks_and_a_data_disk_needs_the_ty
             await pilot.press("ctrl+s")
             await pilot.pause()
             assert app.screen is screen
-            assert found.get_row_at(lab.node_ips.index(plain_ip))[3] == "added as cp-1"
+            assert found.get_row_at(lab.node_ips.index(plain_ip))[4] == "added as cp-1"
+            # The certificate read over TLS is the one the machine's console shows, and it is pinned.
+            console = next(n for n in state_mod.load_stored_nodes(lab.root) if n["ip"] == plain_ip)[
+                "fingerprint"
+            ]
+            assert hardware[plain_ip].fingerprint == console
+            assert found.get_row_at(lab.node_ips.index(plain_ip))[3] == console[:10] + "…"
+            added = next(n for n in app.wizard.answers.data["spec"]["nodes"] if n["ip"] == plain_ip)
+            assert added["certFingerprint"] == console and "maintenanceAddress" not in added
 
             await focus(pilot, "found")
             found.move_cursor(row=lab.node_ips.index(data_ip))

@@ -16,6 +16,8 @@ _DNS_NAME = re.compile(
 )
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+# Base64 (standard alphabet, padded) of a SHA-256 digest: 43 characters and one '='.
+_FINGERPRINT = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
 
 
 # ---------------------------------------------------------------- field checks (shared with the wizard)
@@ -97,6 +99,17 @@ def check_mac(value: str) -> str:
     return value.lower()
 
 
+def check_cert_fingerprint(value: str) -> str:
+    """A certificate fingerprint as talosctl's --cert-fingerprint takes it: base64 of a SHA-256 (44 characters)."""
+    text = value.strip()
+    if not _FINGERPRINT.fullmatch(text):
+        raise ValueError(
+            f"{value[:60]!r} is not a certificate fingerprint: 44 characters of base64 ending in '=', as the "
+            "node's console prints it (e.g. j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec=)"
+        )
+    return text
+
+
 def pool_bounds(entry: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
     """First and last address of a valid pool entry."""
     if "-" in entry:
@@ -113,6 +126,7 @@ Host = Annotated[str, AfterValidator(check_host)]
 Label = Annotated[str, AfterValidator(check_label)]
 PoolEntry = Annotated[str, AfterValidator(check_pool_entry)]
 EnvName = Annotated[str, AfterValidator(check_env_name)]
+CertFingerprint = Annotated[str, AfterValidator(check_cert_fingerprint)]
 
 
 class Section(BaseModel):
