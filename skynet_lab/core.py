@@ -208,6 +208,38 @@ class Lab:
             if self._started:
                 self._sync_listeners()
 
+    def boot_iso(
+        self,
+        ip: str,
+        *,
+        talos_version: str | None = None,
+        schematic: str | None = None,
+        extensions: list[dict[str, str]] | None = None,
+    ) -> str:
+        """Boot a machine still in maintenance mode again, from another ISO: its Talos version, Image Factory
+        schematic and system extensions ({name, version}) become the ISO's, and like every boot it makes a new
+        maintenance certificate. Returns that certificate's fingerprint (what its console prints)."""
+
+        def reboot(node: dict[str, Any]) -> None:
+            if node.get("applied_at"):
+                raise LabError(f"{ip} is installed: only a machine in maintenance mode boots from an ISO")
+            if talos_version is not None:
+                node["versions"] = {**(node.get("versions") or {}), "talos": talos_version}
+            boot = dict(node.get("boot") or {})
+            if schematic is not None:
+                boot["schematic"] = schematic
+            if extensions is not None:
+                boot["extensions"] = [dict(e) for e in extensions]
+            node["boot"] = boot
+            node["fingerprint"] = talos_tls.issue(self.root, ip, [node.get("lease") or ip, ip])
+
+        stored = state.update_node(self.root, ip, reboot)
+        with self._lock:
+            if self._started and ip in self._listeners:
+                self._listeners.pop(ip).close()  # the new certificate: a new listener serves it
+                self._sync_listeners()
+        return str(stored["fingerprint"])
+
     def nodes(self) -> list[dict[str, Any]]:
         """Every node with its derived stage (see skynet_lab/state.py)."""
         return state.load_nodes(self.root)

@@ -18,8 +18,9 @@ daemon is needed. Readers (the fake talosctl, the mock Kubernetes API) get these
 `stage` (maintenance|installing|rebooting|booting|running), `stage_since`, `hostname`, `reachable`, `configured`
 (the mTLS API answers), `ready`, `unmet_conditions`, `etcd_running`, `kubelet_registered`, `node_ready`,
 `bootstrap_available`, `address` (where it answers now: its lease until the install's reboot, then the address
-its config puts on a link, or None when that link does not exist: a link config turns DHCP off on every link,
-as on Talos) and `missing_link` (the link its config named that it lacks).
+its config puts on a link, or None when that link does not exist or has no carrier: a link config turns DHCP
+off on every link, as on Talos) and `missing_link` (the link its config named that it lacks or that has no
+carrier).
 """
 
 from __future__ import annotations
@@ -228,10 +229,12 @@ def _stored(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def configured_address(node: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(the address a configured node has after its reboot, the link its config named that it lacks).
+    """(the address a configured node answers at after its reboot, the link its config named that it lacks or
+    that has no carrier).
 
     No link config: DHCP on every link, so it keeps its lease. A link config (by name, or by a LinkAliasConfig
-    MAC selector) on a link the machine lacks: DHCP is off everywhere and the node has no address at all."""
+    MAC selector) on a link the machine lacks: DHCP is off everywhere and the node has no address at all. On a
+    link without carrier (no cable) the address is set, but nothing can reach it."""
     config = node.get("config") or {}
     link_configs = config.get("link_configs") or []
     lease = node.get("lease") or node["ip"]
@@ -239,28 +242,26 @@ def configured_address(node: dict[str, Any]) -> tuple[str | None, str | None]:
         return lease, None
     aliases = {a["name"]: a for a in config.get("aliases") or []}
     links = node["hardware"]["links"]
-    missing = None
+    problem = None
     for entry in link_configs:
         name = entry["name"]
         if name in aliases:
             alias = aliases[name]
-            present = (
-                sum(
-                    1
-                    for link in links
-                    if link.get("type") == "ether"
-                    and str(link.get(alias["field"], "")).lower() == alias["mac"].lower()
-                )
-                == 1
-            )
+            matches = [
+                link
+                for link in links
+                if link.get("type") == "ether"
+                and str(link.get(alias["field"], "")).lower() == alias["mac"].lower()
+            ]
+            link = matches[0] if len(matches) == 1 else None
         else:
-            present = any(name == link["id"] or name == link.get("alias") for link in links)
-        if not present:
-            missing = missing or name
+            link = next((x for x in links if name in (x["id"], x.get("alias"))), None)
+        if link is None or not link.get("linkState"):
+            problem = problem or name
             continue
         if entry.get("addresses"):
             return str(entry["addresses"][0]).split("/")[0], None
-    return None, missing
+    return None, problem
 
 
 # ---------------------------------------------------------------- time-derived state

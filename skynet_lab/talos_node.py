@@ -188,8 +188,9 @@ def apply_config(ctx: Ctx) -> int:
                 raise Failure(f"error applying new configuration: {exc.message}") from None
             if pinned:
                 _check_fingerprint(ip, pinned)
-            limit = int((faults.get("apply_error") or {}).get(ip, 0))
-            if state.take_node_fault(ctx.root, ip, "apply_error", limit):
+            machine = node["ip"]  # its planned address: the state's key, while `ip` may be its lease
+            limit = int((faults.get("apply_error") or {}).get(machine, 0))
+            if state.take_node_fault(ctx.root, machine, "apply_error", limit):
                 raise Failure(
                     "error applying new configuration: rpc error: code = Unavailable desc = error reading from server: "
                     f"read tcp 127.0.0.1:{40000 + os.getpid() % 20000}->{ip}:50000: read: connection reset by peer"
@@ -199,7 +200,7 @@ def apply_config(ctx: Ctx) -> int:
             print(exc.message if len(targets) == 1 else f"{ip}: {exc.message}", file=sys.stderr, flush=True)
             status = 1
             continue
-        state.update_node(ctx.root, ip, _record_apply(summary))
+        state.update_node(ctx.root, machine, _record_apply(summary))
         print("Applied configuration without a reboot", file=sys.stderr, flush=True)
     return status
 
@@ -299,13 +300,13 @@ def bootstrap(ctx: Ctx) -> int:
     def claim(lab: dict[str, Any]) -> None:
         nonlocal won
         if not lab.get("bootstrap"):
-            lab["bootstrap"] = {"node": ip, "at": time.time()}
+            lab["bootstrap"] = {"node": node["ip"], "at": time.time()}
             won = True
 
     state.update_lab(ctx.root, claim)
     if not won:
         raise Failure(prefix + "AlreadyExists desc = etcd data directory is not empty")
-    state.update_node(ctx.root, ip, lambda n: n.update(etcd_bootstrapped=True))
+    state.update_node(ctx.root, node["ip"], lambda n: n.update(etcd_bootstrapped=True))
     return 0
 
 

@@ -50,6 +50,8 @@ def _links(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any
 
 
 def _machinestatus(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    """The MachineStatus spec with Talos' field names: the yaml tags of siderolabs/talos v1.13.9
+    `pkg/machinery/resources/runtime/machine_status.go` (stage, status.ready, status.unmetConditions)."""
     version = {"maintenance": 2, "installing": 4, "rebooting": 6, "booting": 9, "running": 14}.get(
         node["stage"], 17
     )
