@@ -38,9 +38,14 @@ def run(args: argparse.Namespace) -> int:
         f"{len(plan.steps)} steps; a re-run skips {len(skips)} and runs {len(plan.steps) - len(skips)}."
     )
     if getattr(args, "commands", False):
-        console.print(f"Commands run from the workspace folder {ws.root} (paths are relative to it).")
+        console.print(
+            f"Commands run from the workspace folder {ws.root} (paths are relative to it).", soft_wrap=True
+        )
     if any(s.writes_machines and s.id not in skips for s in plan.steps):
-        console.print("skynet install asks once before it writes to the machines, unless --yes is given.")
+        console.print(
+            "skynet install asks once before it writes to the machines, unless --yes is given.",
+            soft_wrap=True,
+        )
     return 0
 
 

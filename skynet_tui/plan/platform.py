@@ -58,7 +58,7 @@ def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
         *(a if a != "skynet" else "argocd-controller" for a in apply),
         str(ws.secrets_dir / ARGOCD_MANIFESTS),
     ]
-    kubectl = f"kubectl --kubeconfig {ws.kubeconfig}"
+    kubectl = f"kubectl --kubeconfig {ws.kubeconfig.relative_to(ws.root)}"  # as `$ …` lines show paths
 
     def install_argocd(ctx: Context) -> None:
         rendered = ctx.run(helm, show_stdout=False)
