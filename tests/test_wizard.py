@@ -21,7 +21,7 @@ from skynet_lab.bin import install_fakes, lab_path
 from skynet_tui import spec
 from skynet_tui.app import SkynetApp
 from skynet_tui.screens.wizard.fields import FieldRow
-from skynet_tui.wizard import catalog, checks, state
+from skynet_tui.wizard import catalog, checks, machines, state
 from skynet_tui.wizard.access import check_access
 from skynet_tui.wizard.state import Answers
 from tests.lab_helpers import make_lab
@@ -500,6 +500,83 @@ async def test_discovery_lists_lab_nodes_with_disks_and_a_data_disk_needs_the_ty
             assert [n["ip"] for n in nodes] == [plain_ip, data_ip]
             assert state.disk_text(nodes[1]["installDisk"]) == disk_text
             assert app.wizard.answers.data["spec"]["network"]["subnet"] == lab.subnet
+
+
+@pytest.mark.slow
+@pytest.mark.lab
+@pytest.mark.asyncio
+async def test_a_machine_found_on_its_dhcp_lease_keeps_the_lease_as_its_maintenance_address(tmp_path):
+    with make_lab(tmp_path, 1, 0, leases=1) as lab:
+        stored = state_mod.load_stored_nodes(lab.root)[0]
+        lease, final, console = stored["lease"], stored["ip"], stored["fingerprint"]
+        app = SkynetApp(env=lab.env())
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("n")
+            await pilot.pause()
+            await fill(pilot, "metadata.name", "lab")
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await pilot.press("s")
+            await pilot.pause()
+            screen = app.screen
+            await type_into(pilot, "scan-cidr", lab.subnet)
+            await pilot.press("enter")
+            await wait_workers(app, pilot)
+            found = screen.query_one("#found", DataTable)
+            assert [found.get_row_at(i)[0] for i in range(found.row_count)] == [lease]
+            await focus(pilot, "found")
+            await pilot.press("enter")
+            await pilot.pause()
+            dialog = app.screen
+            identity = dialog.query_one("#node-identity", Static)
+            assert dialog.query_one("#f-node-ip", Input).value == lease
+            assert str(identity.render()) == f"Certificate {console}, pinned: check it on the console"
+            await type_into(pilot, "f-node-ip", final)  # the static address it keeps
+            assert str(identity.render()).splitlines()[0] == (
+                f"Answers at {lease} until its install (its DHCP lease), then at {final}."
+            )
+            assert dialog.query_one("#disk-heading", Static).display  # still this machine's disks
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen is screen
+            (node,) = app.wizard.answers.data["spec"]["nodes"]
+            link = app.wizard.hardware[lease].suggested_link()
+            assert link is not None
+            assert node | {"installDisk": None} == {
+                "hostname": "cp-1", "ip": final, "role": "controlplane", "installDisk": None,
+                "interface": link.name, "maintenanceAddress": lease, "certFingerprint": console,
+            }  # fmt: skip
+            assert checks.check_node(app.wizard.answers.data, 0, node) == {}
+            assert found.get_row_at(0)[4] == "added as cp-1"
+            await pilot.press("escape")
+            await pilot.pause()
+            row = app.screen.query_one("#nodes-table", DataTable).get_row_at(0)
+            assert row[2:] == [f"{final} (now {lease})", "controlplane", node_disk_text(node), link.name,
+                               console[:10] + "…"]  # fmt: skip
+
+
+def node_disk_text(node: dict) -> str:
+    return state.disk_text(node["installDisk"])
+
+
+def test_release_channel_and_address_notes():
+    data = state.blank_answers()
+    assert (
+        checks.talos_help(data)
+        == "v1.13.9 is stable; v1.14.0-rc.1 is a release candidate (type it to opt in)"
+    )
+    state.set_value(data, "spec.talos.version", "v1.14.0-rc.1")
+    assert checks.talos_help(data).startswith("v1.14.0-rc.1 is a release candidate: a pre-release")
+    assert checks.kubernetes_help(data) == (
+        "Talos v1.14 (release candidate) supports 1.32.0 – 1.37.x (default 1.37.0-rc.0)"
+    )
+    node = {"ip": "192.168.10.11", "certFingerprint": "j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="}
+    assert machines.address_note(node) == "" and machines.short_fingerprint(node) == "j8iNuGT6Is…"
+    node["maintenanceAddress"] = "192.168.10.143"
+    assert machines.address_note(node) == (
+        "Answers at 192.168.10.143 until its install (its DHCP lease), then at 192.168.10.11."
+    )
+    assert machines.short_fingerprint({}) == "-"
 
 
 @pytest.mark.usefixtures("git")

@@ -47,4 +47,4 @@ def address_note(node: dict[str, Any]) -> str:
     where, ip = node.get("maintenanceAddress"), node.get("ip")
     if not where or where == ip:
         return ""
-    return f"Answers at {where} now (its DHCP lease, where Skynet sends its config); keeps {ip} after the reboot."
+    return f"Answers at {where} until its install (its DHCP lease), then at {ip}."

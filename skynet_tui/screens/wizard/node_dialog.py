@@ -225,7 +225,7 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
         lines = [address_note(self.node)] if address_note(self.node) else []
         fingerprint = self.node.get("certFingerprint")
         if fingerprint:
-            lines.append(f"Certificate {fingerprint}: compare it with the node's console (pinned).")
+            lines.append(f"Certificate {fingerprint}, pinned: check it on the console")
         identity = self.query_one("#node-identity", Static)
         identity.update("\n".join(lines))
         identity.display = bool(lines)
