@@ -29,7 +29,6 @@ from skynet_tui.workspace import Workspace, atomic_write
 LineCallback = Callable[[LineStream, str], None]  # (stream, redacted line)
 TALOSCTL_TIMEOUT = 120.0
 PARALLEL = 8  # per-node talosctl calls at once
-STAGING = ".render"  # under secrets/: configs are rendered and validated here, then moved into place
 
 
 class GenerateError(RuntimeError):
@@ -164,7 +163,7 @@ def render_commands(
 ) -> RenderCommands:
     """The talosctl argvs that render `cluster`'s machine configs in the workspace's staging folder."""
     talos, k8s = cluster.spec.talos, cluster.spec.kubernetes
-    staging = ws.secrets_dir / STAGING
+    staging = ws.staging_dir
     present = set(patches.build(cluster).files())
     role_patches = {
         name: [ws.root / name] if name in present else []
@@ -218,7 +217,7 @@ def _render_configs(
 ) -> None:
     talosctl = _Talosctl(ws, env, on_line)
     talos, k8s = cluster.spec.talos, cluster.spec.kubernetes
-    staging = ws.secrets_dir / STAGING  # under the workspace lock: no other render uses it
+    staging = ws.staging_dir  # under the workspace lock: no other render uses it
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(mode=0o700, parents=True)
     plan = render_commands(

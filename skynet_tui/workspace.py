@@ -125,6 +125,12 @@ class Workspace:
     def node_configs_dir(self) -> Path:
         return self.secrets_dir / "nodes"
 
+    @property
+    def staging_dir(self) -> Path:
+        """Where generate renders and validates the configs (and a new bundle and talosconfig) before moving
+        them into place: under secrets/, since they hold keys."""
+        return self.secrets_dir / ".render"
+
     def node_config(self, hostname: str) -> Path:
         return self.node_configs_dir / f"{hostname}.yaml"
 
@@ -170,9 +176,11 @@ class Workspace:
     def redactor(self) -> Redactor:
         """A redactor that knows every secret stored under secrets/.
 
-        Rendered machine configs are skipped: their secrets are the bundle's, and learning them whole would
-        mask ordinary words ("controlplane") in every line. Cached until a file under secrets/ changes."""
-        skip = (self.generated_dir, self.node_configs_dir)
+        Rendered machine configs are skipped, in place and while staged: their secrets are the bundle's, and
+        learning them whole would mask ordinary words ("controlplane") in every line. Cached until a file under
+        secrets/ changes."""
+        staged = self.staging_dir
+        skip = (self.generated_dir, self.node_configs_dir, staged / "generated", staged / "nodes")
         signature: list[tuple[str, int, int]] = []
         if self.secrets_dir.is_dir():
             for path in sorted(self.secrets_dir.rglob("*")):

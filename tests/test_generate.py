@@ -380,6 +380,13 @@ def test_generate_api_reports_changes_and_drops_removed_nodes(
     assert set(first.node_configs) == {n["hostname"] for n in example_data["spec"]["nodes"]}
     assert "secrets/secrets.yaml" in first.secret_changes and "talos/nodes/cp-1.yaml" in first.changed
     assert ("info", "validating every machine config (talosctl validate --mode metal --strict)") in lines
+    # Every command as one line to run by hand: nothing in them is a secret, so nothing is masked.
+    shown = [line for _, line in lines if line.startswith("$ ")]
+    assert len(shown) > 10 and not [line for line in shown if "«redacted»" in line]
+    assert (
+        "$ talosctl machineconfig patch secrets/.render/generated/controlplane.yaml --patch @talos/nodes/cp-1.yaml "
+        "--output secrets/.render/nodes/cp-1.yaml"
+    ) in shown
     bundle = ws.secrets_bundle.read_bytes()
 
     example_data["spec"]["nodes"] = example_data["spec"]["nodes"][:4]  # worker-2 leaves
