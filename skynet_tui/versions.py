@@ -19,14 +19,18 @@ class TalosRelease:
     prerelease: bool = False  # only release candidates exist: offered when asked for, never a default
 
 
-# Releases Skynet can install and manage; older minors appear only as upgrade sources. Read from the talos
-# repository at the tag in `latest` (pkg/machinery/compatibility/talos1xx/talos1xx.go for the Kubernetes range
-# and the upgrade source, pkg/machinery/constants/constants.go DefaultKubernetesVersion): v1.11.6, v1.12.11 and
-# v1.13.9 are the newest patch releases of their minors; v1.14 has no release yet, only v1.14.0-rc.1.
+# Releases Skynet can install and manage; older minors appear only as upgrade sources. Each row was read from
+# the siderolabs/talos repository at the tag in its `latest` (the newest tag of that minor):
+# pkg/machinery/compatibility/talos1xx/talos1xx.go for the Kubernetes range and MinimumHostUpgradeVersion, and
+# pkg/machinery/constants/constants.go for DefaultKubernetesVersion. v1.14 has no release yet, only v1.14.0-rc.1.
 TALOS_RELEASES: dict[str, TalosRelease] = {
+    # read at tag v1.11.6 (talos111/talos111.go)
     "1.11": TalosRelease("1.11", "v1.11.6", "1.29.0", "1.34", "1.34.1", "1.9.0"),
+    # read at tag v1.12.11 (talos112/talos112.go)
     "1.12": TalosRelease("1.12", "v1.12.11", "1.30.0", "1.35", "1.35.4", "1.10.0"),
+    # read at tag v1.13.9 (talos113/talos113.go)
     "1.13": TalosRelease("1.13", "v1.13.9", "1.31.0", "1.36", "1.36.3", "1.11.0"),
+    # read at tag v1.14.0-rc.1 (talos114/talos114.go): a release candidate, offered only when written out
     "1.14": TalosRelease("1.14", "v1.14.0-rc.1", "1.32.0", "1.37", "1.37.0-rc.0", "1.12.0", prerelease=True),
 }
 INSTALLABLE_MINORS = ("1.13", "1.14")

@@ -79,6 +79,16 @@ def test_talosctl_argv(cluster: spec.Cluster, ws: Workspace) -> None:
     assert "192.168.10.10" not in " ".join(health)  # never the VIP
 
 
+def test_cni_none_waits_for_ready_through_talos_reboots(example_data: dict, ws: Workspace) -> None:
+    assert (
+        install_plan(spec.parse(example_data), ws, env={}).get("nodes-ready").timeout == Timing().kube_timeout
+    )
+    example_data["spec"]["kubernetes"]["cni"] = "none"
+    step = install_plan(spec.parse(example_data), ws, env={}).get("nodes-ready")
+    assert step.timeout == Timing().cni_ready_timeout > 20 * 60  # two of Talos's ~10-minute reboots, and more
+    assert "cni is none: install your CNI now" in step.hint
+
+
 def test_kubectl_only_as_agreed(cluster: spec.Cluster, ws: Workspace) -> None:
     root = install_plan(cluster, ws, env={}).get("root-app").argv
     assert root == [
