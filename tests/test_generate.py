@@ -15,6 +15,8 @@ from skynet_lab import talos_version
 from skynet_tui import spec
 from skynet_tui.__main__ import main
 from skynet_tui.generate import GenerateError, generate
+from skynet_tui.talos.images import installer_image
+from skynet_tui.versions import VANILLA_SCHEMATIC
 from skynet_tui.workspace import Workspace
 from tests.talos_helpers import (
     fakes_on_path,
@@ -341,6 +343,9 @@ def test_generate_renders_configs_secure_and_idempotent(
     cp1 = [d for d in yaml.safe_load_all(ws.node_config("cp-1").read_text()) if d]
     assert cp1[0]["machine"]["type"] == "controlplane" and cp1[0]["machine"]["token"] == token
     assert cp1[0]["machine"]["install"]["disk"] == "/dev/sda"
+    # The installer image comes from gen config's --install-image, the one place it is written.
+    assert cp1[0]["machine"]["install"]["image"] == installer_image(VANILLA_SCHEMATIC, "v1.13.9")
+    assert "image" not in (root / "talos" / "nodes" / "cp-1.yaml").read_text()
     assert cp1[0]["cluster"]["controlPlane"]["endpoint"] == "https://192.168.10.10:6443"
     kinds = {d.get("kind"): d for d in cp1}
     assert kinds["HostnameConfig"] == {
@@ -359,6 +364,7 @@ def test_generate_renders_configs_secure_and_idempotent(
         "192.168.10.12",
         "192.168.10.13",
     ]
+    assert "nodes" not in talosconfig["contexts"]["homelab"]  # every call names its nodes
 
     before = {p: p.read_bytes() for p in secret_files}
     commits = git_commits(root)
