@@ -23,7 +23,7 @@ GATEWAY, VIP = 1, 10
 POOL = (200, 220)
 LEASE_BASE = 221  # machines booted on a DHCP lease answer maintenance mode at .221+ until their install
 MAX_LEASES = 255 - LEASE_BASE
-SYNC_INTERVAL = 0.1  # how often the listeners follow the machines' addresses (a reboot moves one)
+SYNC_INTERVAL = 0.25  # how often the listeners follow the machines' addresses (a reboot moves one)
 MAX_CONTROL_PLANES = WORKER_BASE - CP_BASE
 MAX_WORKERS = POOL[0] - WORKER_BASE
 
