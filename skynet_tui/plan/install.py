@@ -1,5 +1,4 @@
-"""The install plan: preflight → verify → generate → push → apply → install → bootstrap → health → kubeconfig →
-platform.
+"""The install plan: preflight, verify, generate, push, apply, install, bootstrap, health, kubeconfig, platform.
 
 Every `--insecure` call goes to a node's maintenance address (maintenanceAddress, else ip); everything after
 its reboot to its ip, through the control planes' IPs as endpoints. `verify-<host>` checks each machine's
@@ -7,6 +6,7 @@ certificate, link and boot image before any machine is written to."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Sequence
@@ -78,8 +78,8 @@ def install_plan(
         add, diff, commit = git_commit_args(commit_message(cluster))
         return [
             talos.version_client(),
-            *(["# once: the workspace has no git repository yet", ["git", *git_init_args(cluster.spec.gitops.branch)]]
-              if not (ws.root / ".git").exists() else []),
+            *(["# once: the workspace has no git repository yet",
+               ["git", *git_init_args(cluster.spec.gitops.branch)]] if not (ws.root / ".git").exists() else []),
             *render.all(),
             ["git", *add], ["git", *diff], "# when something changed:", ["git", *commit],
         ]  # fmt: skip
@@ -121,7 +121,7 @@ def install_plan(
                 attempts=t.preflight_attempts,
                 timeout=t.preflight_timeout,
                 retry_delay=t.retry_delay,
-                commands=lambda n=node: preflight.commands(n),  # type: ignore[misc]
+                commands=functools.partial(preflight.commands, node),
             ),
         ]
     steps += [
@@ -167,7 +167,7 @@ def install_plan(
                 transient=NET_ERRORS + TLS_ERRORS,
                 timeout=t.install_timeout,
                 hint="remove the ISO/USB so the node boots from disk, and check its console",
-                commands=lambda n=node: probes.wait_commands(n, tc, cp_ips),  # type: ignore[misc]
+                commands=functools.partial(probes.wait_commands, node, tc, cp_ips),
             ),
         ]
     steps += [

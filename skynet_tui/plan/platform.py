@@ -75,7 +75,8 @@ def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
     # (its boot sequence retries); the wait leaves the operator time to install one, reboots included.
     cni_note = (
         "cni is none: install your CNI now against secrets/kubeconfig; Talos reboots a node that stays without "
-        f"a CNI for about 10 minutes (it comes back and this wait goes on, up to {t.cni_ready_timeout / 60:.0f} min)"
+        "a CNI for about 10 minutes (it comes back and this wait goes on, up to "
+        f"{t.cni_ready_timeout / 60:.0f} min)"
     )
     out = [
         Step(

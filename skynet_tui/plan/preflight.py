@@ -158,8 +158,8 @@ def check_fingerprint(cluster: Cluster, node: Node, presented: str) -> Findings:
     elif presented != node.cert_fingerprint:
         out.errors.append(
             f"{node.hostname} ({node.maintenance_ip}) presents the certificate fingerprint {presented}, not the "
-            f"pinned fingerprint {node.cert_fingerprint}: another machine may answer at that address. Compare with the "
-            "node's console (its latest `server certificate issued` line) and fix "
+            f"pinned fingerprint {node.cert_fingerprint}: another machine may answer at that address. Compare "
+            "with the node's console (its latest `server certificate issued` line) and fix "
             f"{_where(cluster, node)}.certFingerprint; nothing was sent to it"
         )
     return out

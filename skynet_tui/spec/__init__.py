@@ -42,11 +42,11 @@ from skynet_tui.spec.rules import RULES, cross_field_issues, version_issues, war
 from skynet_tui.spec.schema import choices, defaults, example, field_at, help_line, json_schema
 
 __all__ = [
-    "API_VERSION", "CIDR", "CertFingerprint", "DNS01_PROVIDERS", "KIND", "RULES", "Acme", "Cluster", "ClusterSpecBody",
-    "Components", "ControlPlane", "DiskSelector", "Dns01", "Dns01Provider", "EnvName", "GitCredentials",
-    "GitOps", "Host", "IPv4", "Ingress", "Issue", "Kubernetes", "Label", "LoadBalancer", "Metadata", "Network",
-    "Node", "PoolEntry", "SpecError", "Talos", "check", "check_cert_fingerprint", "check_cidr", "check_dns_name", "check_env_name",
-    "check_host", "check_ip", "check_label", "check_mac", "check_pool_entry", "choices", "cross_field_issues",
+    "API_VERSION", "CIDR", "CertFingerprint", "DNS01_PROVIDERS", "KIND", "RULES", "Acme", "Cluster",
+    "ClusterSpecBody", "Components", "ControlPlane", "DiskSelector", "Dns01", "Dns01Provider", "EnvName",
+    "GitCredentials", "GitOps", "Host", "IPv4", "Ingress", "Issue", "Kubernetes", "Label", "LoadBalancer",
+    "Metadata", "Network", "Node", "PoolEntry", "SpecError", "Talos", "check", "check_cert_fingerprint",
+    "check_cidr", "check_dns_name", "check_env_name", "check_host", "check_ip", "check_label", "check_mac", "check_pool_entry", "choices", "cross_field_issues",
     "defaults", "dump", "example", "field_at", "format_loc", "help_line", "is_mac", "json_schema", "load",
     "loads", "parse", "pool_bounds", "to_data", "version_issues", "warnings",
 ]  # fmt: skip

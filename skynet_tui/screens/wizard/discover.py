@@ -31,7 +31,8 @@ HARDWARE_READERS = 4  # talosctl processes at once while reading disks and links
 class DiscoveryScreen(Screen[None]):
     """Shows a range to scan (at most a /22) for port 50000, the sweep's progress, every machine that
     answered with a summary of its disks and links and its certificate fingerprint, and the disk table of the
-    highlighted machine with the reasons to avoid a disk. Enter adds the highlighted machine as a node (through the node dialog)."""
+    highlighted machine with the reasons to avoid a disk. Enter adds the highlighted machine as a node
+    (through the node dialog)."""
 
     BINDINGS: ClassVar = [
         Binding("escape", "close", "Close", id="discovery.close"),
