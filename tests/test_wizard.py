@@ -8,10 +8,12 @@ import subprocess
 import sys
 from contextlib import suppress
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
+from rich.console import Console
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, Select, Static
 from textual.worker import WorkerCancelled
@@ -21,6 +23,7 @@ from skynet_lab.bin import install_fakes, lab_path
 from skynet_tui import spec
 from skynet_tui.app import SkynetApp
 from skynet_tui.screens.wizard.fields import FieldRow
+from skynet_tui.screens.wizard.review import answers_table
 from skynet_tui.wizard import catalog, checks, machines, state
 from skynet_tui.wizard.access import check_access
 from skynet_tui.wizard.state import Answers
@@ -557,6 +560,17 @@ async def test_a_machine_found_on_its_dhcp_lease_keeps_the_lease_as_its_maintena
 
 def node_disk_text(node: dict) -> str:
     return state.disk_text(node["installDisk"])
+
+
+def test_the_review_lists_a_nodes_maintenance_address_and_fingerprint(example_data):
+    data = copy.deepcopy(example_data)
+    fingerprint = "j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="
+    data["spec"]["nodes"][3] |= {"maintenanceAddress": "192.168.10.143", "certFingerprint": fingerprint}
+    console = Console(width=300, record=True, color_system=None)
+    console.print(answers_table(data, SimpleNamespace(answers=SimpleNamespace(workspace="homelab"))))
+    lines = {line.split()[0]: line for line in console.export_text().splitlines() if line.strip()}
+    assert f"until its install at 192.168.10.143  certificate {fingerprint}" in lines["worker-1"]
+    assert "until its install" not in lines["worker-2"] and "certificate" not in lines["worker-2"]
 
 
 def test_release_channel_and_address_notes():
