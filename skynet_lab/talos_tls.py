@@ -20,11 +20,6 @@ import socket
 import ssl
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.x509.oid import NameOID
-
 from skynet_tui import api
 
 TLS_DIR = "tls"  # under the lab root: <ip>.pem (certificate chain) and <ip>.key, per machine
@@ -40,6 +35,13 @@ def paths(root: Path, ip: str) -> tuple[Path, Path]:
 def issue(root: Path, ip: str, addresses: list[str]) -> str:
     """A new maintenance CA and server certificate for the machine (SANs: its addresses); returns the
     server certificate's fingerprint, the one its console prints."""
+    # cryptography takes ~0.15 s to load: imported here and in fingerprint(), so that the fake talosctl, which
+    # imports this module on each call, pays it only for a pinned apply-config.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import NameOID
+
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ed25519.Ed25519PrivateKey.generate()
     ca_name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "talos")])
@@ -81,6 +83,9 @@ def issue(root: Path, ip: str, addresses: list[str]) -> str:
 
 def fingerprint(der: bytes) -> str:
     """base64(SHA-256(SubjectPublicKeyInfo)) of a DER certificate, as Talos prints and talosctl checks it."""
+    from cryptography import x509  # on first use: see issue()
+    from cryptography.hazmat.primitives import serialization
+
     cert = x509.load_der_x509_certificate(der)
     spki = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
