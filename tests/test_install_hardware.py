@@ -150,7 +150,7 @@ def test_a_node_that_never_comes_back_is_blamed_on_its_link(lab, tmp_path: Path,
     stored = state.load_node(lab.root, lab.worker_ips[0])
     down = next(x["id"] for x in stored["hardware"]["links"] if x["type"] == "ether" and not x["linkState"])
     link = down if verify else "eno1"
-    rec = _run(lab, _answers(lab, interface=link, mac=None), ws, verify=verify, reboot_grace=1.0)
+    rec = _run(lab, _answers(lab, interface=link, mac=None), ws, verify=verify, reboot_grace=3.0)
     if verify:
         assert any(f"link {down} has no carrier" in line for line in rec.lines("verify-worker-1"))
     failed = _failed(rec)
