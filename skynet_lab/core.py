@@ -6,12 +6,13 @@ import contextlib
 import os
 import random
 import socket
+import ssl
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from skynet_lab import hardware, state
+from skynet_lab import hardware, state, talos_tls
 from skynet_lab.bin import install_fakes, lab_path
 from skynet_lab.kube import MockKubeAPI
 from skynet_tui import api
@@ -20,6 +21,9 @@ APID_PORT = 50000
 CP_BASE, WORKER_BASE = 11, 21  # control planes at .11+, workers at .21+
 GATEWAY, VIP = 1, 10
 POOL = (200, 220)
+LEASE_BASE = 221  # machines booted on a DHCP lease answer maintenance mode at .221+ until their install
+MAX_LEASES = 255 - LEASE_BASE
+SYNC_INTERVAL = 0.25  # how often the listeners follow the machines' addresses (a reboot moves one)
 MAX_CONTROL_PLANES = WORKER_BASE - CP_BASE
 MAX_WORKERS = POOL[0] - WORKER_BASE
 
@@ -76,11 +80,15 @@ class Lab:
         latency: dict[str, float] | None = None,
         faults: dict[str, Any] | None = None,
         talos_version: str = "v1.13.9",
+        leases: int = 0,
     ):
         if not 1 <= control_planes <= MAX_CONTROL_PLANES:
             raise LabError(f"a lab has 1 to {MAX_CONTROL_PLANES} control planes, not {control_planes}")
         if not 0 <= workers <= MAX_WORKERS:
             raise LabError(f"a lab has 0 to {MAX_WORKERS} workers, not {workers}")
+        if not 0 <= leases <= min(MAX_LEASES, control_planes + workers):
+            raise LabError(f"a lab has 0 to {MAX_LEASES} machines on a DHCP lease, at most one per machine")
+        self.leases = leases
         self.root = Path(root).resolve()
         self.control_planes = control_planes
         self.workers = workers
@@ -91,11 +99,13 @@ class Lab:
         self.prefix = ""
         self.api_url: str | None = None
         self._reservation: socket.socket | None = None
-        self._listeners: dict[str, _Listener] = {}
+        self._listeners: dict[str, _Listener] = {}  # machine (planned ip) → its listener at its address now
         self._kube: Any = None
         self._started = False
         self._lock = threading.Lock()
         self._owner = api.LockFile(self.root / OWNER_LOCK)
+        self._stop_sync = threading.Event()
+        self._sync_thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ addresses
 
@@ -161,6 +171,9 @@ class Lab:
                 self._started = True
                 self._sync_listeners()
                 self._start_kube()
+                self._stop_sync.clear()
+                self._sync_thread = threading.Thread(target=self._follow, name="lab-addresses", daemon=True)
+                self._sync_thread.start()
             except BaseException:
                 self._release()
                 raise
@@ -175,6 +188,10 @@ class Lab:
 
     def stop(self) -> None:
         """Close the listeners and the mock API; the state stays on disk (a new Lab on `root` resumes it)."""
+        self._stop_sync.set()
+        if self._sync_thread is not None:
+            self._sync_thread.join(timeout=5)
+            self._sync_thread = None
         with self._lock:
             for listener in self._listeners.values():
                 listener.close()
@@ -218,6 +235,38 @@ class Lab:
             if self._started:
                 self._sync_listeners()
 
+    def boot_iso(
+        self,
+        ip: str,
+        *,
+        talos_version: str | None = None,
+        schematic: str | None = None,
+        extensions: list[dict[str, str]] | None = None,
+    ) -> str:
+        """Boot a machine still in maintenance mode again, from another ISO: its Talos version, Image Factory
+        schematic and system extensions ({name, version}) become the ISO's, and like every boot it makes a new
+        maintenance certificate. Returns that certificate's fingerprint (what its console prints)."""
+
+        def reboot(node: dict[str, Any]) -> None:
+            if node.get("applied_at"):
+                raise LabError(f"{ip} is installed: only a machine in maintenance mode boots from an ISO")
+            if talos_version is not None:
+                node["versions"] = {**(node.get("versions") or {}), "talos": talos_version}
+            boot = dict(node.get("boot") or {})
+            if schematic is not None:
+                boot["schematic"] = schematic
+            if extensions is not None:
+                boot["extensions"] = [dict(e) for e in extensions]
+            node["boot"] = boot
+            node["fingerprint"] = talos_tls.issue(self.root, ip, [node.get("lease") or ip, ip])
+
+        stored = state.update_node(self.root, ip, reboot)
+        with self._lock:
+            if self._started and ip in self._listeners:
+                self._listeners.pop(ip).close()  # the new certificate: a new listener serves it
+                self._sync_listeners()
+        return str(stored["fingerprint"])
+
     def nodes(self) -> list[dict[str, Any]]:
         """Every node with its derived stage (see skynet_lab/state.py)."""
         return state.load_nodes(self.root)
@@ -238,13 +287,19 @@ class Lab:
                 "ip": stored["ip"],
                 "role": stored["planned_role"],
             }
+            if stored.get("lease") and stored["lease"] != stored["ip"]:
+                entry["maintenanceAddress"] = stored["lease"]  # as discovery records it
             # One worker is addressed by disk serial and MAC, as a user of a heterogeneous fleet would.
             if stored["planned_role"] == "worker" and stored["index"] == self.control_planes:
                 entry["installDisk"] = {"serial": disk["serial"]}
-                entry["mac"] = link["hardwareAddr"]
+                entry["mac"] = link["permanentAddr"]
             else:
                 entry["installDisk"] = disk["dev_path"]
                 entry["interface"] = link["id"]
+            if stored.get("fingerprint"):
+                entry["certFingerprint"] = stored[
+                    "fingerprint"
+                ]  # as discovery reads it (and the console shows)
             nodes.append(entry)
         return {
             "apiVersion": "skynet.dev/v1alpha1",
@@ -315,10 +370,14 @@ class Lab:
         planned = [(ip, "controlplane", f"cp-{i + 1}") for i, ip in enumerate(self.control_plane_ips)]
         planned += [(ip, "worker", f"worker-{i + 1}") for i, ip in enumerate(self.worker_ips)]
         for index, (ip, role, hostname) in enumerate(planned):
+            lease = self.address(LEASE_BASE + index) if index < self.leases else ip
             state.write_node(
                 self.root,
                 {
                     "ip": ip,
+                    "lease": lease,
+                    "fingerprint": talos_tls.issue(self.root, ip, [lease, ip]),
+                    "boot": {"schematic": api.VANILLA_SCHEMATIC, "extensions": []},
                     "index": index,
                     "planned_role": role,
                     "role": role,
@@ -363,15 +422,27 @@ class Lab:
             raise LabError(f"cannot create the lab's GitOps repository: {result.tail(3)}")
 
     def _sync_listeners(self) -> None:
-        """Listen on <ip>:50000 for every reachable node; close the listeners of unreachable ones."""
-        unreachable = set(state.load_lab(self.root).get("faults", {}).get("unreachable") or [])
-        wanted = [ip for ip in self.node_ips if ip not in unreachable]
-        for ip in list(self._listeners):
-            if ip not in wanted:
+        """Listen on <address>:50000 for every reachable machine, at the address it answers at now (its lease,
+        then its configured address; none when its config named a link it lacks); close the others."""
+        try:
+            machines = state.load_nodes(self.root)
+        except state.LabStateError:
+            return
+        wanted = {n["ip"]: n["address"] for n in machines if n["reachable"] and n["address"]}
+        for ip, listener in list(self._listeners.items()):
+            if wanted.get(ip) != listener.address[0]:
                 self._listeners.pop(ip).close()
-        for ip in wanted:
+        for ip, address in wanted.items():
             if ip not in self._listeners:
-                self._listeners[ip] = _Listener(ip, APID_PORT)
+                self._listeners[ip] = _Listener(address, APID_PORT, talos_tls.server_context(self.root, ip))
+
+    def _follow(self) -> None:
+        """Move the listeners as the machines reboot onto their configured addresses (or lose them)."""
+        while not self._stop_sync.wait(SYNC_INTERVAL):
+            with self._lock:
+                if self._started:
+                    with contextlib.suppress(LabError, OSError, ValueError, KeyError):
+                        self._sync_listeners()
 
     def _start_kube(self) -> None:
         previous = state.load_lab(self.root).get("api_url") or ""
@@ -384,10 +455,12 @@ class Lab:
 
 
 class _Listener:
-    """Accepts and closes TCP connections on one address, like a Talos apid port seen by a port scan."""
+    """A machine's apid port: accepts TCP connections and completes a TLS handshake with the machine's
+    maintenance certificate on each (a port scan just connects and leaves), then closes them."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, tls: ssl.SSLContext):
         self.address = (host, port)
+        self._tls = tls
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -409,6 +482,16 @@ class _Listener:
                 continue
             except OSError:
                 return
+            threading.Thread(target=self._handshake, args=(conn,), daemon=True).start()
+
+    def _handshake(self, conn: socket.socket) -> None:
+        conn.settimeout(2.0)
+        try:
+            with self._tls.wrap_socket(conn, server_side=True):
+                pass  # the client has the certificate; the lab answers no gRPC
+        except (OSError, ValueError):
+            pass
+        finally:
             conn.close()
 
     def close(self) -> None:

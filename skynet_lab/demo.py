@@ -8,6 +8,9 @@ from pathlib import Path
 from skynet_lab.core import MAX_CONTROL_PLANES, MAX_WORKERS, Lab, LabError
 
 LAB_DIR = "simulated-lab"  # the lab's state, beside the workspace folder <root>/<cluster name>
+# The first machine boots the ISO on a DHCP lease, as on a network with a DHCP server: the demo shows its config
+# sent to the lease (maintenanceAddress) and the node coming back at its own IP.
+LEASES = 1
 
 _NODES = re.compile(r"^\s*(\d+)\s*\+\s*(\d+)\s*$")
 
@@ -32,7 +35,7 @@ def start_lab(root: Path, nodes: str = "3+2", *, latency: dict[str, float] | Non
     size is a LabError.
     """
     control_planes, workers = parse_nodes(nodes)
-    lab = Lab(root / LAB_DIR, control_planes, workers, latency=latency)
+    lab = Lab(root / LAB_DIR, control_planes, workers, latency=latency, leases=LEASES)
     lab.start()
     if (lab.control_planes, lab.workers) != (control_planes, workers):
         lab.stop()

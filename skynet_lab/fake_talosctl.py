@@ -37,6 +37,8 @@ def _local_handlers() -> dict[tuple[str, ...], Callable[[Invocation], int]]:
         ("gen", "config"): talos_gen.gen_config,
         ("machineconfig", "patch"): talos_gen.machineconfig_patch,
         ("validate",): talos_gen.validate,
+        ("config", "endpoint"): talos_gen.config_cmd,
+        ("config", "node"): talos_gen.config_cmd,
     }
 
 

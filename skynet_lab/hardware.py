@@ -31,6 +31,8 @@ def _hex(seed: str, count: int) -> str:
 
 
 def _disk(dev: str, size: int, **spec: Any) -> dict[str, Any]:
+    """A Disk spec with Talos' field names: the yaml tags of siderolabs/talos v1.13.9
+    `pkg/machinery/resources/block/disk.go` (dev_path, pretty_size, io_size, …)."""
     disk = {
         "dev_path": f"/dev/{dev}",
         "size": size,
@@ -172,21 +174,26 @@ def _volume(
     parent: str = "",
     index: int = 0,
     part_label: str = "",
+    offset: int = 0,
 ) -> dict[str, Any]:
+    """A DiscoveredVolume spec with Talos' field names: the yaml tags of siderolabs/talos v1.13.9
+    `pkg/machinery/resources/block/discovered_volume.go` (snake_case; omitempty ones left out when empty)."""
     spec: dict[str, Any] = {
-        "devPath": f"/dev/{dev}",
+        "dev_path": f"/dev/{dev}",
         "type": kind,
-        "devicePath": f"/sys/block/{parent or dev}",
+        "device_path": f"/sys/block/{parent or dev}",
     }
     if parent:
-        spec.update(parent=parent, parentDevPath=f"/dev/{parent}")
-    spec.update(size=size, sectorSize=512, ioSize=512, name=name)
+        spec.update(parent=parent, parent_dev_path=f"/dev/{parent}")
+    spec.update(
+        offset=offset, size=size, pretty_size=pretty_size(size), sector_size=512, io_size=512, name=name
+    )
     if label:
         spec["label"] = label
     if index:
-        spec.update(partitionIndex=index, partitionType="0fc63daf-8483-4772-8e79-3d69d8477de4")
+        spec.update(partition_index=index, partition_type="0fc63daf-8483-4772-8e79-3d69d8477de4")
         if part_label:
-            spec["partitionLabel"] = part_label
+            spec["partition_label"] = part_label
     return spec
 
 
@@ -221,6 +228,8 @@ def installed_volumes(disk: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _links(index: int, prefix_octet: int, host_octet: int) -> list[dict[str, Any]]:
+    """LinkStatus specs with Talos' field names: the yaml tags of siderolabs/talos v1.13.9
+    `pkg/machinery/resources/network/link_status.go` (camelCase there: hardwareAddr, permanentAddr, …)."""
     names = ("eth0", "eth1") if index % 2 == 0 else ("enp3s0", "enp4s0")
     drivers = ("e1000e", "e1000e") if index % 2 == 0 else ("igb", "igb")
     links = [

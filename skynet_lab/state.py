@@ -9,13 +9,18 @@ Layout under the lab root (`SKYNET_LAB_DIR`):
 - `nodes/<ip>.json`: what happened to one machine. Stored keys: `ip`, `index`, `role` (planned, then the applied
   machine type), `planned_hostname`, `maintenance_hostname`, `node_id`, `created_at`,
   `hardware` ({disks, volumes, links}), `applied_at`, `config` (a summary of the applied machine config, never its
-  secrets), `etcd_bootstrapped`, `versions` ({talos, kubernetes}), `fault_used` ({name: count}).
+  secrets), `etcd_bootstrapped`, `versions` ({talos, kubernetes}), `fault_used` ({name: count}), `lease` (the
+  address it answers at in maintenance mode, its DHCP lease; absent: its `ip`), `fingerprint` (its maintenance
+  certificate's, as its console prints it), `boot` ({schematic, extensions}: what the ISO it booted carries).
 
 Stages are not stored: `derive` computes them on every read from the timestamps and the lab's latencies, so no
 daemon is needed. Readers (the fake talosctl, the mock Kubernetes API) get these derived keys from `load_nodes`:
 `stage` (maintenance|installing|rebooting|booting|running), `stage_since`, `hostname`, `reachable`, `configured`
 (the mTLS API answers), `ready`, `unmet_conditions`, `etcd_running`, `kubelet_registered`, `node_ready`,
-`bootstrap_available`.
+`bootstrap_available`, `address` (where it answers now: its lease until the install's reboot, then the address
+its config puts on a link, or None when that link does not exist or has no carrier: a link config turns DHCP
+off on every link, as on Talos) and `missing_link` (the link its config named that it lacks or that has no
+carrier).
 """
 
 from __future__ import annotations
@@ -211,11 +216,52 @@ DERIVED_KEYS = (
     "node_ready",
     "bootstrap_available",
     "running_since",
+    "address",
+    "missing_link",
 )
 
 
 def _stored(node: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in node.items() if k not in DERIVED_KEYS}
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def configured_address(node: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(the address a configured node answers at after its reboot, the link its config named that it lacks or
+    that has no carrier).
+
+    No link config: DHCP on every link, so it keeps its lease. A link config (by name, or by a LinkAliasConfig
+    MAC selector) on a link the machine lacks: DHCP is off everywhere and the node has no address at all. On a
+    link without carrier (no cable) the address is set, but nothing can reach it."""
+    config = node.get("config") or {}
+    link_configs = config.get("link_configs") or []
+    lease = node.get("lease") or node["ip"]
+    if not link_configs:
+        return lease, None
+    aliases = {a["name"]: a for a in config.get("aliases") or []}
+    links = node["hardware"]["links"]
+    problem = None
+    for entry in link_configs:
+        name = entry["name"]
+        if name in aliases:
+            alias = aliases[name]
+            matches = [
+                link
+                for link in links
+                if link.get("type") == "ether"
+                and str(link.get(alias["field"], "")).lower() == alias["mac"].lower()
+            ]
+            link = matches[0] if len(matches) == 1 else None
+        else:
+            link = next((x for x in links if name in (x["id"], x.get("alias"))), None)
+        if link is None or not link.get("linkState"):
+            problem = problem or name
+            continue
+        if entry.get("addresses"):
+            return str(entry["addresses"][0]).split("/")[0], None
+    return None, problem
 
 
 # ---------------------------------------------------------------- time-derived state
@@ -264,9 +310,12 @@ def _derive(
     is_cp = node.get("role") == "controlplane"
     name = config.get("hostname") or node.get("maintenance_hostname") or node["ip"]
     node["versions"] = dict(node.get("versions") or {})
+    lease = node.get("lease") or node["ip"]
     node.update(
         hostname=name,
         reachable=reachable,
+        address=lease,
+        missing_link=None,
         configured=False,
         ready=False,
         unmet_conditions=[],
@@ -292,6 +341,11 @@ def _derive(
     if now < booted:
         node.update(stage="rebooting", stage_since=times["installed"])
         return node
+    address, missing = configured_address(node)
+    node.update(address=address, missing_link=missing)
+    if address is None:
+        # Booted from disk with no address: nothing reaches it, and it never joins the cluster.
+        node.update(reachable=False, kubelet_registered=False)
     node["configured"] = True
     node["bootstrap_available"] = is_cp and now >= booted + latency(lab, "bootstrap_ready")
     etcd_up = max(booted, bootstrapped_at) + latency(lab, "etcd") if is_cp and bootstrapped_at else None
@@ -302,7 +356,11 @@ def _derive(
         running_at = max(booted, api_up) + latency(lab, "boot") if api_up is not None else None
     if running_at is not None and now >= running_at:
         node.update(
-            stage="running", stage_since=running_at, ready=True, node_ready=True, running_since=running_at
+            stage="running",
+            stage_since=running_at,
+            ready=True,
+            node_ready=node["address"] is not None,
+            running_since=running_at,
         )
         return node
     unmet: list[dict[str, str]] = []

@@ -48,13 +48,21 @@ NO_NODES = (
 )
 
 
-def port_open(ip: str) -> bool:
-    """The lab process listens on <ip>:50000 for reachable machines; a stopped lab refuses like dead hardware."""
-    try:
-        with socket.create_connection((ip, APID_PORT), timeout=0.5):
-            return True
-    except OSError:
-        return False
+LISTENER_LAG = 1.0  # the lab moves a machine's listener to its new address within this (see core.Lab)
+
+
+def port_open(ip: str, wait: float = 0.0) -> bool:
+    """The lab process listens on <ip>:50000 for reachable machines; a stopped lab refuses like dead hardware.
+    `wait`: seconds to keep trying (a machine that just moved to its configured address)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with socket.create_connection((ip, APID_PORT), timeout=0.5):
+                return True
+        except OSError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
 
 @dataclass
@@ -90,8 +98,11 @@ class Ctx:
         return ctx
 
     def refresh(self) -> None:
+        """The machines as of now, by the address each answers at (a lease before its install, then its
+        configured address; a machine with no address is reachable at none)."""
         self.lab = state.load_lab(self.root)
-        self.nodes = {n["ip"]: n for n in state.derive_all(self.lab, state.load_stored_nodes(self.root))}
+        derived = state.derive_all(self.lab, state.load_stored_nodes(self.root))
+        self.nodes = {n["address"]: n for n in derived if n["address"]}
 
     def sleep(self, operation: str) -> None:
         delay = state.latency(self.lab, operation)
@@ -150,7 +161,7 @@ class Ctx:
 
     def reachable(self, ip: str) -> dict[str, Any]:
         node = self.nodes.get(ip)
-        if node is None or not node["reachable"] or not port_open(ip):
+        if node is None or not node["reachable"] or not port_open(ip, wait=LISTENER_LAG):
             raise Failure(refused(ip))
         if node["stage"] in ("installing", "rebooting"):
             raise Failure(refused(ip))

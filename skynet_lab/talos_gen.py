@@ -1,4 +1,4 @@
-"""The simulated talosctl's offline commands: gen secrets, gen config, machineconfig patch, validate."""
+"""The simulated talosctl's offline commands: gen secrets, gen config, machineconfig patch, validate, config."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import yaml
 
 from skynet_lab import talos_merge
 from skynet_lab.cli import CliError, Invocation, check_args
+from skynet_lab.talos_conn import Ctx, Failure
 from skynet_lab.talos_contracts import (
     Inputs,
     check_bundle,
@@ -158,7 +159,28 @@ def validate(inv: Invocation) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     errors = talos_merge.validate(docs, mode, minor)
+    warned = talos_merge.warnings(docs)
+    if inv.get("strict"):
+        errors += [f"warning: {text}" for text in warned]
+    else:
+        for text in warned:
+            print(f"WARNING: {text}", file=sys.stderr)
     if errors:
         return _fail(talos_merge.format_errors(errors))
     print(f"{config} is valid for {mode} mode")
+    return 0
+
+
+def config_cmd(inv: Invocation) -> int:
+    """`talosctl config endpoint|node A B…`: set the talosconfig's current context's endpoints or nodes (an
+    offline edit of the file, as talosctl does; no machine is contacted)."""
+    sub = inv.command[1]
+    if sub not in ("endpoint", "node"):
+        return _fail(f"talosctl config {sub} is not simulated by the Skynet lab")
+    try:
+        config = Ctx(inv=inv, root=Path()).talosconfig()
+    except Failure as exc:
+        return _fail(exc.message)
+    config.data["contexts"][config.context][f"{sub}s"] = list(inv.args)
+    config.save()
     return 0

@@ -344,6 +344,30 @@ def validate(docs: list[Document], mode: str, talos_minor: int) -> list[str]:
     return errors
 
 
+def warnings(docs: list[Document]) -> list[str]:
+    """What `talosctl validate` warns about (a subset of Talos' own warnings; `--strict` makes them errors,
+    each prefixed `warning: `, in v1alpha1_validation.go at v1.13.9)."""
+    out: list[str] = []
+    for doc in docs:
+        if not is_legacy(doc):
+            continue
+        machine = doc.get("machine") or {}
+        if machine.get("type") == "init":
+            out.append('use "controlplane" instead of "init" for machine type')
+        if (machine.get("install") or {}).get("extensions"):
+            out.append(
+                ".machine.install.extensions is deprecated, please see "
+                "https://docs.siderolabs.com/talos/latest/platform-specific-installations/boot-assets"
+            )
+        for device in (machine.get("network") or {}).get("interfaces") or []:
+            if isinstance(device, dict) and device.get("cidr"):
+                out.append(
+                    f"{device.get('interface', '')!r}: machine.network.interface.cidr is deprecated, please use "
+                    "machine.network.interface.addresses"
+                )
+    return out
+
+
 def format_errors(errors: list[str]) -> str:
     """hashicorp/go-multierror's format, as talosctl prints validation failures."""
     count = len(errors)

@@ -1,10 +1,12 @@
-"""The node-facing talosctl commands of the lab: apply-config, bootstrap, kubeconfig, config, and dispatch."""
+"""The node-facing talosctl commands of the lab: apply-config, version, bootstrap, kubeconfig, and dispatch."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import signal
 import sys
@@ -15,9 +17,10 @@ from typing import Any
 
 import yaml
 
-from skynet_lab import state, talos_health, talos_read
+from skynet_lab import state, talos_health, talos_read, talos_tls
 from skynet_lab.cli import CliError, Invocation, check_args
-from skynet_lab.talos_conn import Ctx, Failure
+from skynet_lab.talos_conn import APID_PORT, Ctx, Failure
+from skynet_lab.talos_version import GO_VERSION, SHA, client_version
 from skynet_tui import api
 
 
@@ -80,6 +83,12 @@ def summarize(text: str, node: dict[str, Any], lab: dict[str, Any]) -> dict[str,
     cni = (((cluster.get("network") or {}).get("cni")) or {}).get("name", "flannel")
     links = [d.get("name") for d in docs if isinstance(d, dict) and d.get("kind") == "LinkConfig"]
     vips = [d.get("name") for d in docs if isinstance(d, dict) and d.get("kind") == "Layer2VIPConfig"]
+    link_configs = [
+        {"name": str(d.get("name")), "addresses": [str(a.get("address")) for a in d.get("addresses") or []]}
+        for d in docs
+        if isinstance(d, dict) and d.get("kind") == "LinkConfig"
+    ]
+    aliases = [_alias(d) for d in docs if isinstance(d, dict) and d.get("kind") == "LinkAliasConfig"]
     return {
         "sha256": hashlib.sha256(text.encode()).hexdigest(),
         "machine_type": "controlplane" if machine_type == "init" else machine_type,
@@ -93,9 +102,26 @@ def summarize(text: str, node: dict[str, Any], lab: dict[str, Any]) -> dict[str,
         else lab["versions"]["kubernetes"],
         "cni": cni,
         "links": links,
+        "link_configs": link_configs,
+        "aliases": aliases,
         "vips": vips,
         "ca": (machine.get("ca") or {}).get("crt"),
     }
+
+
+_MAC_SELECTOR = re.compile(r'^mac\(link\.(permanent_addr|hardware_addr)\) == "([0-9a-fA-F:]{17})"$')
+
+
+def _alias(doc: dict[str, Any]) -> dict[str, str]:
+    """A LinkAliasConfig the lab can follow: a MAC selector on the permanent or the current address."""
+    match = _MAC_SELECTOR.match(str((doc.get("selector") or {}).get("match") or "").strip())
+    if match is None:
+        raise Failure(
+            f'LinkAliasConfig {doc.get("name")!r}: only the selectors mac(link.permanent_addr) == "…" and '
+            'mac(link.hardware_addr) == "…" are simulated by the Skynet lab'
+        )
+    field = "permanentAddr" if match[1] == "permanent_addr" else "hardwareAddr"
+    return {"name": str(doc.get("name")), "field": field, "mac": match[2]}
 
 
 def _install_target(node: dict[str, Any], disk_path: str | None, selector: Any) -> dict[str, Any]:
@@ -135,6 +161,12 @@ def apply_config(ctx: Ctx) -> int:
     for flag in ("config-patch", "dry-run", "mode"):
         if ctx.inv.has(flag):
             raise Failure(f"talosctl apply-config --{flag} is not simulated by the Skynet lab")
+    pinned = ctx.inv.strings("cert-fingerprint")
+    for value in pinned:
+        try:
+            base64.b64decode(value, validate=True)
+        except ValueError as exc:
+            raise Failure(f"error parsing certificate fingerprint {value!r}: {exc}") from None
     file = ctx.inv.get("file")
     if not file:
         raise Failure("no filename supplied for configuration")
@@ -160,8 +192,11 @@ def apply_config(ctx: Ctx) -> int:
                 node = ctx.check_insecure(ip)
             except Failure as exc:
                 raise Failure(f"error applying new configuration: {exc.message}") from None
-            limit = int((faults.get("apply_error") or {}).get(ip, 0))
-            if state.take_node_fault(ctx.root, ip, "apply_error", limit):
+            if pinned:
+                _check_fingerprint(ip, pinned)
+            machine = node["ip"]  # its planned address: the state's key, while `ip` may be its lease
+            limit = int((faults.get("apply_error") or {}).get(machine, 0))
+            if state.take_node_fault(ctx.root, machine, "apply_error", limit):
                 raise Failure(
                     "error applying new configuration: rpc error: code = Unavailable desc = error reading from server: "
                     f"read tcp 127.0.0.1:{40000 + os.getpid() % 20000}->{ip}:50000: read: connection reset by peer"
@@ -171,9 +206,25 @@ def apply_config(ctx: Ctx) -> int:
             print(exc.message if len(targets) == 1 else f"{ip}: {exc.message}", file=sys.stderr, flush=True)
             status = 1
             continue
-        state.update_node(ctx.root, ip, _record_apply(summary))
+        state.update_node(ctx.root, machine, _record_apply(summary))
         print("Applied configuration without a reboot", file=sys.stderr, flush=True)
     return status
+
+
+def _check_fingerprint(ip: str, pinned: list[str]) -> None:
+    """talosctl's --cert-fingerprint: the TLS handshake fails unless the leaf's SPKI hash is one of `pinned`
+    (siderolabs/crypto x509.MatchSPKIFingerprints, as talosctl v1.13.9 installs it)."""
+    try:
+        presented = talos_tls.presented_fingerprint(ip, APID_PORT)
+    except OSError as exc:
+        raise Failure(f"error applying new configuration: {exc}") from None
+    if presented not in pinned:
+        shown = " ".join(pinned)
+        raise Failure(
+            "error applying new configuration: rpc error: code = Unavailable desc = connection error: desc = "
+            "\"transport: authentication handshake failed: leaf peer certificate doesn't match the provided "
+            f'fingerprints: [{shown}]"'
+        )
 
 
 def _record_apply(summary: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
@@ -207,6 +258,36 @@ def _orphaned() -> None:
     os.close(devnull)
 
 
+# ---------------------------------------------------------------- version --insecure
+
+
+def version(ctx: Ctx) -> int:
+    """`talosctl version --insecure -n IP`: the client block, then each node's Talos (maintenance API)."""
+    check_args(ctx.inv, exact=0)
+    if not ctx.inv.get("insecure"):
+        raise Failure("talosctl version over mTLS is not simulated by the Skynet lab: add --insecure")
+    if ctx.inv.get("short"):
+        raise Failure("talosctl version --insecure --short is not simulated by the Skynet lab")
+    targets = ctx.insecure_nodes()
+    ctx.sleep("get")
+    print("Client:")
+    print(f"\tTag:         {client_version()}\n\tSHA:         {SHA}\n\tBuilt:       ")
+    print(f"\tGo version:  {GO_VERSION}\n\tOS/Arch:     linux/amd64")
+    print("Server:", flush=True)
+    status = 0
+    for ip in targets:
+        try:
+            node = ctx.check_insecure(ip)
+        except Failure as exc:
+            print(f"error getting version: {exc.message}", file=sys.stderr, flush=True)
+            status = 1
+            continue
+        tag = (node.get("versions") or {}).get("talos") or client_version()
+        print(f"\tNODE:        {ip}\n\tTag:         {tag}\n\tSHA:         {SHA}\n\tBuilt:       ")
+        print(f"\tGo version:  {GO_VERSION}\n\tOS/Arch:     linux/amd64\n\tEnabled:     RBAC", flush=True)
+    return status
+
+
 # ---------------------------------------------------------------- bootstrap
 
 
@@ -235,13 +316,13 @@ def bootstrap(ctx: Ctx) -> int:
     def claim(lab: dict[str, Any]) -> None:
         nonlocal won
         if not lab.get("bootstrap"):
-            lab["bootstrap"] = {"node": ip, "at": time.time()}
+            lab["bootstrap"] = {"node": node["ip"], "at": time.time()}
             won = True
 
     state.update_lab(ctx.root, claim)
     if not won:
         raise Failure(prefix + "AlreadyExists desc = etcd data directory is not empty")
-    state.update_node(ctx.root, ip, lambda n: n.update(etcd_bootstrapped=True))
+    state.update_node(ctx.root, node["ip"], lambda n: n.update(etcd_bootstrapped=True))
     return 0
 
 
@@ -302,25 +383,11 @@ def _kubeconfig_text(ctx: Ctx, node: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-# ---------------------------------------------------------------- config endpoint|node
-
-
-def config_cmd(ctx: Ctx) -> int:
-    """`talosctl config endpoint|node A B…`: edit the talosconfig's current context."""
-    sub = ctx.inv.command[1]
-    if sub not in ("endpoint", "node"):
-        raise Failure(f"talosctl config {sub} is not simulated by the Skynet lab")
-    config = ctx.talosconfig()
-    config.data["contexts"][config.context][f"{sub}s"] = list(ctx.inv.args)
-    config.save()
-    return 0
-
-
 HANDLERS: dict[tuple[str, ...], Callable[[Ctx], int]] = {
     ("get",): talos_read.get,
+    ("version",): version,
     ("apply-config",): apply_config,
     ("bootstrap",): bootstrap,
     ("health",): talos_health.health,
     ("kubeconfig",): kubeconfig,
-    ("config",): config_cmd,
 }

@@ -39,7 +39,7 @@ def _volumes(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, A
         volumes[disk.removeprefix("/dev/")] = hardware.installed_volumes(target)
     out = []
     for entries in volumes.values():
-        out += [(e["devPath"].removeprefix("/dev/"), 2, e) for e in entries]
+        out += [(e["dev_path"].removeprefix("/dev/"), 2, e) for e in entries]
     return sorted(out, key=lambda item: item[0])
 
 
@@ -50,6 +50,8 @@ def _links(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any
 
 
 def _machinestatus(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    """The MachineStatus spec with Talos' field names: the yaml tags of siderolabs/talos v1.13.9
+    `pkg/machinery/resources/runtime/machine_status.go` (stage, status.ready, status.unmetConditions)."""
     version = {"maintenance": 2, "installing": 4, "rebooting": 6, "booting": 9, "running": 14}.get(
         node["stage"], 17
     )
@@ -58,6 +60,33 @@ def _machinestatus(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[
         "status": {"ready": node["ready"], "unmetConditions": node["unmet_conditions"]},
     }
     return [("machine", version, spec)]
+
+
+def _extensions(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    """ExtensionStatus resources: one per system extension of the booted image, ids "0", "1", …, spec the
+    extension layer (`pkg/machinery/extensions/config.go` Layer at v1.13.9); an Image Factory image adds a
+    `schematic` entry whose version is its schematic id."""
+    boot = node.get("boot") or {}
+    layers = [
+        {"image": f"{i:03d}.{e['name']}.sqsh", "metadata": {"name": e["name"], "version": e["version"],
+                                                          "author": "Sidero Labs", "description": "",
+                                                          "compatibility": {"talos": {"version": ">= v1.13.0"}}}}
+        for i, e in enumerate(boot.get("extensions") or [])
+    ]  # fmt: skip
+    if boot.get("schematic"):
+        layers.append(
+            {
+                "image": "",
+                "metadata": {
+                    "name": "schematic",
+                    "version": boot["schematic"],
+                    "author": "Image Factory",
+                    "description": "",
+                    "compatibility": {"talos": {"version": ""}},
+                },
+            }
+        )
+    return [(str(i), 1, layer) for i, layer in enumerate(layers)]
 
 
 DEFINITIONS: dict[str, Definition] = {
@@ -74,6 +103,12 @@ DEFINITIONS: dict[str, Definition] = {
     "machinestatus": Definition(
         "MachineStatuses.runtime.talos.dev", "runtime", ("machinestatus", "machinestatuses"), _machinestatus
     ),
+    "extensions": Definition(
+        "ExtensionStatuses.runtime.talos.dev",
+        "runtime",
+        ("extensions", "extensionstatus", "extensionstatuses"),
+        _extensions,
+    ),
 }
 
 # Real resources the lab does not simulate: named as such instead of "not found".
@@ -81,7 +116,6 @@ UNSIMULATED = (
     "addresses",
     "affiliates",
     "etcdmembers",
-    "extensions",
     "hostnamestatus",
     "identities",
     "kubeletspec",

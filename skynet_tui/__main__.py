@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--config", required=True, metavar="FILE")
     plan.add_argument("--workspace", metavar="DIR")
+    plan.add_argument(
+        "--commands",
+        action="store_true",
+        help="print every command each step would run, in order (run from the workspace; nothing is run)",
+    )
 
     install = sub.add_parser("install", help="bootstrap the cluster headless, with live logs (resumable)")
     install.add_argument("--config", required=True, metavar="FILE")

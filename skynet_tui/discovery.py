@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skynet_tui import launcher
-from skynet_tui.talos import commands, parse
+from skynet_tui.talos import certs, commands, parse
 
 TALOS_API_PORT = 50000
 MAX_PREFIX = 22  # at most a /22 (1024 addresses) per scan
@@ -149,16 +149,25 @@ class Disk:
 
 @dataclass(frozen=True)
 class Link:
-    """A network link as `talosctl get links` reports it."""
+    """A network link as `talosctl get links` reports it (LinkStatus spec, camelCase yaml tags of
+    siderolabs/talos v1.13.9 `pkg/machinery/resources/network/link_status.go`).
+
+    `mac` is the permanent (burned-in) address, `permanentAddr`: Skynet's MAC selector matches it, since a
+    bond or a driver may rewrite the current one (`current_mac`, `hardwareAddr`) but never the permanent one.
+    """
 
     name: str
     mac: str = ""
+    current_mac: str = ""
     kind: str = ""
     type: str = ""
     oper_state: str = ""
+    link_state: bool = False
     speed_mbit: int = 0
     driver: str = ""
     bus_path: str = ""
+    alias: str = ""
+    alt_names: tuple[str, ...] = ()
 
     @property
     def physical(self) -> bool:
@@ -167,6 +176,16 @@ class Link:
     @property
     def up(self) -> bool:
         return self.oper_state == "up"
+
+    @property
+    def carrier(self) -> bool:
+        """A cable is in and the other end answers (ethtool link detected, or operational state up)."""
+        return self.link_state or self.up
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name a link config may use for it: its alias and alternative names."""
+        return tuple(n for n in (self.alias, *self.alt_names) if n)
 
 
 @dataclass
@@ -177,6 +196,7 @@ class Hardware:
     disks: list[Disk] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    fingerprint: str = ""  # the maintenance API's certificate fingerprint (see talos/certs.py)
 
     @property
     def install_candidates(self) -> list[Disk]:
@@ -284,20 +304,28 @@ def disks_from(resources: list[dict[str, Any]], volumes: list[dict[str, Any]] | 
     return [d for d in disks if not d.id.startswith("loop")]
 
 
+_NO_MAC = ("", "00:00:00:00:00:00")
+
+
 def links_from(resources: list[dict[str, Any]]) -> list[Link]:
     links = []
     for resource in resources:
         lspec = resource.get("spec", {}) or {}
+        permanent = str(lspec.get("permanentAddr") or "").lower()
         links.append(
             Link(
                 name=str(resource.get("metadata", {}).get("id", "")),
-                mac=str(lspec.get("hardwareAddr") or ""),
+                mac="" if permanent in _NO_MAC else permanent,
+                current_mac=str(lspec.get("hardwareAddr") or "").lower(),
                 kind=str(lspec.get("kind") or ""),
                 type=str(lspec.get("type") or ""),
                 oper_state=str(lspec.get("operationalState") or ""),
+                link_state=bool(lspec.get("linkState")),
                 speed_mbit=int(lspec.get("speedMbit") or 0),
                 driver=str(lspec.get("driver") or ""),
                 bus_path=str(lspec.get("busPath") or ""),
+                alias=str(lspec.get("alias") or ""),
+                alt_names=tuple(str(n) for n in lspec.get("altNames") or ()),
             )
         )
     return links
@@ -309,8 +337,12 @@ def read_hardware(
     """Disks and links of a maintenance-mode node, read with `talosctl get … --insecure -o json`.
 
     Partial data is kept: what could not be read is listed in `warnings` (a disk whose partitions are
-    unknown is flagged as possibly holding data)."""
+    unknown is flagged as possibly holding data). The certificate fingerprint is read with Python's ssl."""
     hardware = Hardware(ip)
+    try:
+        hardware.fingerprint = certs.maintenance_fingerprint(ip, timeout=min(timeout, 5.0))
+    except (OSError, certs.CertificateError) as exc:
+        hardware.warnings.append(f"certificate: {exc}")
     results: dict[str, list[dict[str, Any]] | None] = {}
     for resource in ("disks", "links", "discoveredvolumes"):
         argv = commands.get(resource, ip, insecure=True)

@@ -3,20 +3,20 @@
 Order: the patches are rendered and checked in memory, and talosctl's presence and version, first; then
 gitops/ (rendered and checked by the gitops module before it writes), cluster.yaml and the Talos patches
 are written; then talosctl makes the secrets bundle (once, never replaced), the role configs and one config
-per node in a staging folder, validates each, and only then are they moved into secrets/ (0600,
-git-ignored). The commit holds only what git may see.
+per node in a staging folder, validates each (`talosctl validate --mode metal --strict`), and only then are
+they moved into secrets/ (0600, git-ignored). A new talosconfig gets the control planes' IPs as its endpoints
+with `talosctl config endpoint` and no default nodes. The commit holds only what git may see.
+`render_commands` lists the talosctl calls, so `skynet plan --commands` shows exactly what runs here.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from skynet_tui import gitops, launcher, spec, versions
 from skynet_tui.events import LineStream
@@ -24,7 +24,7 @@ from skynet_tui.redact import Redactor
 from skynet_tui.spec import Cluster
 from skynet_tui.talos import commands, parse, patches
 from skynet_tui.talos.images import installer_image
-from skynet_tui.workspace import COMMITTED, STAGING_PREFIX, Workspace
+from skynet_tui.workspace import COMMITTED, Workspace
 
 LineCallback = Callable[[LineStream, str], None]  # (stream, redacted line)
 TALOSCTL_TIMEOUT = 120.0
@@ -53,6 +53,13 @@ class GenerateResult:
 def _info(on_line: LineCallback | None, text: str) -> None:
     if on_line is not None:
         on_line("info", text)
+
+
+def announcer(on_line: LineCallback | None) -> launcher.CommandCallback | None:
+    """The launcher's on_command for a pipeline that reports through `on_line`: each command as an info line."""
+    if on_line is None:
+        return None
+    return lambda text: on_line("info", text)
 
 
 # ---------------------------------------------------------------- committed files
@@ -96,6 +103,7 @@ class _Talosctl:
             on_line=self.on_line,
             redactor=self.redactor,
             timeout=TALOSCTL_TIMEOUT,
+            on_command=announcer(self.on_line),
         )
 
     @staticmethod
@@ -119,10 +127,12 @@ class _Talosctl:
                 self._check(argv, result)
 
 
-def _check_client(env: dict[str, str], cluster: Cluster) -> None:
+def _check_client(env: dict[str, str], cluster: Cluster, on_line: LineCallback | None = None) -> None:
     """The local talosctl must be at least the cluster's Talos minor (it only knows contracts up to its own)."""
     argv = commands.version_client()
-    result = _Talosctl._check(argv, launcher.run(argv, env=env, timeout=TALOSCTL_TIMEOUT))
+    result = _Talosctl._check(
+        argv, launcher.run(argv, env=env, timeout=TALOSCTL_TIMEOUT, on_command=announcer(on_line))
+    )
     have = parse.client_version(result.stdout)
     want = cluster.spec.talos.version
     have_version, want_version = versions.parse_version(have or ""), versions.parse_version(want)
@@ -135,15 +145,73 @@ def _check_client(env: dict[str, str], cluster: Cluster) -> None:
         )
 
 
-def _set_endpoints(path: Path, endpoints: list[str], nodes: list[str]) -> str:
-    """The talosconfig with its current context pointed at the control-plane IPs (never the VIP)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    context = (data.get("contexts") or {}).get(data.get("context") or "")
-    if not isinstance(context, dict):
-        raise GenerateError("talosctl wrote a talosconfig without its current context")
-    context["endpoints"] = list(endpoints)
-    context["nodes"] = list(nodes)
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+@dataclass(frozen=True)
+class RenderCommands:
+    """The talosctl calls of one render, in order: what `_render_configs` runs and `skynet plan` lists."""
+
+    secrets: list[str] | None  # gen secrets: only while the workspace has no bundle
+    configs: list[str]  # gen config: the control-plane and worker configs
+    talosconfig: list[list[str]]  # gen config talosconfig, then config endpoint: only while there is none
+    nodes: list[list[str]]  # machineconfig patch: one config per node
+    validate: list[list[str]]  # validate --mode metal --strict, one per node config
+
+    def all(self) -> list[list[str]]:
+        return [*([self.secrets] if self.secrets else []), self.configs, *self.talosconfig, *self.nodes,
+                *self.validate]  # fmt: skip
+
+
+def render_commands(
+    cluster: Cluster, ws: Workspace, *, new_bundle: bool, new_talosconfig: bool
+) -> RenderCommands:
+    """The talosctl argvs that render `cluster`'s machine configs in the workspace's staging folder."""
+    talos, k8s = cluster.spec.talos, cluster.spec.kubernetes
+    staging = ws.staging_dir
+    present = set(patches.build(cluster).files())
+    role_patches = {
+        name: [ws.root / name] if name in present else []
+        for name in (patches.COMMON_PATCH, patches.CONTROLPLANE_PATCH, patches.WORKER_PATCH)
+    }
+    install_image = installer_image(talos.schematic, talos.version)
+
+    def gen_config(output: Path, **kw: Any) -> list[str]:
+        return commands.gen_config(
+            cluster.name,
+            cluster.spec.control_plane.url,
+            secrets=ws.secrets_bundle,
+            talos_version=talos.version,
+            kubernetes_version=k8s.version,
+            install_image=install_image,
+            output=output,
+            **kw,
+        )
+
+    configs = gen_config(
+        staging / "generated",
+        patches=role_patches[patches.COMMON_PATCH],
+        controlplane_patches=role_patches[patches.CONTROLPLANE_PATCH],
+        worker_patches=role_patches[patches.WORKER_PATCH],
+    )
+    talosconfig: list[list[str]] = []
+    if new_talosconfig:
+        talosconfig = [
+            gen_config(staging / "talosconfig", output_types=("talosconfig",)),
+            commands.config_endpoint(staging / "talosconfig", [n.ip for n in cluster.control_planes]),
+        ]
+    staged = {node.hostname: staging / "nodes" / f"{node.hostname}.yaml" for node in cluster.spec.nodes}
+    return RenderCommands(
+        secrets=commands.gen_secrets(staging / "secrets.yaml", talos.version) if new_bundle else None,
+        configs=configs,
+        talosconfig=talosconfig,
+        nodes=[
+            commands.machineconfig_patch(
+                staging / "generated" / f"{node.role}.yaml",
+                [ws.root / patches.node_patch_path(node.hostname)],
+                staged[node.hostname],
+            )
+            for node in cluster.spec.nodes
+        ],
+        validate=[commands.validate(path, mode="metal", strict=True) for path in staged.values()],
+    )
 
 
 def _render_configs(
@@ -151,72 +219,37 @@ def _render_configs(
 ) -> None:
     talosctl = _Talosctl(ws, env, on_line)
     talos, k8s = cluster.spec.talos, cluster.spec.kubernetes
-    # A crash leaves this folder (full machine configs): Workspace.ensure removes it on the next run.
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=ws.secrets_dir))
+    staging = (
+        ws.staging_dir
+    )  # under the workspace lock: no other render uses it; a crash's copy goes in ensure()
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(mode=0o700, parents=True)
+    plan = render_commands(
+        cluster, ws, new_bundle=not ws.secrets_bundle.exists(), new_talosconfig=not ws.talosconfig.exists()
+    )
     try:
-        if not ws.secrets_bundle.exists():
+        if plan.secrets is not None:
             _info(on_line, "creating the cluster secrets bundle (once; keep secrets/ safe)")
-            talosctl.run(commands.gen_secrets(staging / "secrets.yaml", talos.version))
+            talosctl.run(plan.secrets)
             ws.write_secret(ws.secrets_bundle.name, (staging / "secrets.yaml").read_bytes())
             result.secrets_created = True
             result.changed.append(_rel(ws, ws.secrets_bundle))
             talosctl.refresh_redactor()
 
-        patch_files = {
-            name: ws.root / name
-            for name in (patches.COMMON_PATCH, patches.CONTROLPLANE_PATCH, patches.WORKER_PATCH)
-        }
-        present = {name: path for name, path in patch_files.items() if path.exists()}
-        install_image = installer_image(talos.schematic, talos.version)
         _info(
             on_line,
             f"rendering the control-plane and worker configs (Talos {talos.version}, Kubernetes {k8s.version})",
         )
-        talosctl.run(
-            commands.gen_config(
-                cluster.name,
-                cluster.spec.control_plane.url,
-                secrets=ws.secrets_bundle,
-                talos_version=talos.version,
-                kubernetes_version=k8s.version,
-                install_image=install_image,
-                output=staging / "generated",
-                patches=[present[n] for n in (patches.COMMON_PATCH,) if n in present],
-                controlplane_patches=[present[n] for n in (patches.CONTROLPLANE_PATCH,) if n in present],
-                worker_patches=[present[n] for n in (patches.WORKER_PATCH,) if n in present],
-            )
-        )
-        new_talosconfig: str | None = None
-        if not ws.talosconfig.exists():
-            talosctl.run(
-                commands.gen_config(
-                    cluster.name,
-                    cluster.spec.control_plane.url,
-                    secrets=ws.secrets_bundle,
-                    talos_version=talos.version,
-                    kubernetes_version=k8s.version,
-                    install_image=install_image,
-                    output=staging / "talosconfig",
-                    output_types=("talosconfig",),
-                )
-            )
-            cp_ips = [node.ip for node in cluster.control_planes]
-            new_talosconfig = _set_endpoints(staging / "talosconfig", cp_ips, cp_ips[:1])
+        talosctl.run(plan.configs)
+        for argv in plan.talosconfig:  # a new talosconfig: control-plane endpoints, no default nodes
+            talosctl.run(argv)
+        talosctl.refresh_redactor()
 
         staged = {node.hostname: staging / "nodes" / f"{node.hostname}.yaml" for node in cluster.spec.nodes}
         _info(on_line, f"rendering {len(staged)} machine config(s), one per node")
-        talosctl.run_all(
-            [
-                commands.machineconfig_patch(
-                    staging / "generated" / f"{node.role}.yaml",
-                    [ws.root / patches.node_patch_path(node.hostname)],
-                    staged[node.hostname],
-                )
-                for node in cluster.spec.nodes
-            ]
-        )
-        _info(on_line, "validating every machine config (talosctl validate --mode metal)")
-        talosctl.run_all([commands.validate(path, mode="metal") for path in staged.values()])
+        talosctl.run_all(plan.nodes)
+        _info(on_line, "validating every machine config (talosctl validate --mode metal --strict)")
+        talosctl.run_all(plan.validate)
 
         # Everything rendered and valid: move it into place.
         for name in ("controlplane.yaml", "worker.yaml"):
@@ -224,8 +257,8 @@ def _render_configs(
         for hostname, path in staged.items():
             _move(ws, path, ws.node_config(hostname), result)
             result.node_configs[hostname] = ws.node_config(hostname)
-        if new_talosconfig is not None:
-            ws.write_secret(ws.talosconfig.name, new_talosconfig)
+        if plan.talosconfig:
+            ws.write_secret(ws.talosconfig.name, (staging / "talosconfig").read_bytes())
             result.changed.append(_rel(ws, ws.talosconfig))
         if ws.node_configs_dir.is_dir():
             for path in sorted(ws.node_configs_dir.glob("*.yaml")):
@@ -266,7 +299,7 @@ def generate(
     if not patches_only:
         if launcher.which("talosctl", run_env) is None:
             raise launcher.ToolNotFound("talosctl")
-        _check_client(run_env, cluster)
+        _check_client(run_env, cluster, on_line)
     # Everything that can fail on the answers or the folder fails here, before the workspace is touched.
     files = {"cluster.yaml": spec.dump(cluster), **patches.build(cluster).files()}
     tree = gitops.checked_tree(cluster)
@@ -276,19 +309,15 @@ def generate(
     with ws.lock():
         ws.ensure()
         ws.remove_leftovers([cluster.spec.gitops.path])
-        ws.init_git(cluster.spec.gitops.branch)
+        ws.init_git(cluster.spec.gitops.branch, on_command=announcer(on_line))
         result.changed += _write_committed(ws, cluster, files, tree)
         if not patches_only:
             _render_configs(ws, cluster, run_env, on_line, result)
         ws.secure_secrets()
-        result.committed = ws.commit(
-            f"skynet generate: {cluster.name} (Talos {cluster.spec.talos.version}, "
-            f"Kubernetes {cluster.spec.kubernetes.version})",
-            committed,
-        )
+        result.committed = ws.commit(commit_message(cluster), committed, on_command=announcer(on_line))
         if push:
             _info(on_line, f"pushing to {cluster.spec.gitops.repo_url}")
-            gitops.push(ws, cluster, on_line=on_line, env=run_env)
+            gitops.push(ws, cluster, on_line=on_line, env=run_env, on_command=announcer(on_line))
             result.pushed = True
     return result
 
@@ -311,6 +340,13 @@ def _check_paths(
                    ws.generated_dir / "worker.yaml", *(ws.node_config(n.hostname) for n in cluster.spec.nodes)]  # fmt: skip
         written += [_rel(ws, path) for path in secrets]
     ws.check_writable([*COMMITTED, prefix], written)
+
+
+def commit_message(cluster: Cluster) -> str:
+    return (
+        f"skynet generate: {cluster.name} (Talos {cluster.spec.talos.version}, "
+        f"Kubernetes {cluster.spec.kubernetes.version})"
+    )
 
 
 def patch_files(cluster: Cluster) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import threading
@@ -17,6 +18,7 @@ from skynet_tui.redact import Redactor
 
 Stream = Literal["out", "err"]
 LineCallback = Callable[[Stream, str], None]  # (stream, redacted line without newline)
+CommandCallback = Callable[[str], None]  # the `$ …` line of a command, redacted, before it starts
 
 
 class ToolNotFound(RuntimeError):
@@ -60,6 +62,20 @@ class Result:
         return "\n".join(line for _, line in self.lines[-count:])
 
 
+def command_line(argv: Sequence[str], cwd: str | Path | None = None, redactor: Redactor | None = None) -> str:
+    """`$ talosctl apply-config --insecure --nodes 10.0.0.11 --file secrets/nodes/cp-1.yaml`: a command as one
+    shell line an operator can run by hand from `cwd` (paths under it made relative to it), redacted."""
+    prefixes = {str(Path(cwd)) + os.sep, str(Path(cwd).resolve()) + os.sep} if cwd is not None else set()
+    words = []
+    for arg in argv:
+        text = str(arg)
+        for prefix in sorted(prefixes, key=len, reverse=True):
+            text = text.replace(prefix, "")  # also inside `@path` and `--flag=path`
+        words.append(text)
+    line = "$ " + shlex.join(words)
+    return redactor(line) if redactor is not None else line
+
+
 def which(name: str, env: Mapping[str, str] | None = None) -> str | None:
     path = (env or os.environ).get("PATH", os.defpath)
     return shutil.which(name, path=path)
@@ -78,11 +94,14 @@ class Process:
         on_line: LineCallback | None = None,
         redactor: Redactor | None = None,
         timeout: float | None = None,
+        on_command: CommandCallback | None = None,
     ):
         import sh  # ~0.1 s: paid by the first child started, not by every importer (the lab fakes)
 
         self.argv = [str(a) for a in argv]
         self._redactor = redactor or Redactor()
+        if on_command is not None:
+            on_command(command_line(self.argv, cwd, self._redactor))
         self._on_line = on_line
         self._lines: list[tuple[Stream, str]] = []
         self._stdout: list[str] = []
@@ -198,9 +217,20 @@ def start(
     on_line: LineCallback | None = None,
     redactor: Redactor | None = None,
     timeout: float | None = None,
+    on_command: CommandCallback | None = None,
 ) -> Process:
-    """Start a child in its own process group; `wait()` on the Process it returns."""
-    return Process(argv, cwd=cwd, env=env, stdin=stdin, on_line=on_line, redactor=redactor, timeout=timeout)
+    """Start a child in its own process group; `wait()` on the Process it returns. `on_command` gets the
+    command's `$ …` line (see command_line) before the child starts."""
+    return Process(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=stdin,
+        on_line=on_line,
+        redactor=redactor,
+        timeout=timeout,
+        on_command=on_command,
+    )
 
 
 def run(
@@ -212,9 +242,19 @@ def run(
     on_line: LineCallback | None = None,
     redactor: Redactor | None = None,
     timeout: float | None = None,
+    on_command: CommandCallback | None = None,
 ) -> Result:
     """Run a child to its end, streaming redacted lines to `on_line` as they are printed."""
-    process = start(argv, cwd=cwd, env=env, stdin=stdin, on_line=on_line, redactor=redactor, timeout=timeout)
+    process = start(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=stdin,
+        on_line=on_line,
+        redactor=redactor,
+        timeout=timeout,
+        on_command=on_command,
+    )
     return process.wait()
 
 

@@ -35,12 +35,20 @@ _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{40,}={0,2}")
 _UPPER, _LOWER, _DIGIT = re.compile(r"[A-Z]"), re.compile(r"[a-z]"), re.compile(r"[0-9]")
 
 
+# A certificate fingerprint (base64 of a SHA-256, as talosctl's --cert-fingerprint takes it) right after the
+# word that names it. It hashes a public key and is shown so the operator can compare it with the node's console.
+_FINGERPRINT = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
+_FINGERPRINT_LABEL = re.compile(r"(?i)(fingerprints?|certificate)[:=]?\s*\[?$")
+
+
 def _mask_base64(match: re.Match[str]) -> str:
     run = match.group(0)
     if not (_UPPER.search(run) and _LOWER.search(run) and _DIGIT.search(run)):
         return run
     # '/' belongs to standard base64, '-' and '_' to the URL-safe one: a run with both is a path, not a key.
     if "/" in run and ("-" in run or "_" in run):
+        return run
+    if _FINGERPRINT.fullmatch(run) and _FINGERPRINT_LABEL.search(match.string[: match.start()]):
         return run
     return MASK
 

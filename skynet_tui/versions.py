@@ -16,27 +16,64 @@ class TalosRelease:
     k8s_max_minor: str  # highest supported Kubernetes minor, "1.36"
     k8s_default: str  # talosctl's default Kubernetes for this minor
     upgrade_from: str  # lowest host version an upgrade may start from
+    prerelease: bool = False  # only release candidates exist: offered when asked for, never a default
 
 
-# Releases Skynet can install and manage; older minors appear only as upgrade sources.
+# Releases Skynet can install and manage; older minors appear only as upgrade sources. Each row was read from
+# the siderolabs/talos repository at the tag in its `latest` (the newest tag of that minor):
+# pkg/machinery/compatibility/talos1xx/talos1xx.go for the Kubernetes range and MinimumHostUpgradeVersion, and
+# pkg/machinery/constants/constants.go for DefaultKubernetesVersion. v1.14 has no release yet, only v1.14.0-rc.1.
 TALOS_RELEASES: dict[str, TalosRelease] = {
-    "1.11": TalosRelease("1.11", "v1.11.5", "1.29.0", "1.34", "1.34.1", "1.9.0"),
-    "1.12": TalosRelease("1.12", "v1.12.6", "1.30.0", "1.35", "1.35.0", "1.10.0"),
+    # read at tag v1.11.6 (talos111/talos111.go)
+    "1.11": TalosRelease("1.11", "v1.11.6", "1.29.0", "1.34", "1.34.1", "1.9.0"),
+    # read at tag v1.12.11 (talos112/talos112.go)
+    "1.12": TalosRelease("1.12", "v1.12.11", "1.30.0", "1.35", "1.35.4", "1.10.0"),
+    # read at tag v1.13.9 (talos113/talos113.go)
     "1.13": TalosRelease("1.13", "v1.13.9", "1.31.0", "1.36", "1.36.3", "1.11.0"),
-    "1.14": TalosRelease("1.14", "v1.14.0", "1.32.0", "1.37", "1.37.0", "1.12.0"),
+    # read at tag v1.14.0-rc.1 (talos114/talos114.go): a release candidate, offered only when written out
+    "1.14": TalosRelease("1.14", "v1.14.0-rc.1", "1.32.0", "1.37", "1.37.0-rc.0", "1.12.0", prerelease=True),
 }
 INSTALLABLE_MINORS = ("1.13", "1.14")
-DEFAULT_TALOS = "v1.13.9"
+DEFAULT_TALOS = "v1.13.9"  # the newest stable release; a release candidate is never the default
 DEFAULT_KUBERNETES = "1.36.3"
 VANILLA_SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
 
 _SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$")
+_RELEASE_CANDIDATE = re.compile(r"^v\d+\.\d+\.\d+-rc\.\d+$")
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
     """`v1.13.9` or `1.36.3` → (1, 13, 9); None when it is not a version."""
     match = _SEMVER.match(text.strip())
     return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def is_release_candidate(text: str) -> bool:
+    """`v1.14.0-rc.1` → True: a pre-release, offered only to those who ask for it."""
+    return bool(_RELEASE_CANDIDATE.match(text.strip()))
+
+
+def talos_version_problem(text: str) -> str | None:
+    """Why Skynet cannot install this Talos version, or None: an installable minor, as a release (stable minors)
+    or as a release candidate `-rc.N` (minors that have only release candidates so far)."""
+    release = release_for(text)
+    if parse_version(text) is None or not text.startswith("v"):
+        return f"{text!r} is not a Talos version (e.g. {DEFAULT_TALOS})"
+    if release is None or release.minor not in INSTALLABLE_MINORS:
+        supported = ", ".join(
+            TALOS_RELEASES[m].latest + (" (release candidate)" if TALOS_RELEASES[m].prerelease else "")
+            for m in INSTALLABLE_MINORS
+        )
+        return f"Talos {text} is not supported; use {supported}"
+    candidate = is_release_candidate(text)
+    if release.prerelease and not candidate:
+        return (
+            f"Talos {text} is not released yet; its release candidate is {release.latest} (a pre-release: "
+            f"opt in by writing that version), the stable release is {DEFAULT_TALOS}"
+        )
+    if not release.prerelease and "-" in text:
+        return f"Talos {text} is a pre-release of a minor that has releases; use {release.latest}"
+    return None
 
 
 def minor_of(text: str) -> str | None:

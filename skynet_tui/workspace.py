@@ -61,7 +61,7 @@ class WorkspaceUnusable(WorkspaceError):
 # What Skynet keeps at the top of a workspace; committed are cluster.yaml, .gitignore, talos/ and gitops.path.
 LAYOUT = ("cluster.yaml", ".gitignore", "talos", "secrets", "logs", "journal.jsonl", ".skynet.lock", ".git")
 COMMITTED = (".gitignore", "cluster.yaml", "talos")
-STAGING_PREFIX = ".render."  # generate's staging folders under secrets/ (removed by the next run)
+STAGING_PREFIX = ".render"  # generate's staging folder under secrets/ (a crash's copy goes on the next run)
 
 
 TMP_SUFFIX = ".tmp"  # atomic_write's temp files: .<name>.<random>.tmp beside the target
@@ -148,6 +148,12 @@ class Workspace:
     @property
     def node_configs_dir(self) -> Path:
         return self.secrets_dir / "nodes"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where generate renders and validates the configs (and a new bundle and talosconfig) before moving
+        them into place: under secrets/, since they hold keys."""
+        return self.secrets_dir / STAGING_PREFIX
 
     def node_config(self, hostname: str) -> Path:
         return self.node_configs_dir / f"{hostname}.yaml"
@@ -278,9 +284,11 @@ class Workspace:
     def redactor(self) -> Redactor:
         """A redactor that knows every secret stored under secrets/.
 
-        Rendered machine configs are skipped: their secrets are the bundle's, and learning them whole would
-        mask ordinary words ("controlplane") in every line. Cached until a file under secrets/ changes."""
-        skip = (self.generated_dir, self.node_configs_dir)
+        Rendered machine configs are skipped, in place and while staged: their secrets are the bundle's, and
+        learning them whole would mask ordinary words ("controlplane") in every line. Cached until a file under
+        secrets/ changes."""
+        staged = self.staging_dir
+        skip = (self.generated_dir, self.node_configs_dir, staged / "generated", staged / "nodes")
         signature: list[tuple[str, int, int]] = []
         if self.secrets_dir.is_dir():
             for path in sorted(self.secrets_dir.rglob("*")):
@@ -312,8 +320,15 @@ class Workspace:
 
     # ------------------------------------------------------------ git
 
-    def git(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> launcher.Result:
-        """Run git in the workspace through the launcher; git never looks above the workspace for a repository."""
+    def git(
+        self,
+        *args: str,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        on_command: launcher.CommandCallback | None = None,
+    ) -> launcher.Result:
+        """Run git in the workspace through the launcher (`on_command` gets its `$ git …` line); git never looks
+        above the workspace for a repository."""
         full_env = {
             **os.environ,
             **GIT_IDENTITY,
@@ -321,16 +336,23 @@ class Workspace:
             "GIT_CEILING_DIRECTORIES": str(self.root.parent),
             **(env or {}),
         }
-        result = launcher.run(["git", *args], cwd=self.root, env=full_env, redactor=self.redactor())
+        result = launcher.run(
+            ["git", *args], cwd=self.root, env=full_env, redactor=self.redactor(), on_command=on_command
+        )
         if check and not result.ok:
             raise WorkspaceError(f"git {' '.join(args)} failed: {result.tail(3)}")
         return result
 
-    def init_git(self, branch: str = "main") -> None:
+    def init_git(self, branch: str = "main", on_command: launcher.CommandCallback | None = None) -> None:
         if not (self.root / ".git").exists():
-            self.git("init", "-q", "-b", branch)
+            self.git(*git_init_args(branch), on_command=on_command)
 
-    def commit(self, message: str, paths: Sequence[str] = COMMITTED) -> bool:
+    def commit(
+        self,
+        message: str,
+        paths: Sequence[str] = COMMITTED,
+        on_command: launcher.CommandCallback | None = None,
+    ) -> bool:
         """Stage the paths Skynet writes (never anything else in the folder) and commit; False when nothing
         changed. A path is staged when it exists or git tracks it (so removals are committed too)."""
         tracked = set(self.tracked_files()) if (self.root / ".git").exists() else set()
@@ -338,15 +360,26 @@ class Workspace:
             p for p in dict.fromkeys(paths)
             if (self.root / p).exists() or any(t == p or t.startswith(f"{p}/") for t in tracked)
         ]  # fmt: skip
+        add, diff, commit = git_commit_args(message, staged)
         if staged:
-            self.git("add", "-A", "--", *staged)
-        if self.git("diff", "--cached", "--quiet", check=False).returncode == 0:
+            self.git(*add, on_command=on_command)
+        if self.git(*diff, check=False, on_command=on_command).returncode == 0:
             return False
-        self.git("commit", "-q", "-m", message)
+        self.git(*commit, on_command=on_command)
         return True
 
     def tracked_files(self) -> list[str]:
         return [name for name in self.git("ls-files", "-z").stdout.split("\0") if name]
+
+
+def git_init_args(branch: str) -> list[str]:
+    return ["init", "-q", "-b", branch]
+
+
+def git_commit_args(message: str, paths: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+    """git's arguments for a commit: stage the paths Skynet writes (removals too), see whether anything is
+    staged, commit."""
+    return ["add", "-A", "--", *paths], ["diff", "--cached", "--quiet"], ["commit", "-q", "-m", message]
 
 
 @functools.lru_cache(maxsize=8)

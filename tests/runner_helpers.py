@@ -21,6 +21,11 @@ def py(code: str) -> list[str]:
     return [sys.executable, "-u", "-c", code]
 
 
+def is_command(event: events.Event) -> bool:
+    """A step's `$ …` line for a command it runs (the launcher announces each one)."""
+    return isinstance(event, events.StepLine) and event.stream == "info" and event.text.startswith("$ ")
+
+
 class Recorder:
     """Collects runner events (from any thread) and lets a test wait for one."""
 
@@ -37,12 +42,19 @@ class Recorder:
             self._hook(event)
 
     def of(self, kind: type, step: str | None = None) -> list:
+        """Events of a kind (of one step); StepLines without the `$ …` command lines (see `commands`)."""
         with self._cond:
-            found = [e for e in self.events if isinstance(e, kind)]
+            found = [e for e in self.events if isinstance(e, kind) and not is_command(e)]
         return [e for e in found if step is None or getattr(e, "step_id", None) == step]
 
     def lines(self, step: str | None = None) -> list[str]:
         return [e.text for e in self.of(events.StepLine, step)]
+
+    def commands(self, step: str | None = None) -> list[str]:
+        """The `$ …` lines a step showed for the commands it ran."""
+        with self._cond:
+            found = [e for e in self.events if is_command(e)]
+        return [e.text for e in found if step is None or e.step_id == step]
 
     def wait_for(self, match: Callable[[events.Event], bool], timeout: float = 10.0) -> events.Event:
         with self._cond:

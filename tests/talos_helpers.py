@@ -69,10 +69,10 @@ def schema_errors(doc: dict[str, Any], minor: str) -> list[str]:
 
 
 def talos_114(data: dict[str, Any]) -> dict[str, Any]:
-    """The same answers for Talos v1.14 (with a Kubernetes it supports)."""
+    """The same answers for Talos v1.14, its release candidate (with the Kubernetes it defaults to)."""
     out = copy.deepcopy(data)
-    out["spec"]["talos"]["version"] = "v1.14.0"
-    out["spec"]["kubernetes"]["version"] = "1.37.0"
+    out["spec"]["talos"]["version"] = "v1.14.0-rc.1"
+    out["spec"]["kubernetes"]["version"] = "1.37.0-rc.0"
     return out
 
 

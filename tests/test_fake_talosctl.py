@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,13 @@ def test_node_commands_go_to_talos_node(
     assert seen[0].get("talosconfig") == "/tc"
     code, _, _ = main(capsys, "version", "--insecure", "-n", "10.0.0.1")  # the server half is node-facing
     assert code == 7 and seen[1].get("insecure") is True
+
+
+def test_node_commands_load_no_certificate_library() -> None:
+    """Every call of the fake is a new process: cryptography (~0.15 s) loads only for a pinned apply-config."""
+    code = "import sys, skynet_lab.talos_node; print('cryptography' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_without_talos_node_node_commands_fail(

@@ -14,6 +14,8 @@ from skynet_lab import talos_version
 from skynet_tui import spec
 from skynet_tui.__main__ import main
 from skynet_tui.generate import GenerateError, generate
+from skynet_tui.talos.images import installer_image
+from skynet_tui.versions import VANILLA_SCHEMATIC
 from skynet_tui.workspace import Workspace
 from tests.runner_helpers import lock_held_by_child
 from tests.talos_helpers import (
@@ -169,7 +171,7 @@ INVALID: list[tuple[str, Mutation, str]] = [
     ("email-invalid", setting("spec.ingress.acme.email", "ops-at-example.com"), "spec.ingress.acme.email"),
     ("acme-server-invalid", setting("spec.ingress.acme.server", "prod"), "spec.ingress.acme.server"),
     ("mac-invalid", setting("spec.nodes.3.mac", "aa:bb:cc:dd:ee"), "spec.nodes[3].mac"),
-    ("interface-and-mac", setting("spec.nodes.0.mac", "aa:bb:cc:dd:ee:10"), "spec.nodes[0]"),
+    ("interface-and-mac", setting("spec.nodes.0.mac", "aa:bb:cc:dd:ee:10"), "spec.nodes[0].mac"),
     ("install-disk-not-a-path", setting("spec.nodes.0.installDisk", "sda"), "spec.nodes[0].installDisk"),
     (
         "install-disk-two-selectors",
@@ -341,6 +343,9 @@ def test_generate_renders_configs_secure_and_idempotent(
     cp1 = [d for d in yaml.safe_load_all(ws.node_config("cp-1").read_text()) if d]
     assert cp1[0]["machine"]["type"] == "controlplane" and cp1[0]["machine"]["token"] == token
     assert cp1[0]["machine"]["install"]["disk"] == "/dev/sda"
+    # The installer image comes from gen config's --install-image, the one place it is written.
+    assert cp1[0]["machine"]["install"]["image"] == installer_image(VANILLA_SCHEMATIC, "v1.13.9")
+    assert "image" not in (root / "talos" / "nodes" / "cp-1.yaml").read_text()
     assert cp1[0]["cluster"]["controlPlane"]["endpoint"] == "https://192.168.10.10:6443"
     kinds = {d.get("kind"): d for d in cp1}
     assert kinds["HostnameConfig"] == {
@@ -359,6 +364,7 @@ def test_generate_renders_configs_secure_and_idempotent(
         "192.168.10.12",
         "192.168.10.13",
     ]
+    assert "nodes" not in talosconfig["contexts"]["homelab"]  # every call names its nodes
 
     before = {p: p.read_bytes() for p in secret_files}
     commits = git_commits(root)
@@ -379,7 +385,14 @@ def test_generate_api_reports_changes_and_drops_removed_nodes(
     assert first.committed and first.secrets_created
     assert set(first.node_configs) == {n["hostname"] for n in example_data["spec"]["nodes"]}
     assert "secrets/secrets.yaml" in first.secret_changes and "talos/nodes/cp-1.yaml" in first.changed
-    assert ("info", "validating every machine config (talosctl validate --mode metal)") in lines
+    assert ("info", "validating every machine config (talosctl validate --mode metal --strict)") in lines
+    # Every command as one line to run by hand: nothing in them is a secret, so nothing is masked.
+    shown = [line for _, line in lines if line.startswith("$ ")]
+    assert len(shown) > 10 and not [line for line in shown if "«redacted»" in line]
+    assert (
+        "$ talosctl machineconfig patch secrets/.render/generated/controlplane.yaml --patch @talos/nodes/cp-1.yaml "
+        "--output secrets/.render/nodes/cp-1.yaml"
+    ) in shown
     bundle = ws.secrets_bundle.read_bytes()
 
     example_data["spec"]["nodes"] = example_data["spec"]["nodes"][:4]  # worker-2 leaves
@@ -397,17 +410,20 @@ def test_generate_for_talos_114_needs_a_matching_talosctl(
 ) -> None:
     cluster = parse(small(talos_114(example_data)))
     ws = Workspace.at(tmp_path / "ws")
-    with pytest.raises(GenerateError, match=r"talosctl v1\.13\.9 is older than Talos v1\.14\.0"):
+    with pytest.raises(GenerateError, match=r"talosctl v1\.13\.9 is older than Talos v1\.14\.0-rc\.1"):
         generate(cluster, ws)
     assert not ws.root.exists()
 
-    monkeypatch.setenv(talos_version.VERSION_ENV, "v1.14.0")
+    monkeypatch.setenv(talos_version.VERSION_ENV, "v1.14.0-rc.1")
     result = generate(cluster, ws)
     assert result.committed
     docs = [d for d in yaml.safe_load_all(ws.node_config("worker-1").read_text()) if d]
     kinds = [d.get("kind") for d in docs]
     assert "UnattendedInstallConfig" in kinds and "KubeNetworkConfig" in kinds
     assert "install" not in docs[0]["machine"]
+    (install,) = [d for d in docs if d.get("kind") == "UnattendedInstallConfig"]
+    # The image from the common patch, the disk from the node's: one document, the image in one place.
+    assert install["installer"]["image"].endswith(":v1.14.0-rc.1") and install["provisioning"]["diskSelector"]
 
 
 @pytest.mark.usefixtures("git")

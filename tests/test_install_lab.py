@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import signal
 import subprocess
@@ -17,9 +16,9 @@ from rich.console import Console
 from skynet_tui import events, journal, spec
 from skynet_tui.headless import run_install
 from skynet_tui.plan.install import install_plan
-from skynet_tui.plan.timing import Timing
 from skynet_tui.runner import Runner
 from skynet_tui.workspace import Workspace
+from tests.install_helpers import CORE_ONLY, FAST, fast_timing
 from tests.runner_helpers import Recorder, lab_processes, secret_values
 
 lab_core = pytest.importorskip("skynet_lab.core")
@@ -27,41 +26,11 @@ lab_state = pytest.importorskip("skynet_lab.state")
 # Every test here runs the simulated lab, whose GitOps remote is a git repository.
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("git")]
 
-# Near-zero latencies for every simulated operation: the machines' and the platform's (Argo CD, pods, certs).
-FAST = {
-    op: 0.01
-    for op in ("install", "reboot", "bootstrap_ready", "etcd", "boot", "health_check", "get")
-    + (
-        "apply-config",
-        "bootstrap",
-        "kubeconfig",
-        "pod_start",
-        "lb_assign",
-        "cert_issue",
-    )
-    + ("progress_deadline", "argo_reconcile", "argo_sync", "argo_wave", "argo_retry", "argo_refresh")
-}
-
-
-def fast_timing(**changes: float):
-    base = Timing(
-        retry_delay=0.05, poll=0.05, preflight_attempts=2, preflight_timeout=30, apply_timeout=30,
-        install_timeout=30, bootstrap_timeout=30, health_wait=20, kube_timeout=30, argocd_timeout=30,
-        wave_timeout=30,
-    )  # fmt: skip
-    return dataclasses.replace(base, **changes)
-
 
 @pytest.fixture
 def lab(tmp_path: Path):
     with lab_core.Lab(tmp_path / "lab", 3, 2, latency=FAST) as running:
         yield running
-
-
-# The fault and kill tests need the waves, not all ten of them: the core platform keeps five.
-CORE_ONLY = {
-    name: False for name in ("monitoring", "logging", "tracing", "storage", "vpa", "metrics", "policies")
-}
 
 
 def answers(lab, *, core_only: bool = False) -> dict:

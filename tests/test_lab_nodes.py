@@ -203,7 +203,8 @@ def test_unknown_and_unreachable_nodes_refuse_like_real_ones(lab_factory, tmp_pa
 
 
 def test_apply_config_moves_a_node_through_the_install_stages(lab_factory, tmp_path):
-    lab = lab_factory(1, 1, latency={"install": 0.5, "reboot": 0.5, "boot": 0.5, "bootstrap_ready": 0.2})
+    # An install that lasts an hour, until the checks made while it installs are done.
+    lab = lab_factory(1, 1, latency={"install": 3600, "reboot": 0.5, "boot": 0.5, "bootstrap_ready": 0.2})
     cp, worker = lab.node_ips
     config = tmp_path / "cp.yaml"
     config.write_text(machine_config("controlplane", hostname="cp-1", disk=node_disk(lab, cp)))
@@ -211,6 +212,15 @@ def test_apply_config_moves_a_node_through_the_install_stages(lab_factory, tmp_p
     assert result.returncode == 0 and result.stdout == ""
     assert result.stderr == "Applied configuration without a reboot\n"
 
+    # While it installs: mTLS is refused, and the maintenance API is gone too.
+    tc = write_talosconfig(tmp_path / "talosconfig", [cp])
+    during = _run(lab, talos.get("machinestatus", cp, talosconfig=tc))
+    assert during.returncode == 1 and "connection refused" in during.stderr
+    # A node still in maintenance answers mTLS with a certificate the talosconfig does not trust.
+    untrusted = _run(lab, talos.get("machinestatus", worker, talosconfig=tc, endpoint=worker))
+    assert "x509: certificate signed by unknown authority" in untrusted.stderr
+
+    lab.inject(latency={"install": 0.5})
     applied = state.load_node(lab.root, cp)["applied_at"]
     stages = {t: state.load_node(lab.root, cp, now=applied + t) for t in (0.1, 0.6, 1.1, 99)}
     assert [n["stage"] for n in stages.values()] == ["installing", "rebooting", "booting", "booting"]
@@ -219,14 +229,6 @@ def test_apply_config_moves_a_node_through_the_install_stages(lab_factory, tmp_p
     assert booting["hostname"] == "cp-1" and booting["role"] == "controlplane"
     assert {"name": "services", "reason": "etcd not running"} in booting["unmet_conditions"]
 
-    # While it installs: mTLS is refused, and the maintenance API is gone too.
-    tc = write_talosconfig(tmp_path / "talosconfig", [cp])
-    during = _run(lab, talos.get("machinestatus", cp, talosconfig=tc))
-    assert during.returncode == 1 and "connection refused" in during.stderr
-    # A node still in maintenance answers mTLS with a certificate the talosconfig does not trust.
-    untrusted = _run(lab, talos.get("machinestatus", worker, talosconfig=tc))
-    assert "x509: certificate signed by unknown authority" in untrusted.stderr
-
     _wait_stage(lab, cp, "booting")
     status = parse.json_stream(_run(lab, talos.get("machinestatus", cp, talosconfig=tc)).stdout)[0]["spec"]
     assert status["stage"] == "booting" and status["status"]["ready"] is False
@@ -234,7 +236,9 @@ def test_apply_config_moves_a_node_through_the_install_stages(lab_factory, tmp_p
     assert "certificate required" in _run(lab, talos.get("disks", cp, insecure=True)).stderr
     # Discovered volumes now show Talos' partitions on the install disk.
     volumes = parse.json_stream(_run(lab, talos.get("discoveredvolumes", cp, talosconfig=tc)).stdout)
-    assert {"EFI", "BOOT", "META", "STATE", "EPHEMERAL"} <= {v["spec"].get("partitionLabel") for v in volumes}
+    assert {"EFI", "BOOT", "META", "STATE", "EPHEMERAL"} <= {
+        v["spec"].get("partition_label") for v in volumes
+    }
 
 
 def _wait_stage(lab: Lab, ip: str, stage: str, timeout: float = 10) -> dict:

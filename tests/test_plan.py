@@ -42,7 +42,11 @@ def test_plan_order_and_dependencies(cluster: spec.Cluster, ws: Workspace) -> No
     position = {step_id: i for i, step_id in enumerate(ids)}
     for host in hosts:
         apply = plan.get(f"apply-{host}")
-        assert set(apply.deps) == {*(f"preflight-{h}" for h in hosts), "generate"}
+        assert set(apply.deps) == {
+            *(f"preflight-{h}" for h in hosts),
+            *(f"verify-{h}" for h in hosts),
+            "generate",
+        }
         assert plan.get(f"install-{host}").deps == (f"apply-{host}",)
         assert apply.writes_machines and apply.target == host
     assert set(plan.get("bootstrap").deps) == {"install-cp-1", "talosconfig"}
@@ -74,6 +78,16 @@ def test_talosctl_argv(cluster: spec.Cluster, ws: Workspace) -> None:
     assert health[health.index("--control-plane-nodes") + 1] == cps
     assert health[health.index("--worker-nodes") + 1] == "192.168.10.21,192.168.10.22"
     assert "192.168.10.10" not in " ".join(health)  # never the VIP
+
+
+def test_cni_none_waits_for_ready_through_talos_reboots(example_data: dict, ws: Workspace) -> None:
+    assert (
+        install_plan(spec.parse(example_data), ws, env={}).get("nodes-ready").timeout == Timing().kube_timeout
+    )
+    example_data["spec"]["kubernetes"]["cni"] = "none"
+    step = install_plan(spec.parse(example_data), ws, env={}).get("nodes-ready")
+    assert step.timeout == Timing().cni_ready_timeout > 20 * 60  # two of Talos's ~10-minute reboots, and more
+    assert "cni is none: install your CNI now" in step.hint
 
 
 def test_kubectl_only_as_agreed(cluster: spec.Cluster, ws: Workspace) -> None:

@@ -21,6 +21,7 @@ from skynet_tui.workspace import Workspace
 from tests.runner_helpers import (
     Recorder,
     children_of,
+    is_command,
     live_in_group,
     lock_held_by_child,
     process_state,
@@ -49,7 +50,7 @@ def test_lines_stream_while_the_child_runs(ws: Workspace, tmp_path: Path) -> Non
     gate = tmp_path / "gate"
 
     def hook(event: events.Event) -> None:
-        if isinstance(event, events.StepLine) and event.text == "first":
+        if isinstance(event, events.StepLine) and event.text == "first":  # (not its `$ …` line)
             gate.touch()
 
     code = f"import os,sys,time\nprint('first')\nwhile not os.path.exists({str(gate)!r}): time.sleep(0.01)\n"
@@ -74,13 +75,28 @@ def test_secrets_never_leave_the_runner(ws: Workspace) -> None:
         ws, [Step("leak", "leak", py(code))], env=env, plan_kwargs={"secret_env": ("MY_TOKEN",)}
     )
     assert not ok
-    texts = rec.lines("leak") + [rec.of(events.StepFailed)[0].error]
-    assert len(rec.lines("leak")) == 6
+    texts = rec.lines("leak") + [rec.of(events.StepFailed)[0].error] + rec.commands("leak")
+    assert len(rec.lines("leak")) == 6 and len(rec.commands("leak")) == 1  # the command line holds them too
     written = "\n".join(p.read_text() for p in ws.logs_dir.glob("*.log")) + ws.journal.read_text()
     for value in (SECRET, TOKEN, "MIIEvQIBADANBgkqhkiG9w0B", b64[:40], "env-token-value-123456"):
         assert all(value not in text for text in texts), value
         assert value not in written, value
     assert "«redacted»" in texts[0]
+
+
+def test_every_command_is_one_dollar_line_relative_to_the_workspace(ws: Workspace) -> None:
+    def polls(ctx) -> None:
+        for _ in range(3):  # a wait polls the same command: shown once, logged every time
+            ctx.check(
+                ctx.run(["true", str(ctx.ws.secrets_dir / "talosconfig"), f"@{ctx.ws.root}/talos/a b.yaml"])
+            )
+
+    ok, rec = run_plan(ws, [Step("poll", "polls", polls), Step("argv", "argv", ["true", str(ws.root / "x")])])
+    assert ok
+    assert rec.commands("poll") == ["$ true secrets/talosconfig '@talos/a b.yaml'"]
+    assert rec.commands("argv") == ["$ true x"]
+    log = (ws.logs_dir / "poll.log").read_text()
+    assert log.count("$ true secrets/talosconfig '@talos/a b.yaml'") == 3
 
 
 def test_secrets_written_by_a_step_are_redacted_in_later_steps(ws: Workspace) -> None:
@@ -129,7 +145,9 @@ def test_cancel_terminates_every_child_process_group(ws: Workspace) -> None:
     thread = threading.Thread(target=lambda: result.append(runner.run()))
     thread.start()
     for step in ("s0", "s1"):
-        rec.wait_for(lambda e, s=step: isinstance(e, events.StepLine) and e.step_id == s)
+        rec.wait_for(
+            lambda e, s=step: isinstance(e, events.StepLine) and e.step_id == s and not is_command(e)
+        )
     pids = [int(p) for step in ("s0", "s1") for p in rec.lines(step)[0].split()]
     assert all(process_state(p) not in (None, "Z") for p in pids)
     runner.cancel()

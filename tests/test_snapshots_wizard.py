@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,7 @@ def canned_hardware() -> dict[str, Hardware]:
                     bus_path="0000:04",
                 ),
             ],
+            fingerprint=base64.b64encode(hashlib.sha256(ip.encode()).digest()).decode(),
         )
 
     return {
@@ -158,8 +161,8 @@ def test_node_dialog(snap_compare, example_app):
 
 @pytest.mark.slow
 def test_discovery_screen(snap_compare, example_app):
-    """Discovery after a scan: three machines with their disks and links (one is already node cp-1), and
-    the disks of the highlighted one with their checks: ok, holds data, boot medium."""
+    """Discovery after a scan: three machines with their disks, links and certificate fingerprints (one is
+    already node cp-1), and the disks of the highlighted one with their checks: ok, holds data, boot medium."""
 
     async def discover(pilot: Pilot) -> None:
         app = pilot.app
@@ -169,6 +172,25 @@ def test_discovery_screen(snap_compare, example_app):
         await focus(pilot, "found")
 
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(1, discover))
+
+
+@pytest.mark.slow
+def test_node_dialog_of_a_machine_on_its_lease(snap_compare, example_app):
+    """A scanned machine added from discovery with another IP typed than the one it answers at: one line
+    says it is reached at its lease until the install and keeps the IP after, and its certificate
+    fingerprint is shown whole, to compare with its console."""
+
+    async def add(pilot: Pilot) -> None:
+        app = pilot.app
+        app.wizard.hardware.update(canned_hardware())
+        app.push_screen(DiscoveryScreen(app.wizard))
+        await pilot.pause()
+        await focus(pilot, "found")
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await fill(pilot, "node.ip", "192.168.10.23")
+
+    assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(1, add))
 
 
 @pytest.mark.slow

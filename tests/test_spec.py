@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from skynet_tui import spec
+from skynet_tui import spec, versions
 
 from .conftest import DATA, EXAMPLE, REPO
 
@@ -89,6 +89,23 @@ INVALID = [
     ({"metadata.name": "a" * 41}, "metadata.name", "40"),
     ({"spec.talos.version": "v1.12.6"}, "spec.talos.version", "not supported"),
     ({"spec.talos.version": "1.13.9"}, "spec.talos.version", "not a Talos version"),
+    (
+        {"spec.talos.version": "v1.14.0"},
+        "spec.talos.version",
+        "not released yet; its release candidate is v1.14",
+    ),
+    (
+        {"spec.talos.version": "v1.13.10-rc.1"},
+        "spec.talos.version",
+        "pre-release of a minor that has releases",
+    ),
+    ({"spec.nodes[0].interface": None}, "spec.nodes[0].mac", "name the node's network link"),
+    (
+        {"spec.nodes[0].certFingerprint": "abc"},
+        "spec.nodes[0].certFingerprint",
+        "not a certificate fingerprint",
+    ),
+    ({"spec.nodes[1].maintenanceAddress": "192.168.10.11"}, "spec.nodes[1].maintenanceAddress", "also where"),
     ({"spec.talos.schematic": "xyz"}, "spec.talos.schematic", "64"),
     ({"spec.kubernetes.version": "1.30.4"}, "spec.kubernetes.version", "support range"),
     ({"spec.kubernetes.version": "1.37.0"}, "spec.kubernetes.version", "support range"),
@@ -119,7 +136,7 @@ INVALID = [
     ({"spec.nodes[0].installDisk": "sda"}, "spec.nodes[0].installDisk", "device path"),
     ({"spec.nodes[0].installDisk": {"serial": "a", "wwid": "b"}}, "spec.nodes[0].installDisk", "exactly one"),
     ({"spec.nodes[3].mac": "aa:bb:cc:dd:ee"}, "spec.nodes[3].mac", "MAC"),
-    ({"spec.nodes[0].mac": "aa:bb:cc:dd:ee:ff"}, "spec.nodes[0]", "not both"),
+    ({"spec.nodes[0].mac": "aa:bb:cc:dd:ee:ff"}, "spec.nodes[0].mac", "not both"),
     ({"spec.nodes[0].interface": "eth 0"}, "spec.nodes[0].interface", "link name"),
     ({"spec.nodes[0].ipaddress": "1.2.3.4"}, "spec.nodes[0].ipaddress", "did you mean 'ip'"),
     ({"spec.nodes": []}, "spec.nodes", "at least 1"),
@@ -308,13 +325,30 @@ def test_ssh_remote_without_a_key_and_cni_none_warn(example_data: dict) -> None:
     found = {w.path: w.message for w in spec.warnings(spec.parse(example_data))}
     assert "Argo CD cannot clone it" in found["spec.gitops.credentials"]
     assert "install your CNI" in found["spec.kubernetes.cni"]
+    assert "Talos reboots a node that stays without one for about 10 minutes" in found["spec.kubernetes.cni"]
     example_data["spec"]["gitops"]["repoURL"] = "https://git.example.com/homelab.git"
     assert "spec.gitops.credentials" not in {w.path for w in spec.warnings(spec.parse(example_data))}
 
 
+def test_a_release_candidate_is_opt_in_and_warned_about(example_data: dict) -> None:
+    assert spec.parse(example_data).spec.talos.version == versions.DEFAULT_TALOS == "v1.13.9"
+    assert not versions.is_release_candidate(versions.DEFAULT_TALOS) and versions.is_release_candidate(
+        "v1.14.0-rc.1"
+    )
+    assert versions.TALOS_RELEASES["1.13"].k8s_default == versions.DEFAULT_KUBERNETES
+    example_data["spec"]["talos"]["version"] = "v1.14.0-rc.1"
+    example_data["spec"]["kubernetes"]["version"] = "1.37.0-rc.0"
+    found = {w.path: w.message for w in spec.warnings(spec.parse(example_data))}
+    assert found["spec.talos.version"] == (
+        "v1.14.0-rc.1 is a release candidate (a pre-release, not for production); the stable release is v1.13.9"
+    )
+    description = spec.json_schema()["$defs"]["Talos"]["properties"]["version"]["description"]
+    assert "v1.13.x (stable), or v1.14.0-rc.1 (a release candidate)" in description
+
+
 def test_talos_114_needs_a_worker(example_data: dict) -> None:
-    example_data["spec"]["talos"]["version"] = "v1.14.0"
-    example_data["spec"]["kubernetes"]["version"] = "1.37.0"
+    example_data["spec"]["talos"]["version"] = "v1.14.0-rc.1"
+    example_data["spec"]["kubernetes"]["version"] = "1.37.0-rc.0"
     assert spec.check(example_data) == []
     example_data["spec"]["nodes"] = example_data["spec"]["nodes"][:3]
     assert [i.path for i in spec.check(example_data)] == ["spec.nodes"]

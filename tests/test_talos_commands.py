@@ -1,18 +1,31 @@
-"""talosctl argv builders (every one parses against talosctl 1.13.9's real flags) and output parsers."""
+"""talosctl argv builders (every one parses against talosctl 1.13.9's real flags), the commands `skynet plan
+--commands` prints (each talosctl, kubectl and helm line parses against its tool's table), and output parsers."""
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from skynet_lab import cli
+from skynet_lab.fake_helm import HELM
+from skynet_lab.fake_kubectl import KUBECTL
 from skynet_lab.fake_talosctl import TALOSCTL
+from skynet_tui import spec
+from skynet_tui.launcher import command_line
+from skynet_tui.plan.install import install_plan
 from skynet_tui.talos import commands as c
 from skynet_tui.talos import parse
+from skynet_tui.workspace import Workspace
 
 TC = Path("/ws/secrets/talosconfig")
 IMAGE = "factory.talos.dev/metal-installer/" + "a" * 64 + ":v1.13.9"
+FINGERPRINT = "j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cluster.yaml"
 
 ALL_BUILDERS = {
     "gen secrets": c.gen_secrets("/ws/secrets/secrets.yaml", "v1.13.9"),
@@ -32,8 +45,8 @@ ALL_BUILDERS = {
         "homelab",
         "https://k8s.example.com:6443",
         secrets="/s.yaml",
-        talos_version="v1.14.0",
-        kubernetes_version="v1.37.0",
+        talos_version="v1.14.0-rc.1",
+        kubernetes_version="v1.37.0-rc.0",
         install_image=IMAGE,
         output="/tc",
         output_types=("talosconfig",),
@@ -49,12 +62,21 @@ ALL_BUILDERS = {
     "get secure": c.get("machinestatus", "192.168.10.11", talosconfig=TC),
     "get members": c.get("members", "192.168.10.11", talosconfig=TC, endpoint="192.168.10.12"),
     "apply insecure": c.apply_config("192.168.10.11", "/n/cp-1.yaml"),
+    "apply pinned": c.apply_config(
+        "192.168.10.11", "/n/cp-1.yaml", cert_fingerprint="j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="
+    ),
+    "get extensions": c.get("extensions", "192.168.10.11", insecure=True),
+    "get links": c.get("links", "192.168.10.11", insecure=True),
     "apply secure": c.apply_config(
         "192.168.10.11", "/n/cp-1.yaml", insecure=False, talosconfig=TC, dry_run=True
     ),
-    "bootstrap": c.bootstrap("192.168.10.11", TC),
+    "bootstrap": c.bootstrap("192.168.10.11", TC, endpoint=["192.168.10.11", "192.168.10.12"]),
     "health": c.health(
-        "192.168.10.11", TC, control_planes=["192.168.10.11", "192.168.10.12"], workers=["192.168.10.21"]
+        "192.168.10.11",
+        TC,
+        control_planes=["192.168.10.11", "192.168.10.12"],
+        workers=["192.168.10.21"],
+        endpoint=["192.168.10.11", "192.168.10.12"],
     ),
     "health no workers": c.health("192.168.10.11", TC, control_planes=["192.168.10.11"], wait_timeout=90),
     "kubeconfig": c.kubeconfig("/ws/secrets/kubeconfig", "192.168.10.11", TC),
@@ -97,7 +119,9 @@ def test_gen_config_always_passes_the_version_contract_and_install_image() -> No
     assert inv.get("config-patch-control-plane") == ["@/t/controlplane.yaml"]
     assert inv.get("config-patch-worker") == ["@/t/worker.yaml"]
     talosconfig = cli.parse(TALOSCTL, ALL_BUILDERS["gen config talosconfig"][1:])
-    assert talosconfig.get("kubernetes-version") == "1.37.0" and talosconfig.get("talos-version") == "v1.14"
+    assert (
+        talosconfig.get("kubernetes-version") == "1.37.0-rc.0" and talosconfig.get("talos-version") == "v1.14"
+    )
     assert talosconfig.get("output-types") == ["talosconfig"] and not talosconfig.has("config-patch")
 
 
@@ -116,7 +140,11 @@ def test_gen_config_rejects_an_endpoint_without_scheme() -> None:
 
 def test_node_facing_commands_name_the_node_and_talosconfig() -> None:
     inv = cli.parse(TALOSCTL, ALL_BUILDERS["health"][1:])
-    assert inv.nodes == ["192.168.10.11"] and inv.endpoints == ["192.168.10.11"]
+    assert inv.nodes == ["192.168.10.11"] and inv.endpoints == ["192.168.10.11", "192.168.10.12"]
+    # Without endpoints given, the talosconfig's (the control planes') apply: a node is never its own.
+    assert not cli.parse(TALOSCTL, ALL_BUILDERS["kubeconfig"][1:]).has("endpoints")
+    pinned = cli.parse(TALOSCTL, ALL_BUILDERS["apply pinned"][1:])
+    assert pinned.strings("cert-fingerprint") == ["j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="]
     assert inv.get("talosconfig") == str(TC)
     assert inv.get("control-plane-nodes") == ["192.168.10.11", "192.168.10.12"]
     assert inv.get("worker-nodes") == ["192.168.10.21"]
@@ -150,6 +178,8 @@ def test_node_facing_commands_name_the_node_and_talosconfig() -> None:
         lambda: c.get("disks", "10.0.0.1"),  # installed node without a talosconfig
         lambda: c.get("disks", "10.0.0.1", insecure=True, talosconfig=TC),
         lambda: c.apply_config("10.0.0.1", "f", insecure=False),
+        lambda: c.apply_config("10.0.0.1", "f", insecure=False, talosconfig=TC, cert_fingerprint="x"),
+        lambda: c.bootstrap("10.0.0.1", TC, endpoint=[]),
         lambda: c.health("10.0.0.1", TC, control_planes=[]),
         lambda: c.gen_secrets("s", "latest"),
         lambda: c.duration(-1),
@@ -243,3 +273,63 @@ def test_text_table() -> None:
     assert rows[0]["DB SIZE"] == "20 MB" and rows[1]["IN USE"] == "9.8 MB (49.00%)"
     assert rows[0]["ERRORS"] == "" and rows[1]["LEADER"] == "8e2a4b7c1d9f3e5a"
     assert parse.table("") == []
+
+
+# ---------------------------------------------------------------- skynet plan --commands
+
+
+def _plan_commands(config: Path, ws: Path) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "skynet_tui", "plan", "--commands", "--config", str(config), "--workspace", str(ws)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert not ws.exists()  # nothing is run, nothing is written
+    return [line.strip() for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("answers", ["example", "v1.14 release candidate, pinned, on leases"])
+def test_plan_commands_prints_every_command_and_each_is_real(tmp_path: Path, answers: str) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    if answers != "example":
+        data["spec"]["talos"]["version"] = "v1.14.0-rc.1"
+        data["spec"]["kubernetes"]["version"] = "1.37.0-rc.0"
+        for i, node in enumerate(data["spec"]["nodes"]):
+            node |= {"maintenanceAddress": f"192.168.10.{150 + i}", "certFingerprint": FINGERPRINT}
+    config = tmp_path / "cluster.yaml"
+    config.write_text(yaml.safe_dump(data))
+    lines = _plan_commands(config, tmp_path / "ws")
+    commands = [shlex.split(line[2:]) for line in lines if line.startswith("$ ")]
+    assert {argv[0] for argv in commands} == {"talosctl", "kubectl", "helm", "git"}
+    tables = {"talosctl": TALOSCTL, "kubectl": KUBECTL, "helm": HELM}
+    for argv in commands:
+        if argv[0] in tables:
+            inv = cli.parse(tables[argv[0]], argv[1:])  # only commands and flags the real tool has
+            assert not tables[argv[0]].is_group(inv.command), argv
+    assert not any(arg.startswith(str(tmp_path)) for argv in commands for arg in argv)  # relative paths
+
+    # Every step, in the plan's order, with every argv it runs: the commands of a run, in order.
+    cluster = spec.parse(data)
+    ws = Workspace.at(tmp_path / "ws")
+    plan = install_plan(cluster, ws)
+    expected = [
+        command_line(item, ws.root)
+        for step in plan.order()
+        for item in step.planned_commands()
+        if not isinstance(item, str)
+    ]
+    assert [line for line in lines if line.startswith("$ ")] == expected
+    assert all(step.planned_commands() for step in plan.steps)  # no step without its commands
+    for node in cluster.spec.nodes:
+        applied = c.apply_config(node.maintenance_ip, ws.node_config(node.hostname),
+                                 cert_fingerprint=node.cert_fingerprint)  # fmt: skip
+        assert command_line(applied, ws.root) in lines
+        assert command_line(c.get("links", node.maintenance_ip, insecure=True), ws.root) in lines
+    assert (
+        "$ talosctl config endpoint 192.168.10.11 192.168.10.12 192.168.10.13 --talosconfig secrets/talosconfig"
+        in lines
+    )
+    assert not [argv for argv in commands if argv[:3] == ["talosctl", "config", "node"]]  # no default nodes
+    validate = [argv for argv in commands if argv[:2] == ["talosctl", "validate"]]
+    assert len(validate) == len(cluster.spec.nodes) and all(argv[-3:] == ["--mode", "metal", "--strict"]
+                                                            for argv in validate)  # fmt: skip

@@ -72,7 +72,9 @@ def test_every_patch_document_validates_against_the_v113_schema(example_data: di
 def test_every_patch_document_validates_against_the_v114_schema(example_data: dict, case: str) -> None:
     data = _variants(example_data)[case]
     if case == "single-node-wwid-mac":  # Talos v1.14 needs a worker (a spec rule); the wwid/mac node stays
-        data["spec"]["nodes"].append({"hostname": "w-1", "ip": "192.168.10.21", "role": "worker"})
+        data["spec"]["nodes"].append(
+            {"hostname": "w-1", "ip": "192.168.10.21", "role": "worker", "interface": "eno1"}
+        )
     docs = _documents(talos_114(data))
     problems = {f"{path} {doc.get('kind', 'v1alpha1')}": schema_errors(doc, "1.14") for path, doc in docs}
     assert {k: v for k, v in problems.items() if v} == {}
@@ -183,7 +185,7 @@ def test_controlplane_patch_exposes_metrics_for_monitoring(example_data: dict) -
 def test_controlplane_patch_v114_uses_kube_documents_with_images(example_data: dict) -> None:
     docs = patches.controlplane(parse(talos_114(example_data)))
     (cm,) = _by_kind(docs, "KubeControllerManagerConfig")
-    assert cm["image"] == "registry.k8s.io/kube-controller-manager:v1.37.0"
+    assert cm["image"] == "registry.k8s.io/kube-controller-manager:v1.37.0-rc.0"
     assert cm["extraArgs"] == {"bind-address": "0.0.0.0"}
     assert _by_kind(docs, "KubeProxyConfig")[0]["extraArgs"] == {"metrics-bind-address": "0.0.0.0:10249"}
     assert set(_legacy(docs)["cluster"]) == {"etcd"}
@@ -200,11 +202,9 @@ def test_no_workers_lets_control_planes_run_workloads(example_data: dict) -> Non
 def test_node_documents_v113(example_data: dict) -> None:
     cluster = parse(example_data)
     cp1 = patches.node_documents(cluster, cluster.spec.nodes[0])
-    image = (
-        "factory.talos.dev/metal-installer/"
-        + "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.9"
-    )
-    assert _legacy(cp1) == {"machine": {"install": {"disk": "/dev/sda", "image": image}}}
+    # The disk only: the installer image is in one place, gen config's --install-image (machine.install.image).
+    assert _legacy(cp1) == {"machine": {"install": {"disk": "/dev/sda"}}}
+    assert not any(d.get("kind") == "UnattendedInstallConfig" for d in patches.common(cluster))
     assert _by_kind(cp1, "HostnameConfig") == [
         {"apiVersion": "v1alpha1", "kind": "HostnameConfig", "hostname": "cp-1", "auto": "off"}
     ]
@@ -270,7 +270,13 @@ def test_node_documents_v114_use_unattended_install(example_data: dict, disk: An
     assert not [d for d in docs if "kind" not in d]  # no legacy document next to UnattendedInstallConfig
     (install,) = _by_kind(docs, "UnattendedInstallConfig")
     assert install["provisioning"] == {"diskSelector": {"match": match}}
-    assert install["installer"]["image"].endswith(":v1.14.0")
+    assert "installer" not in install  # the image is in the common patch only
+    (common,) = _by_kind(patches.common(cluster), "UnattendedInstallConfig")
+    assert common == {
+        "apiVersion": "v1alpha1",
+        "kind": "UnattendedInstallConfig",
+        "installer": {"image": installer_image(cluster.spec.talos.schematic, "v1.14.0-rc.1")},
+    }
 
 
 def test_rendered_patch_reads_back_identically(example_data: dict) -> None:

@@ -8,19 +8,23 @@ import subprocess
 import sys
 from contextlib import suppress
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
+from rich.console import Console
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, DataTable, Input, OptionList, Select, Static
 from textual.worker import WorkerCancelled
 
+from skynet_lab import state as state_mod
 from skynet_lab.bin import install_fakes, lab_path
 from skynet_tui import spec
 from skynet_tui.app import SkynetApp
 from skynet_tui.screens.wizard.fields import FieldRow
-from skynet_tui.wizard import catalog, checks, state
+from skynet_tui.screens.wizard.review import answers_table
+from skynet_tui.wizard import catalog, checks, machines, state
 from skynet_tui.wizard.access import check_access
 from skynet_tui.wizard.state import Answers
 from tests.lab_helpers import make_lab
@@ -110,10 +114,14 @@ def test_cross_field_notes_show_before_the_later_steps_are_filled(example_data):
 
 def test_node_checks(example_data):
     data = copy.deepcopy(example_data)
-    node = {"hostname": "Bad_Name", "ip": "192.168.10.999", "role": "worker"}
+    node = {"hostname": "Bad_Name", "ip": "192.168.10.999", "role": "worker", "interface": "eno1"}
     errors = checks.check_node(data, 5, node)
     assert set(errors) == {"hostname", "ip"}
-    ok = {"hostname": "worker-3", "ip": "192.168.10.11", "role": "worker"}
+    assert checks.check_node(data, 5, {"hostname": "w", "ip": "192.168.10.30", "role": "worker"}) == {
+        "mac": ["name the node's network link: interface (e.g. enp3s0, as discovery or `talosctl get links "
+                "--insecure` shows it) or mac"]
+    }  # fmt: skip
+    ok = {"hostname": "worker-3", "ip": "192.168.10.11", "role": "worker", "interface": "eno1"}
     assert checks.check_node(data, 5, ok) == {}
     assert "already used by spec.nodes[0]" in checks.node_cross_issues(data, 5, ok)["ip"][0]
     assert state.suggest_hostname(data, "worker") == "worker-3"
@@ -187,6 +195,8 @@ async def test_every_step_typed_from_empty_writes_the_expected_cluster_yaml(tmp_
         await pilot.pause()
         assert app.screen.query_one("#f-node-hostname", Input).value == "cp-1"
         await type_into(pilot, "f-node-ip", "127.0.88.11")
+        assert app.screen.query_one("#f-node-link", Input).value == ""  # no guessed link name
+        await type_into(pilot, "f-node-link", "eth0")
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.press("a")
@@ -269,8 +279,8 @@ async def test_an_answers_file_opens_with_every_field_prefilled(tmp_path):
                 table = screen.query_one("#nodes-table", DataTable)
                 rows = [table.get_row_at(i) for i in range(table.row_count)]
                 assert [row[1:] for row in rows] == [
-                    ["cp-1", "127.0.88.11", "controlplane", "/dev/sda", "eth0"],
-                    ["worker-1", "127.0.88.21", "worker", "serial:S4EWNX0R1", "aa:bb:cc:dd:ee:01"],
+                    ["cp-1", "127.0.88.11", "controlplane", "/dev/sda", "eth0", "-"],
+                    ["worker-1", "127.0.88.21", "worker", "serial:S4EWNX0R1", "aa:bb:cc:dd:ee:01", "-"],
                 ]
             for row in screen.query(FieldRow):
                 path_ = row.spec_field.path
@@ -442,7 +452,15 @@ async def test_discovery_lists_lab_nodes_with_disks_and_a_data_disk_needs_the_ty
             await pilot.press("ctrl+s")
             await pilot.pause()
             assert app.screen is screen
-            assert found.get_row_at(lab.node_ips.index(plain_ip))[3] == "added as cp-1"
+            assert found.get_row_at(lab.node_ips.index(plain_ip))[4] == "added as cp-1"
+            # The certificate read over TLS is the one the machine's console shows, and it is pinned.
+            console = next(n for n in state_mod.load_stored_nodes(lab.root) if n["ip"] == plain_ip)[
+                "fingerprint"
+            ]
+            assert hardware[plain_ip].fingerprint == console
+            assert found.get_row_at(lab.node_ips.index(plain_ip))[3] == console[:10] + "…"
+            added = next(n for n in app.wizard.answers.data["spec"]["nodes"] if n["ip"] == plain_ip)
+            assert added["certFingerprint"] == console and "maintenanceAddress" not in added
 
             await focus(pilot, "found")
             found.move_cursor(row=lab.node_ips.index(data_ip))
@@ -485,6 +503,94 @@ async def test_discovery_lists_lab_nodes_with_disks_and_a_data_disk_needs_the_ty
             assert [n["ip"] for n in nodes] == [plain_ip, data_ip]
             assert state.disk_text(nodes[1]["installDisk"]) == disk_text
             assert app.wizard.answers.data["spec"]["network"]["subnet"] == lab.subnet
+
+
+@pytest.mark.slow
+@pytest.mark.lab
+@pytest.mark.asyncio
+async def test_a_machine_found_on_its_dhcp_lease_keeps_the_lease_as_its_maintenance_address(tmp_path):
+    with make_lab(tmp_path, 1, 0, leases=1) as lab:
+        stored = state_mod.load_stored_nodes(lab.root)[0]
+        lease, final, console = stored["lease"], stored["ip"], stored["fingerprint"]
+        app = SkynetApp(env=lab.env())
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("n")
+            await pilot.pause()
+            await fill(pilot, "metadata.name", "lab")
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await pilot.press("s")
+            await pilot.pause()
+            screen = app.screen
+            await type_into(pilot, "scan-cidr", lab.subnet)
+            await pilot.press("enter")
+            await wait_workers(app, pilot)
+            found = screen.query_one("#found", DataTable)
+            assert [found.get_row_at(i)[0] for i in range(found.row_count)] == [lease]
+            await focus(pilot, "found")
+            await pilot.press("enter")
+            await pilot.pause()
+            dialog = app.screen
+            identity = dialog.query_one("#node-identity", Static)
+            assert dialog.query_one("#f-node-ip", Input).value == lease
+            assert str(identity.render()) == f"Certificate {console}, pinned: check it on the console"
+            await type_into(pilot, "f-node-ip", final)  # the static address it keeps
+            assert str(identity.render()).splitlines()[0] == (
+                f"Answers at {lease} until its install (its DHCP lease), then at {final}."
+            )
+            assert dialog.query_one("#disk-heading", Static).display  # still this machine's disks
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert app.screen is screen
+            (node,) = app.wizard.answers.data["spec"]["nodes"]
+            link = app.wizard.hardware[lease].suggested_link()
+            assert link is not None
+            assert node | {"installDisk": None} == {
+                "hostname": "cp-1", "ip": final, "role": "controlplane", "installDisk": None,
+                "interface": link.name, "maintenanceAddress": lease, "certFingerprint": console,
+            }  # fmt: skip
+            assert checks.check_node(app.wizard.answers.data, 0, node) == {}
+            assert found.get_row_at(0)[4] == "added as cp-1"
+            await pilot.press("escape")
+            await pilot.pause()
+            row = app.screen.query_one("#nodes-table", DataTable).get_row_at(0)
+            assert row[2:] == [f"{final} (now {lease})", "controlplane", node_disk_text(node), link.name,
+                               console[:10] + "…"]  # fmt: skip
+
+
+def node_disk_text(node: dict) -> str:
+    return state.disk_text(node["installDisk"])
+
+
+def test_the_review_lists_a_nodes_maintenance_address_and_fingerprint(example_data):
+    data = copy.deepcopy(example_data)
+    fingerprint = "j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="
+    data["spec"]["nodes"][3] |= {"maintenanceAddress": "192.168.10.143", "certFingerprint": fingerprint}
+    console = Console(width=300, record=True, color_system=None)
+    console.print(answers_table(data, SimpleNamespace(answers=SimpleNamespace(workspace="homelab"))))
+    lines = {line.split()[0]: line for line in console.export_text().splitlines() if line.strip()}
+    assert f"until its install at 192.168.10.143  certificate {fingerprint}" in lines["worker-1"]
+    assert "until its install" not in lines["worker-2"] and "certificate" not in lines["worker-2"]
+
+
+def test_release_channel_and_address_notes():
+    data = state.blank_answers()
+    assert (
+        checks.talos_help(data)
+        == "v1.13.9 is stable; v1.14.0-rc.1 is a release candidate (type it to opt in)"
+    )
+    state.set_value(data, "spec.talos.version", "v1.14.0-rc.1")
+    assert checks.talos_help(data).startswith("v1.14.0-rc.1 is a release candidate: a pre-release")
+    assert checks.kubernetes_help(data) == (
+        "Talos v1.14 (release candidate) supports 1.32.0 – 1.37.x (default 1.37.0-rc.0)"
+    )
+    node = {"ip": "192.168.10.11", "certFingerprint": "j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="}
+    assert machines.address_note(node) == "" and machines.short_fingerprint(node) == "j8iNuGT6Is…"
+    node["maintenanceAddress"] = "192.168.10.143"
+    assert machines.address_note(node) == (
+        "Answers at 192.168.10.143 until its install (its DHCP lease), then at 192.168.10.11."
+    )
+    assert machines.short_fingerprint({}) == "-"
 
 
 @pytest.mark.usefixtures("git")

@@ -83,6 +83,25 @@ def test_redactor_knows_every_secret_value(tmp_path: Path) -> None:
     assert "shortbutsecret" not in line and "0raF93" not in line
 
 
+def test_certificate_fingerprints_are_shown_and_look_alike_secrets_are_not(tmp_path: Path) -> None:
+    ws = Workspace.at(tmp_path)
+    ws.ensure()
+    key = "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWo="  # 44 characters, like a secretbox key
+    ws.write_secret("secrets.yaml", f"secrets:\n  secretboxEncryptionSecret: {key}\n")
+    redact = ws.redactor()
+    fingerprint = "j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="
+    shown = [
+        f"$ talosctl apply-config --insecure --nodes 10.0.0.11 --cert-fingerprint {fingerprint} --file x",
+        f"cp-1 presents the certificate fingerprint {fingerprint}, not the pinned fingerprint {fingerprint}",
+        f"cp-1: link eth0 present, Talos v1.13.9, certificate {fingerprint}",
+        f"leaf peer certificate doesn't match the provided fingerprints: [{fingerprint}]",
+    ]
+    assert [redact(line) for line in shown] == shown
+    # The same shape anywhere else is masked, and a learned secret is masked even where a fingerprint goes.
+    assert redact(f"token {fingerprint}") == "token «redacted»"
+    assert redact(f"certificate {key}") == "certificate «redacted»"
+
+
 def test_a_second_holder_is_refused_with_the_pid(tmp_path: Path) -> None:
     ws = Workspace.at(tmp_path)
     holder = subprocess.Popen(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from skynet_tui.gitops.bootstrap import bootstrap_secrets, grafana_admin_password, secret_values
 from skynet_tui.gitops.checks import check_tree
 from skynet_tui.gitops.errors import GitOpsError
-from skynet_tui.gitops.git import checked_tree, push, write_tree
+from skynet_tui.gitops.git import checked_tree, push, push_commands, write_tree
 from skynet_tui.gitops.render import applications, argocd_install, ingress_ip, render_tree
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "grafana_admin_password",
     "ingress_ip",
     "push",
+    "push_commands",
     "render_tree",
     "secret_values",
     "write_tree",

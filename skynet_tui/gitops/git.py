@@ -101,17 +101,42 @@ def _credentials(cluster: Cluster, env: dict[str, str]) -> tuple[list[str], list
                 f"the environment variable {variable} (spec.gitops.credentials.tokenEnv) is not set; "
                 "export the repository token in it and push again"
             )
-        # The helper prints the token from the environment at the moment git asks: it never appears in a URL,
-        # an argument, a config file or the remote's settings.
-        helper = (
-            f'!f() {{ test "$1" = get || exit 0; echo username=git; echo "password=${{{variable}}}"; }}; f'
-        )
-        return ["-c", "credential.helper=", "-c", f"credential.helper={helper}"], [token.strip()]
+        return _token_helper(variable), [token.strip()]
     key = Path(str(creds.ssh_key_file)).expanduser()
     if not key.is_file():
         raise GitOpsError(f"the deploy key {key} (spec.gitops.credentials.sshKeyFile) does not exist")
     env["GIT_SSH_COMMAND"] = f"{_SSH_BATCH} -i {shlex.quote(str(key))} -o IdentitiesOnly=yes"
     return [], []
+
+
+def _token_helper(variable: str) -> list[str]:
+    """git -c options whose helper prints the token from the environment at the moment git asks: it never
+    appears in a URL, an argument, a config file or the remote's settings."""
+    helper = f'!f() {{ test "$1" = get || exit 0; echo username=git; echo "password=${{{variable}}}"; }}; f'
+    return ["-c", "credential.helper=", "-c", f"credential.helper={helper}"]
+
+
+def _push_argv(cluster: Cluster, options: list[str]) -> list[str]:
+    branch = cluster.spec.gitops.branch
+    return ["git", *options, "push", "--porcelain", REMOTE, f"HEAD:refs/heads/{branch}"]
+
+
+def push_commands(ws: Workspace, cluster: Cluster) -> list[list[str] | str]:
+    """The git commands `push` runs, for `skynet plan --commands` (nothing is run)."""
+    gitops, creds = cluster.spec.gitops, cluster.spec.gitops.credentials
+    options = _token_helper(creds.token_env) if creds and creds.token_env else []
+    ssh = "with GIT_SSH_COMMAND set to ssh in batch mode" + (
+        f" with the deploy key {creds.ssh_key_file}" if creds and creds.ssh_key_file else ""
+    )
+    return [
+        ["git", "rev-parse", "--verify", "-q", "HEAD"],
+        ["git", "remote", "get-url", REMOTE],
+        f"# when {REMOTE} is missing or points elsewhere (one of):",
+        ["git", "remote", "add", REMOTE, gitops.repo_url],
+        ["git", "remote", "set-url", REMOTE, gitops.repo_url],
+        *([] if options else [f"# {ssh}:"]),
+        _push_argv(cluster, options),
+    ]
 
 
 def _classify(url: str, branch: str, result: launcher.Result) -> GitOpsError:
@@ -151,6 +176,7 @@ def push(
     on_line: launcher.LineCallback | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 300.0,
+    on_command: launcher.CommandCallback | None = None,
 ) -> None:
     """Push the workspace's committed HEAD to gitops.repoURL, branch gitops.branch (remote "origin").
 
@@ -160,16 +186,18 @@ def push(
     gitops = cluster.spec.gitops
     env = {**(env if env is not None else os.environ), **GIT_IDENTITY, "GIT_TERMINAL_PROMPT": "0"}
     options, hidden = _credentials(cluster, env)
-    if ws.git("rev-parse", "--verify", "-q", "HEAD", check=False).returncode != 0:
+    if ws.git("rev-parse", "--verify", "-q", "HEAD", check=False, on_command=on_command).returncode != 0:
         raise GitOpsError("the workspace has no commit yet; run skynet generate first")
-    current = ws.git("remote", "get-url", REMOTE, check=False)
+    current = ws.git("remote", "get-url", REMOTE, check=False, on_command=on_command)
     if not current.ok:
-        ws.git("remote", "add", REMOTE, gitops.repo_url)
+        ws.git("remote", "add", REMOTE, gitops.repo_url, on_command=on_command)
     elif current.stdout.strip() != gitops.repo_url:
-        ws.git("remote", "set-url", REMOTE, gitops.repo_url)
+        ws.git("remote", "set-url", REMOTE, gitops.repo_url, on_command=on_command)
     redactor = ws.redactor()
     redactor.add(*hidden)
-    argv = ["git", *options, "push", "--porcelain", REMOTE, f"HEAD:refs/heads/{gitops.branch}"]
-    result = launcher.run(argv, cwd=ws.root, env=env, on_line=on_line, redactor=redactor, timeout=timeout)
+    argv = _push_argv(cluster, options)
+    result = launcher.run(
+        argv, cwd=ws.root, env=env, on_line=on_line, redactor=redactor, timeout=timeout, on_command=on_command
+    )
     if not result.ok:
         raise _classify(gitops.repo_url, gitops.branch, result)

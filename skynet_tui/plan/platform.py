@@ -49,45 +49,65 @@ def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
         ctx.line(f"applying {names} (values never shown)")
         ctx.check(ctx.run([*apply, "-"], stdin=yaml.safe_dump_all(manifests, sort_keys=False)))
 
+    helm = [
+        "helm", "template", argocd["release_name"], argocd["chart"], "--repo", argocd["repo_url"],
+        "--version", argocd["version"], "--namespace", namespace, "--include-crds",
+        "-f", str(gitops_dir / argocd["values_file"]),
+    ]  # fmt: skip
+    # Applied as Argo CD's own field manager: once it manages itself, it owns (and can prune) every field.
+    adopt = [
+        *(a if a != "skynet" else "argocd-controller" for a in apply),
+        str(ws.secrets_dir / ARGOCD_MANIFESTS),
+    ]
+    kubectl = f"kubectl --kubeconfig {ws.kubeconfig.relative_to(ws.root)}"  # as `$ …` lines show paths
+
     def install_argocd(ctx: Context) -> None:
-        helm = [
-            "helm", "template", argocd["release_name"], argocd["chart"], "--repo", argocd["repo_url"],
-            "--version", argocd["version"], "--namespace", namespace, "--include-crds",
-            "-f", str(gitops_dir / argocd["values_file"]),
-        ]  # fmt: skip
         rendered = ctx.run(helm, show_stdout=False)
         ctx.check(rendered)
         namespace_doc = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
         ws.write_secret(ARGOCD_MANIFESTS, f"{yaml.safe_dump(namespace_doc)}---\n{rendered.stdout}")
         ctx.line(f"rendered {argocd['chart']} {argocd['version']} into secrets/{ARGOCD_MANIFESTS}")
-        # Applied as Argo CD's own field manager: once it manages itself, it owns (and can prune) every field.
-        adopt = [a if a != "skynet" else "argocd-controller" for a in apply]
-        result = ctx.run([*adopt, str(ws.secrets_dir / ARGOCD_MANIFESTS)], show_stdout=False)
+        result = ctx.run(adopt, show_stdout=False)
         ctx.check(result)
         ctx.line(f"applied {sum(1 for _, line in result.lines if line.strip())} objects server-side")
 
     byo_cni = cluster.spec.kubernetes.cni == "none"
+    # Without a CNI no node turns Ready, and Talos reboots a node that stays without one for about 10 minutes
+    # (its boot sequence retries); the wait leaves the operator time to install one, reboots included.
+    cni_note = (
+        "cni is none: install your CNI now against secrets/kubeconfig; Talos reboots a node that stays without "
+        "a CNI for about 10 minutes (it comes back and this wait goes on, up to "
+        f"{t.cni_ready_timeout / 60:.0f} min)"
+    )
     out = [
         Step(
             "nodes-ready", f"Wait for all {len(cluster.spec.nodes)} nodes to be Ready",
-            probes.nodes_ready(len(cluster.spec.nodes), t.poll), deps=("kubeconfig", "health"),
-            timeout=t.kube_timeout,
+            probes.nodes_ready(len(cluster.spec.nodes), t.poll, cni_note if byo_cni else ""),
+            deps=("kubeconfig", "health"),
+            timeout=t.cni_ready_timeout if byo_cni else t.kube_timeout,
             hint="cni is none: install your CNI now (talosctl health skips this check without one)"
             if byo_cni else "kubectl get nodes shows which node is not Ready",
+            commands=lambda: [f"# reads the Nodes through the Kubernetes API, as `{kubectl} get nodes`"],
         ),
         Step(
             "secrets", "Create namespaces and out-of-git secrets", bootstrap_secrets, deps=("nodes-ready",),
             timeout=t.kube_timeout, learns_secrets=True,
             transient=KUBE_TRANSIENT, attempts=KUBE_ATTEMPTS, retry_delay=t.retry_delay,
+            commands=lambda: ["# when there are out-of-git Secrets: their manifests on stdin (values never shown)",
+                              [*apply, "-"]],
         ),
         Step(
             "argocd", "Install Argo CD (helm template | kubectl apply --server-side)", install_argocd,
             deps=("secrets",), timeout=t.kube_timeout,
             transient=KUBE_TRANSIENT, attempts=KUBE_ATTEMPTS, retry_delay=t.retry_delay,
+            commands=lambda: [helm, f"# its output, with the argocd Namespace, into secrets/{ARGOCD_MANIFESTS}",
+                              adopt],
         ),
         Step(
             "argocd-ready", "Wait for Argo CD to roll out", probes.rollout(namespace, t.poll), deps=("argocd",),
             timeout=t.argocd_timeout, hint=f"kubectl -n {namespace} get pods shows which pod is not ready",
+            commands=lambda: [f"# reads the workloads through the Kubernetes API, as `{kubectl} -n {namespace} "
+                              "get deployments,statefulsets,daemonsets`"],
         ),
         Step(
             "root-app", "Apply the root Application (app of apps)",
@@ -105,6 +125,10 @@ def steps(cluster: Cluster, ws: Workspace, t: Timing) -> list[Step]:
                 probes.applications(names, namespace, t.poll),
                 deps=(previous,),
                 timeout=t.wave_timeout,
+                commands=lambda: [
+                    f"# reads the Applications through the Kubernetes API, as `{kubectl} -n {namespace} "
+                    "get applications`"
+                ],
             )
         )
         previous = step_id

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,12 +124,15 @@ def tools(cluster: Cluster) -> Callable[[Context], None]:
     return check
 
 
-def machine_stage(ctx: Context, ip: str, *, secure: bool) -> str | None:
-    """The node's MachineStatus stage over mTLS (secure) or maintenance mode, None when it does not answer."""
+def machine_stage(
+    ctx: Context, ip: str, *, secure: bool, endpoints: Sequence[str] | None = None
+) -> str | None:
+    """The node's MachineStatus stage over mTLS (secure, through the control-plane `endpoints`) or maintenance
+    mode (at `ip`, its maintenance address), None when it does not answer."""
     if secure and not ctx.ws.talosconfig.exists():
         return None
     argv = (
-        talos.get("machinestatus", ip, talosconfig=ctx.ws.talosconfig)
+        talos.get("machinestatus", ip, talosconfig=ctx.ws.talosconfig, endpoint=endpoints)
         if secure
         else talos.get("machinestatus", ip, insecure=True)
     )
@@ -142,24 +147,26 @@ def machine_stage(ctx: Context, ip: str, *, secure: bool) -> str | None:
     return None
 
 
-def installed(ip: str) -> Callable[[Context], bool]:
+def installed(ip: str, endpoints: Sequence[str]) -> Callable[[Context], bool]:
     """Postcondition: the node answers over mTLS with the workspace talosconfig (its config is applied)."""
-    return lambda ctx: machine_stage(ctx, ip, secure=True) is not None
+    return lambda ctx: machine_stage(ctx, ip, secure=True, endpoints=endpoints) is not None
 
 
-def left_maintenance(ip: str) -> Callable[[Context], bool]:
+def left_maintenance(node: Node, endpoints: Sequence[str]) -> Callable[[Context], bool]:
     """Postcondition of apply-config: the node is installed, or installing/rebooting from the applied config."""
 
     def probe(ctx: Context) -> bool:
-        if machine_stage(ctx, ip, secure=True) is not None:
+        if machine_stage(ctx, node.ip, secure=True, endpoints=endpoints) is not None:
             return True
-        stage = machine_stage(ctx, ip, secure=False)
+        stage = machine_stage(ctx, node.maintenance_ip, secure=False)
         return stage is not None and stage != "maintenance"
 
     return probe
 
 
-def await_applied(node: Node, interval: float, wait: float) -> Callable[[Context], bool]:
+def await_applied(
+    node: Node, interval: float, wait: float, endpoints: Sequence[str]
+) -> Callable[[Context], bool]:
     """resume() of apply-config: the run that was applying this node's config died, but its talosctl may
     have carried on (real machines do not die with the installer), so the node may be installing or
     rebooting and answer nothing. Wait (up to `wait` s) until it answers: over mTLS with the workspace's
@@ -171,11 +178,11 @@ def await_applied(node: Node, interval: float, wait: float) -> Callable[[Context
         configured: list[str] = []
 
         def probe() -> tuple[bool, str]:
-            stage = machine_stage(ctx, node.ip, secure=True)
+            stage = machine_stage(ctx, node.ip, secure=True, endpoints=endpoints)
             if stage is not None:
                 configured.append(stage)
                 return True, f"{node.hostname}: {stage} (it answers with the workspace's talosconfig)"
-            stage = machine_stage(ctx, node.ip, secure=False)
+            stage = machine_stage(ctx, node.maintenance_ip, secure=False)
             if stage == "maintenance":
                 return True, f"{node.hostname}: still in maintenance mode; applying its config"
             return False, f"{node.hostname}: {stage or 'not answering (installing or rebooting?)'}"
@@ -188,20 +195,60 @@ def await_applied(node: Node, interval: float, wait: float) -> Callable[[Context
     return resume
 
 
-def wait_installed(node: Node, interval: float) -> Callable[[Context], None]:
-    """Poll until the node answers over mTLS (installed and booted from disk); show the stage as it moves."""
+def unreachable_after_reboot(cluster: Cluster, node: Node, silent: float) -> str:
+    """Why a node that took its config never came back: most likely the link its address was put on."""
+    index = cluster.spec.nodes.index(node)
+    prefix = ipaddress.IPv4Network(cluster.spec.network.subnet).prefixlen
+    if node.interface:
+        link, field = f"the link {node.interface}", f"spec.nodes[{index}].interface"
+    else:
+        link, field = f"the link with the permanent MAC {node.mac}", f"spec.nodes[{index}].mac"
+    where = f"{node.ip}" + (f" nor {node.maintenance_ip}" if node.maintenance_ip != node.ip else "")
+    return (
+        f"{node.hostname} did not come back after its reboot: nothing answered at {where} for {silent:.0f}s. "
+        f"The likely cause is its link: its config puts {node.ip}/{prefix} on {link} ({field}), and a link "
+        "config turns DHCP off on every link, so a machine without that link has no address at all (or the "
+        "link has no cable). On the node's console, compare its link names and MACs with cluster.yaml, fix "
+        "it, boot the machine from the ISO again and run again"
+    )
+
+
+def wait_installed(
+    cluster: Cluster, node: Node, interval: float, silent_limit: float, endpoints: Sequence[str]
+) -> Callable[[Context], None]:
+    """Poll until the node answers over mTLS at its ip (installed and booted from disk); show the stage as it
+    moves. A node that answers nowhere for `silent_limit` seconds fails, naming its link as the likely cause."""
 
     def action(ctx: Context) -> None:
+        silent_since: float | None = None
+
         def probe() -> tuple[bool, str]:
-            stage = machine_stage(ctx, node.ip, secure=True)
+            nonlocal silent_since
+            stage = machine_stage(ctx, node.ip, secure=True, endpoints=endpoints)
             if stage is not None:
                 return stage in ("booting", "running"), f"{node.hostname}: {stage}"
-            stage = machine_stage(ctx, node.ip, secure=False)
-            return False, f"{node.hostname}: {stage or 'not answering (rebooting)'}"
+            stage = machine_stage(ctx, node.maintenance_ip, secure=False)
+            if stage is not None:
+                silent_since = None
+                return False, f"{node.hostname}: {stage}"
+            now = time.monotonic()
+            silent_since = now if silent_since is None else silent_since
+            if now - silent_since >= silent_limit:
+                raise StepError(unreachable_after_reboot(cluster, node, now - silent_since))
+            return False, f"{node.hostname}: not answering (rebooting)"
 
         ctx.wait(probe, interval=interval, what=f"{node.hostname} to install and reboot")
 
     return action
+
+
+def wait_commands(node: Node, talosconfig: Path, endpoints: Sequence[str]) -> list[Sequence[str] | str]:
+    """What wait_installed polls, for `skynet plan --commands`."""
+    return [
+        "# polled until the node answers over mTLS:",
+        talos.get("machinestatus", node.ip, talosconfig=talosconfig, endpoint=endpoints),
+        talos.get("machinestatus", node.maintenance_ip, insecure=True),
+    ]
 
 
 def talosconfig_endpoints(path: Path) -> list[str]:
@@ -219,10 +266,14 @@ def kubeconfig_ready(ctx: Context) -> bool:
     return bool(data.get("clusters")) and bool(data.get("users"))
 
 
-def nodes_ready(count: int, interval: float) -> Callable[[Context], None]:
-    """Wait until `count` Kubernetes nodes report Ready (with cni: none, only once the operator's CNI runs)."""
+def nodes_ready(count: int, interval: float, note: str = "") -> Callable[[Context], None]:
+    """Wait until `count` Kubernetes nodes report Ready (with cni: none, only once the operator's CNI runs);
+    `note` is shown first (what the operator must do meanwhile)."""
 
     def action(ctx: Context) -> None:
+        if note:
+            ctx.line(note)
+
         def probe() -> tuple[bool, str]:
             try:
                 nodes = kube.items(ctx.kube(), "", "v1", "nodes")

@@ -58,10 +58,21 @@ class Step:
     learns_secrets: bool = False  # writes under secrets/: the redactor re-reads them after the step
     show_stdout: bool = True  # False for steps whose stdout is data (manifests), not progress
     hint: str = ""  # how to fix a failure, appended to the error
+    # What a callable action runs, in order, for `skynet plan --commands`: argvs, and notes (str) for what
+    # depends on the run (a command only some runs need) or is not a command (a Kubernetes API read).
+    commands: Callable[[], Sequence[Sequence[str] | str]] | None = None
 
     @property
     def argv(self) -> list[str] | None:
         return None if callable(self.action) else [str(a) for a in self.action]
+
+    def planned_commands(self) -> list[list[str] | str]:
+        """The commands this step runs (an argv step: its argv), without running anything."""
+        if self.argv is not None:
+            return [self.argv]
+        if self.commands is None:
+            return []
+        return [item if isinstance(item, str) else [str(a) for a in item] for item in self.commands()]
 
     def info(self) -> StepInfo:
         return StepInfo(id=self.id, title=self.title, target=self.target, depends=tuple(self.deps))

@@ -20,6 +20,10 @@ class Timing:
     apply_attempts: int = 3
     apply_timeout: float = 300.0
     install_timeout: float = 1800.0
+    reboot_grace: float = 900.0  # a node silent this long after its install answers nowhere: name its link
+    cni_ready_timeout: float = (
+        2700.0  # cni: none: the operator installs a CNI; Talos reboots nodes without one
+    )
     bootstrap_timeout: float = 900.0
     health_wait: float = 1200.0  # talosctl health --wait-timeout
     health_attempts: int = 2

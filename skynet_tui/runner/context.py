@@ -35,6 +35,7 @@ class Context:
         self._kube: Any = None
         self.probing = False
         self.queued = 0.0  # seconds spent waiting for a process slot (not the step's own time)
+        self._commands_shown: set[str] = set()
 
     @property
     def cancelled(self) -> bool:
@@ -71,6 +72,19 @@ class Context:
         node = None if self.step.target == "cluster" else self.step.target
         self.services.emit(events.StepLine(self.step.id, clean, stream=stream, node=node, noise=noise))
 
+    def command(self, text: str) -> None:
+        """A command's `$ …` line: always in the step's log; shown under the step the first time only (a
+        wait polls the same command every few seconds)."""
+        if self.probing:
+            self.log(f"[probe] {text}")
+            return
+        self.log(text)
+        if text in self._commands_shown:
+            return
+        self._commands_shown.add(text)
+        node = None if self.step.target == "cluster" else self.step.target
+        self.services.emit(events.StepLine(self.step.id, text, stream="info", node=node))
+
     def run(
         self,
         argv: list[str],
@@ -80,9 +94,14 @@ class Context:
         timeout: float | None = None,
         cwd: Path | None = None,
     ) -> launcher.Result:
-        """Run a child through the launcher; its lines stream under this step. Cancel ends it at once."""
+        """Run a child through the launcher; its lines stream under this step. Cancel ends it at once.
+
+        The child runs in the workspace folder (unless `cwd` says otherwise), and the step's log shows it as one
+        `$ …` line with paths relative to that folder, so it can be run again by hand from there."""
         if self.cancelled:
             raise Cancelled()
+        if cwd is None and self.ws.root.is_dir():
+            cwd = self.ws.root
 
         def on_line(stream: launcher.Stream, text: str) -> None:
             if stream == "err" or show_stdout:
@@ -103,6 +122,7 @@ class Context:
                     on_line=on_line,
                     redactor=self.services.secrets.redactor,
                     timeout=limit,
+                    on_command=self.command,
                 )
             except launcher.ToolNotFound as exc:
                 raise StepError(str(exc)) from None

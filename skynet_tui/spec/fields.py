@@ -28,6 +28,8 @@ _DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _DNS_NAME = re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
+# Base64 (standard alphabet, padded) of a SHA-256 digest: 43 characters and one '='.
+_FINGERPRINT = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
 # Printable ASCII without leading or trailing blanks (a disk serial as the device reports it).
 _PRINTABLE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 # C0 and C1 controls (newline, tab, escape, DEL), line and paragraph separators, lone surrogates.
@@ -202,6 +204,17 @@ def check_ref_name(value: str) -> str:
     return value
 
 
+def check_cert_fingerprint(value: str) -> str:
+    """A certificate fingerprint as talosctl's --cert-fingerprint takes it: base64 of a SHA-256 (44 characters)."""
+    text = value.strip()
+    if not _FINGERPRINT.fullmatch(text):
+        raise ValueError(
+            f"{show(value)} is not a certificate fingerprint: 44 characters of base64 ending in '=', as the "
+            "node's console prints it (e.g. j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec=)"
+        )
+    return text
+
+
 def pool_bounds(entry: str) -> tuple[ipaddress.IPv4Address, ipaddress.IPv4Address]:
     """First and last address of a valid pool entry."""
     if "-" in entry:
@@ -220,6 +233,7 @@ PoolEntry = Annotated[str, AfterValidator(check_pool_entry)]
 EnvName = Annotated[str, AfterValidator(check_env_name)]
 Serial = Annotated[str, AfterValidator(check_serial)]
 BranchName = Annotated[str, AfterValidator(check_ref_name)]
+CertFingerprint = Annotated[str, AfterValidator(check_cert_fingerprint)]
 
 
 class Section(BaseModel):

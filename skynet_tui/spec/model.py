@@ -10,11 +10,12 @@ import ipaddress
 import re
 from typing import Final, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from skynet_tui import versions
 from skynet_tui.spec.fields import (
     CIDR,
+    CertFingerprint,
     Host,
     IPv4,
     Label,
@@ -30,11 +31,12 @@ from skynet_tui.spec.registries import Registries
 
 API_VERSION: Final = "skynet.dev/v1alpha1"
 KIND: Final = "Cluster"
-DEFAULT_INTERFACE: Final = "eth0"  # a node's link when neither interface nor mac is given
-
 _IFACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,14}")  # Linux: at most 15 characters (IFNAMSIZ)
 _DEVICE = re.compile(r"/dev/[A-Za-z0-9/_.:-]{1,250}")
-_SUPPORTED_TALOS = " or ".join(f"v{minor}.x" for minor in versions.INSTALLABLE_MINORS)
+_SUPPORTED_TALOS = ", or ".join(
+    f"v{release.minor}.x (stable)" if not release.prerelease else f"{release.latest} (a release candidate)"
+    for release in (versions.TALOS_RELEASES[minor] for minor in versions.INSTALLABLE_MINORS)
+)
 _K8S_RANGES = ", ".join(
     f"Talos v{minor}: " + " – ".join(versions.kubernetes_range(f"v{minor}.0") or ())
     for minor in versions.INSTALLABLE_MINORS
@@ -66,9 +68,9 @@ class Talos(Section):
 
     version: str = Field(
         versions.DEFAULT_TALOS,
-        description=f"The Talos release the nodes install: {_SUPPORTED_TALOS}. Default {versions.DEFAULT_TALOS}; "
-        "passed to talosctl as --talos-version and the installer image's tag, and it bounds the Kubernetes "
-        "versions allowed.",
+        description=f"The Talos release: {_SUPPORTED_TALOS}. Default {versions.DEFAULT_TALOS}, the newest "
+        "stable release; a release candidate is a pre-release, used only when written out. Passed to talosctl "
+        "as --talos-version and the installer image's tag, and it bounds the Kubernetes versions allowed.",
     )
     schematic: str = Field(
         versions.VANILLA_SCHEMATIC,
@@ -82,9 +84,9 @@ class Talos(Section):
     def _version(cls, value: str) -> str:
         if not _plain_version(value) or not value.startswith("v"):
             raise ValueError(f"{show(value)} is not a Talos version (e.g. {versions.DEFAULT_TALOS})")
-        if versions.minor_of(value) not in versions.INSTALLABLE_MINORS:
-            supported = ", ".join(f"v{m}.x" for m in versions.INSTALLABLE_MINORS)
-            raise ValueError(f"Talos {show(value)} is not supported; use {supported}")
+        problem = versions.talos_version_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("schematic")
@@ -227,15 +229,33 @@ class Node(Section):
     )
     interface: str | None = Field(
         None,
-        description="The network link the node's address goes on, by name (eth0, enp3s0). Give interface or "
-        f"mac, not both; {DEFAULT_INTERFACE} when neither is given.",
-        examples=["eth0"],
+        description="The network link the node's address goes on, by name (enp3s0, eno1), as discovery or "
+        "`talosctl get links --insecure` shows it. Give interface or mac: there is no default, because a link "
+        "config turns DHCP off on every link and a node whose config names a link it lacks comes back from its "
+        "reboot with no address; bare metal names links eno1/enp2s0, not eth0.",
+        examples=["enp3s0"],
     )
     mac: str | None = Field(
         None,
-        description="The network link pinned by its MAC address (aa:bb:cc:dd:ee:ff), for machines whose "
-        "link names may change. Give interface or mac, not both.",
+        validate_default=True,  # its check also says when neither interface nor mac is given
+        description="The network link pinned by its permanent (burned-in) MAC address, aa:bb:cc:dd:ee:ff, for "
+        "machines whose link names may change. Give interface or mac; matched against the link's "
+        "permanentAddr, which a bond or a driver never rewrites (discovery shows it).",
         examples=["aa:bb:cc:dd:ee:ff"],
+    )
+    maintenance_address: IPv4 | None = Field(
+        None,
+        description="Where the machine answers in maintenance mode, when that is not ip (its DHCP lease). "
+        "Preflight, the disk and link reads and apply-config --insecure go to it; after the install's reboot "
+        "the node keeps ip. Default: ip; discovery fills it when the scanned address differs.",
+        examples=["192.168.10.143"],
+    )
+    cert_fingerprint: CertFingerprint | None = Field(
+        None,
+        description="The node's maintenance-mode certificate fingerprint, pinned: every --insecure call to it "
+        "checks it. Base64 of the SHA-256 of the certificate's public key (SPKI), as the node's console prints "
+        "after `server certificate issued` and talosctl's --cert-fingerprint takes; discovery reads it.",
+        examples=["j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec="],
     )
 
     @field_validator("install_disk")
@@ -256,16 +276,29 @@ class Node(Section):
 
     @field_validator("mac")
     @classmethod
-    def _mac(cls, value: str | None) -> str | None:
+    def _mac(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A MAC, and exactly one of interface and mac (reported here, at the link, when interface is valid)."""
+        if "interface" not in info.data:  # interface itself is invalid and says so
+            return None if value is None else check_mac(value)
+        interface = info.data["interface"]
+        if value is None and interface is None:
+            raise ValueError(
+                "name the node's network link: interface (e.g. enp3s0, as discovery or `talosctl get links "
+                "--insecure` shows it) or mac"
+            )
+        if value is not None and interface is not None:
+            raise ValueError("give interface or mac, not both")
         return None if value is None else check_mac(value)
 
-    @model_validator(mode="after")
-    def _link(self) -> Node:
-        if self.interface is None and self.mac is None:
-            self.interface = DEFAULT_INTERFACE
-        if self.interface is not None and self.mac is not None:
-            raise ValueError("give interface or mac, not both")
-        return self
+    @property
+    def maintenance_ip(self) -> str:
+        """Where the machine answers in maintenance mode: maintenanceAddress, else ip."""
+        return self.maintenance_address or self.ip
+
+    @property
+    def link_text(self) -> str:
+        """The link as the answers name it: `enp3s0` or `mac aa:bb:…`."""
+        return self.interface if self.interface else f"mac {self.mac}"
 
 
 class LoadBalancer(Section):

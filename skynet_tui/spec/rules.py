@@ -34,7 +34,7 @@ def _ref(cluster: Cluster, index: int) -> str:
 
 
 def node_uniqueness(cluster: Cluster) -> list[Issue]:
-    """No two nodes share a hostname or an IP, and the gateway is no node's IP."""
+    """No two nodes share a hostname, an IP or a maintenance-mode address, and the gateway is no node's IP."""
     issues: list[Issue] = []
     hostnames: dict[str, int] = {}
     ips: dict[str, int] = {}
@@ -52,6 +52,19 @@ def node_uniqueness(cluster: Cluster) -> list[Issue]:
                 Issue(f"spec.nodes[{i}].ip", f"{node.ip} is already used by {_ref(cluster, ips[node.ip])}")
             )
         ips.setdefault(node.ip, i)
+    maintenance: dict[str, int] = {}
+    for i, node in enumerate(cluster.spec.nodes):
+        where = node.maintenance_ip
+        if where in maintenance and maintenance[where] != i:
+            other = maintenance[where]
+            issues.append(
+                Issue(
+                    f"spec.nodes[{i}].maintenanceAddress",
+                    f"{where} is also where {_ref(cluster, other)} answers in maintenance mode: two machines "
+                    "cannot hold one address at once",
+                )
+            )
+        maintenance.setdefault(where, i)
     gateway, node_ips = _ip(cluster.spec.network.gateway), _node_ips(cluster)
     if gateway in node_ips:
         issues.append(
@@ -287,7 +300,16 @@ def warnings(cluster: Cluster, first_install: bool = True) -> list[Issue]:
         out.append(
             Issue(
                 "spec.kubernetes.cni",
-                "none: install your CNI right after bootstrap; the install waits for every node Ready",
+                "none: install your CNI right after bootstrap; Talos reboots a node that stays without one for "
+                "about 10 minutes, and the install waits for every node Ready",
+            )
+        )
+    if versions.is_release_candidate(cluster.spec.talos.version):
+        out.append(
+            Issue(
+                "spec.talos.version",
+                f"{cluster.spec.talos.version} is a release candidate (a pre-release, not for production); "
+                f"the stable release is {versions.DEFAULT_TALOS}",
             )
         )
     if first_install and cluster.spec.ingress.acme.server == "production":

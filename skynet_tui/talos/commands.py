@@ -1,7 +1,10 @@
 """argv builders for every talosctl call Skynet makes (pure functions; only flags talosctl 1.13.9 has).
 
-Node-facing commands name the node explicitly (`--nodes`, and `--endpoints` for the API endpoint) and, after
-install, the workspace talosconfig (`--talosconfig`), so nothing depends on ~/.talos/config or TALOSCONFIG.
+Node-facing commands name the node explicitly (`--nodes`) and, after install, the workspace talosconfig
+(`--talosconfig`), so nothing depends on ~/.talos/config or TALOSCONFIG. Their `--endpoints` are always the
+control planes' IPs (Talos' advice: apid on an endpoint proxies to the `--nodes` targets; never the VIP, and
+never a worker as its own endpoint); without `endpoint=` the talosconfig's endpoints apply, which Skynet sets
+to the same control-plane IPs with `talosctl config endpoint`.
 """
 
 from __future__ import annotations
@@ -24,8 +27,17 @@ RESOURCES = (
     "services",
     "etcdmembers",
     "versions",
+    "extensions",
 )
-INSECURE_RESOURCES = ("disks", "discoveredvolumes", "links", "addresses", "machinestatus", "versions")
+INSECURE_RESOURCES = (
+    "disks",
+    "discoveredvolumes",
+    "links",
+    "addresses",
+    "machinestatus",
+    "versions",
+    "extensions",
+)
 
 
 def contract(talos_version: str) -> str:
@@ -59,6 +71,8 @@ def _target(
         out += ["--talosconfig", str(talosconfig)]
     if endpoint is not None:
         endpoints = [endpoint] if isinstance(endpoint, str) else list(endpoint)
+        if not endpoints:
+            raise ValueError("--endpoints needs at least one control-plane IP")
         out += ["--endpoints", ",".join(endpoints)]
     return [*out, "--nodes", ",".join(nodes)]
 
@@ -142,8 +156,9 @@ def machineconfig_patch(config: Path | str, patches: Sequence[Path | str], outpu
     return [*argv, "--output", str(output)]
 
 
-def validate(config: Path | str, mode: str = "metal", strict: bool = False) -> list[str]:
-    """`talosctl validate`: Talos' own check of a rendered config (authoritative; the JSON schema is not)."""
+def validate(config: Path | str, mode: str = "metal", strict: bool = True) -> list[str]:
+    """`talosctl validate`: Talos' own check of a rendered config (authoritative; the JSON schema is not).
+    `--strict` (the default) also fails on warnings, e.g. deprecated fields."""
     argv = [TALOSCTL, "validate", "--config", str(config), "--mode", mode]
     return [*argv, "--strict"] if strict else argv
 
@@ -167,7 +182,7 @@ def get(
     *,
     insecure: bool = False,
     talosconfig: Path | str | None = None,
-    endpoint: str | None = None,
+    endpoint: str | Sequence[str] | None = None,
 ) -> list[str]:
     """`talosctl get <resource> -o json`: a stream of JSON objects (see parse.json_stream)."""
     if resource not in RESOURCES:
@@ -180,7 +195,7 @@ def get(
         return [TALOSCTL, "get", resource, "--insecure", "--nodes", node, "--output", "json"]
     if talosconfig is None:
         raise ValueError("reading an installed node needs the workspace talosconfig")
-    return [TALOSCTL, "get", resource, *_target(node, endpoint or node, talosconfig), "--output", "json"]
+    return [TALOSCTL, "get", resource, *_target(node, endpoint, talosconfig), "--output", "json"]
 
 
 def apply_config(
@@ -189,19 +204,27 @@ def apply_config(
     *,
     insecure: bool = True,
     talosconfig: Path | str | None = None,
-    endpoint: str | None = None,
+    endpoint: str | Sequence[str] | None = None,
     dry_run: bool = False,
+    cert_fingerprint: str | None = None,
 ) -> list[str]:
-    """`talosctl apply-config -f FILE`: insecure for a node in maintenance mode, mTLS afterwards."""
+    """`talosctl apply-config -f FILE`: insecure for a node in maintenance mode, mTLS afterwards.
+
+    `cert_fingerprint` pins the maintenance API's certificate (SPKI SHA-256, base64): talosctl then refuses to
+    send the config, and with it every cluster CA key, to any other server."""
     argv = [TALOSCTL, "apply-config"]
     if insecure:
         if talosconfig is not None:
             raise ValueError("--insecure and a talosconfig do not go together")
         argv += ["--insecure", "--nodes", node]
+        if cert_fingerprint:
+            argv += ["--cert-fingerprint", cert_fingerprint]
     else:
+        if cert_fingerprint:
+            raise ValueError("--cert-fingerprint pins the maintenance-mode certificate: --insecure only")
         if talosconfig is None:
             raise ValueError("applying to an installed node needs the workspace talosconfig")
-        argv += _target(node, endpoint or node, talosconfig)
+        argv += _target(node, endpoint, talosconfig)
     argv += ["--file", str(config)]
     return [*argv, "--dry-run"] if dry_run else argv
 
@@ -209,9 +232,9 @@ def apply_config(
 # ---------------------------------------------------------------- installed cluster (mTLS)
 
 
-def bootstrap(node: str, talosconfig: Path | str, endpoint: str | None = None) -> list[str]:
+def bootstrap(node: str, talosconfig: Path | str, endpoint: str | Sequence[str] | None = None) -> list[str]:
     """`talosctl bootstrap`: start etcd on exactly one control plane, once."""
-    return [TALOSCTL, "bootstrap", *_target(node, endpoint or node, talosconfig)]
+    return [TALOSCTL, "bootstrap", *_target(node, endpoint, talosconfig)]
 
 
 def health(
@@ -221,12 +244,12 @@ def health(
     control_planes: Sequence[str],
     workers: Sequence[str] = (),
     wait_timeout: float = 1200,
-    endpoint: str | None = None,
+    endpoint: str | Sequence[str] | None = None,
 ) -> list[str]:
     """`talosctl health` run on one control plane, with the node lists given (no discovery needed)."""
     if not control_planes:
         raise ValueError("health needs the control-plane node list")
-    argv = [TALOSCTL, "health", *_target(node, endpoint or node, talosconfig)]
+    argv = [TALOSCTL, "health", *_target(node, endpoint, talosconfig)]
     argv += ["--control-plane-nodes", ",".join(control_planes)]
     if workers:
         argv += ["--worker-nodes", ",".join(workers)]
@@ -234,27 +257,31 @@ def health(
 
 
 def kubeconfig(
-    path: Path | str, node: str, talosconfig: Path | str, endpoint: str | None = None
+    path: Path | str, node: str, talosconfig: Path | str, endpoint: str | Sequence[str] | None = None
 ) -> list[str]:
     """`talosctl kubeconfig PATH`: the admin kubeconfig into the workspace, never merged into ~/.kube."""
     return [
         TALOSCTL,
         "kubeconfig",
         str(path),
-        *_target(node, endpoint or node, talosconfig),
+        *_target(node, endpoint, talosconfig),
         "--force",
         "--merge=false",
     ]
 
 
-def etcd_status(nodes: Sequence[str], talosconfig: Path | str, endpoint: str | None = None) -> list[str]:
+def etcd_status(
+    nodes: Sequence[str], talosconfig: Path | str, endpoint: str | Sequence[str] | None = None
+) -> list[str]:
     """`talosctl etcd status` across control planes (a text table)."""
-    return [TALOSCTL, "etcd", "status", *_target(list(nodes), endpoint or nodes[0], talosconfig)]
+    return [TALOSCTL, "etcd", "status", *_target(list(nodes), endpoint, talosconfig)]
 
 
-def etcd_members(node: str, talosconfig: Path | str, endpoint: str | None = None) -> list[str]:
+def etcd_members(
+    node: str, talosconfig: Path | str, endpoint: str | Sequence[str] | None = None
+) -> list[str]:
     """`talosctl etcd members` (a text table)."""
-    return [TALOSCTL, "etcd", "members", *_target(node, endpoint or node, talosconfig)]
+    return [TALOSCTL, "etcd", "members", *_target(node, endpoint, talosconfig)]
 
 
 def config_endpoint(talosconfig: Path | str, endpoints: Sequence[str]) -> list[str]:
@@ -263,18 +290,24 @@ def config_endpoint(talosconfig: Path | str, endpoints: Sequence[str]) -> list[s
 
 
 def config_node(talosconfig: Path | str, nodes: Sequence[str]) -> list[str]:
-    """`talosctl config node`: the default nodes of the talosconfig context."""
+    """`talosctl config node`: the default nodes of the talosconfig context (Skynet leaves them unset: every
+    call names its nodes, so a forgotten `-n` fails instead of hitting a default node)."""
     return [TALOSCTL, "config", "node", *nodes, "--talosconfig", str(talosconfig)]
 
 
 def upgrade(
-    node: str, image: str, talosconfig: Path | str, *, endpoint: str | None = None, timeout: float = 1800
+    node: str,
+    image: str,
+    talosconfig: Path | str,
+    *,
+    endpoint: str | Sequence[str] | None = None,
+    timeout: float = 1800,
 ) -> list[str]:
     """`talosctl upgrade`: one node at a time, waiting for it to come back (plain progress lines)."""
     return [
         TALOSCTL,
         "upgrade",
-        *_target(node, endpoint or node, talosconfig),
+        *_target(node, endpoint, talosconfig),
         "--image",
         image,
         "--wait",
@@ -286,13 +319,18 @@ def upgrade(
 
 
 def upgrade_k8s(
-    node: str, to: str, talosconfig: Path | str, *, endpoint: str | None = None, dry_run: bool = False
+    node: str,
+    to: str,
+    talosconfig: Path | str,
+    *,
+    endpoint: str | Sequence[str] | None = None,
+    dry_run: bool = False,
 ) -> list[str]:
     """`talosctl upgrade-k8s --to X`: run against one control plane; upgrades the whole cluster."""
     argv = [
         TALOSCTL,
         "upgrade-k8s",
-        *_target(node, endpoint or node, talosconfig),
+        *_target(node, endpoint, talosconfig),
         "--to",
         to.removeprefix("v"),
     ]

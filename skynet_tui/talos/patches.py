@@ -4,6 +4,11 @@ The documents are plain dicts dumped with PyYAML (not templates): they are data 
 and dicts are what the schema tests validate. Talos v1.13 takes the legacy v1alpha1 document for cluster
 and install settings; v1.14 splits those into `Kube*` documents and `UnattendedInstallConfig`, and rejects
 the legacy keys next to them, so each builder picks the shape of the cluster's Talos minor.
+
+The installer image is written in one place: on v1.13 `talosctl gen config --install-image` puts it in
+`machine.install.image` of the base configs; on v1.14 gen config writes no UnattendedInstallConfig when no
+install disk is given (`pkg/machinery/config/generate/init.go` at v1.14.0-rc.1), so the common patch carries
+the one UnattendedInstallConfig `installer.image`, and each node's patch adds its disk to that document.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ CONTROLPLANE_PATCH = "talos/controlplane.yaml"
 WORKER_PATCH = "talos/worker.yaml"
 NODES_DIR = "talos/nodes"
 MAC_ALIAS = "net0"  # the link alias a node addressed by MAC gets (never a kernel name like eth0)
+# The MAC selector matches the link's permanent (burned-in) address, the one discovery records: a bond or a
+# driver may rewrite the current address (hardwareAddr), never the permanent one.
+MAC_FIELD = "permanent_addr"
 
 # Monitoring (kube-prometheus-stack) scrapes these; Talos binds them to localhost by default.
 CONTROLLER_MANAGER_ARGS = {"bind-address": "0.0.0.0"}
@@ -91,6 +99,9 @@ def common(cluster: Cluster) -> list[Document]:
         else:
             for key, value in fragment["machine"].items():
                 legacy["machine"].setdefault(key, {}).update(value)
+    if split_documents(cluster):
+        image = installer_image(spec.talos.schematic, spec.talos.version)
+        docs.append(_doc("UnattendedInstallConfig", installer={"image": image}))
     docs.append(_doc("ResolverConfig", nameservers=[{"address": ip} for ip in network.nameservers]))
     docs.append(_doc("TimeSyncConfig", ntp={"servers": list(network.ntp)}))
     if spec.components.storage:
@@ -165,18 +176,19 @@ def _cel_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _install_v1alpha1(node: Node, image: str) -> Document:
+def _install_v1alpha1(node: Node) -> Document:
+    """The node's install disk; the image comes from gen config's --install-image."""
     install: Document = {}
     if isinstance(node.install_disk, DiskSelector):
         selector = node.install_disk
         install["diskSelector"] = {"serial": selector.serial} if selector.serial else {"wwid": selector.wwid}
     else:
         install["disk"] = node.install_disk
-    install["image"] = image
     return {"machine": {"install": install}}
 
 
-def _install_unattended(node: Node, image: str) -> Document:
+def _install_unattended(node: Node) -> Document:
+    """The node's install disk, merged into the common patch's UnattendedInstallConfig (which holds the image)."""
     disk = node.install_disk
     if isinstance(disk, DiskSelector):
         match = (
@@ -186,21 +198,16 @@ def _install_unattended(node: Node, image: str) -> Document:
         )
     else:
         match = f"disk.dev_path == {_cel_string(disk)}"
-    return _doc(
-        "UnattendedInstallConfig", installer={"image": image}, provisioning={"diskSelector": {"match": match}}
-    )
+    return _doc("UnattendedInstallConfig", provisioning={"diskSelector": {"match": match}})
 
 
 def node_documents(cluster: Cluster, node: Node) -> list[Document]:
-    """One node: install disk and image, hostname, static address and default route, and the VIP on CPs."""
+    """One node: install disk, hostname, static address and default route, and the VIP on CPs."""
     spec = cluster.spec
-    image = installer_image(spec.talos.schematic, spec.talos.version)
     prefix = ipaddress.IPv4Network(spec.network.subnet).prefixlen
     link = link_name(node)
     docs: list[Document] = []
-    docs.append(
-        _install_unattended(node, image) if split_documents(cluster) else _install_v1alpha1(node, image)
-    )
+    docs.append(_install_unattended(node) if split_documents(cluster) else _install_v1alpha1(node))
     # `auto: off` is required: talosctl gen config emits `auto: stable`, which conflicts with a fixed hostname.
     docs.append(_doc("HostnameConfig", hostname=node.hostname, auto="off"))
     if node.mac:
@@ -208,7 +215,7 @@ def node_documents(cluster: Cluster, node: Node) -> list[Document]:
             _doc(
                 "LinkAliasConfig",
                 name=MAC_ALIAS,
-                selector={"match": f"mac(link.permanent_addr) == {_cel_string(node.mac)}"},
+                selector={"match": f"mac(link.{MAC_FIELD}) == {_cel_string(node.mac)}"},
             )
         )
     docs.append(

@@ -229,4 +229,16 @@ def kubernetes_help(data: dict[str, Any]) -> str:
     if release is None:
         return "the supported range depends on the Talos version"
     low, high = versions.kubernetes_range(talos) or ("?", "?")
-    return f"Talos v{release.minor} supports {low} – {high} (default {release.k8s_default})"
+    which = f"Talos v{release.minor}" + (" (release candidate)" if release.prerelease else "")
+    return f"{which} supports {low} – {high} (default {release.k8s_default})"
+
+
+def talos_help(data: dict[str, Any]) -> str:
+    """The release channel of the Talos version typed: the stable release, or a release candidate."""
+    talos = str(get_value(data, "spec.talos.version") or versions.DEFAULT_TALOS)
+    candidates = [versions.TALOS_RELEASES[m] for m in versions.INSTALLABLE_MINORS]
+    candidate = next((r.latest for r in candidates if r.prerelease), None)
+    if versions.is_release_candidate(talos):
+        return f"{talos} is a release candidate: a pre-release, for trying out, not for production"
+    offer = f"; {candidate} is a release candidate (type it to opt in)" if candidate else ""
+    return f"{versions.DEFAULT_TALOS} is stable{offer}"

@@ -19,8 +19,9 @@ def disk_cells(disk: Disk) -> tuple[str, ...]:
 
 
 def draft_node(data: dict[str, Any], ip: str, hardware: Hardware | None) -> dict[str, Any]:
-    """A new node from what the machine reported: suggested hostname and role, its up link, and the
-    first disk with nothing to flag, pinned by serial (or WWID) when it has one."""
+    """A new node from what the machine reported: suggested hostname and role, its up link by the name the
+    machine gives it, the first disk with nothing to flag, pinned by serial (or WWID) when it has one, and
+    its maintenance certificate's fingerprint, pinned."""
     role = state.suggest_role(data)
     node: dict[str, Any] = {"hostname": state.suggest_hostname(data, role), "ip": ip, "role": role}
     if hardware is not None:
@@ -30,4 +31,20 @@ def draft_node(data: dict[str, Any], ip: str, hardware: Hardware | None) -> dict
         link = hardware.suggested_link()
         if link is not None:
             node["interface"] = link.name
+        if hardware.fingerprint:
+            node["certFingerprint"] = hardware.fingerprint
     return node
+
+
+def short_fingerprint(node: dict[str, Any]) -> str:
+    """The pinned fingerprint's first characters, for a table cell (the node dialog shows it whole)."""
+    value = str(node.get("certFingerprint") or "")
+    return value[:10] + "…" if value else "-"
+
+
+def address_note(node: dict[str, Any]) -> str:
+    """One line on where the machine answers, when its maintenance address is not its ip; else empty."""
+    where, ip = node.get("maintenanceAddress"), node.get("ip")
+    if not where or where == ip:
+        return ""
+    return f"Answers at {where} until its install (its DHCP lease), then at {ip}."

@@ -139,12 +139,8 @@ def new_node(data: dict[str, Any]) -> dict[str, Any]:
     """A node typed in by hand: a free hostname for the suggested role, and the model's defaults shown."""
     role = suggest_role(data)
     hostname = suggest_hostname(data, role)
-    return {
-        "hostname": hostname,
-        "role": role,
-        **spec.defaults(spec.Node),
-        "interface": spec.DEFAULT_INTERFACE,
-    }
+    # No link is guessed: the operator types it (or discovery fills it), as the machine names it.
+    return {"hostname": hostname, "role": role, **spec.defaults(spec.Node)}
 
 
 def suggest_role(data: dict[str, Any]) -> str:

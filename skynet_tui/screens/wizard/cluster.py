@@ -11,16 +11,19 @@ from skynet_tui.wizard.checks import StepCheck
 
 
 class ClusterStep(StepScreen):
-    """Shows the cluster's name and where its workspace goes, the Talos and Kubernetes versions with the
-    range the Talos version supports, the CNI, the pod and service subnets and the Image Factory schematic."""
+    """Shows the cluster's name and where its workspace goes, the Talos version with its release channel
+    (stable, or a release candidate), the Kubernetes version with the range the Talos version supports, the
+    CNI, the pod and service subnets and the Image Factory schematic."""
 
     STEP = "cluster"
     HEADING = "Name the cluster and pick the versions; the defaults are the tested ones."
 
     def compose_body(self) -> ComposeResult:
         data = self.wizard.answers.data
+        helps = {"spec.kubernetes.version": checks.kubernetes_help, "spec.talos.version": checks.talos_help}
         for spec_field in catalog.fields_of(self.STEP):
-            help_text = checks.kubernetes_help(data) if spec_field.path == "spec.kubernetes.version" else None
+            helper = helps.get(spec_field.path)
+            help_text = helper(data) if helper else None
             yield FieldRow(spec_field, self.initial_value(spec_field), help=help_text)
 
     def on_mount(self) -> None:
@@ -31,6 +34,8 @@ class ClusterStep(StepScreen):
         if path == "spec.talos.version":
             row = self.query_one("#row-" + catalog.widget_id("spec.kubernetes.version"), FieldRow)
             row.set_help(checks.kubernetes_help(self.wizard.answers.data))
+            row = self.query_one("#row-" + catalog.widget_id("spec.talos.version"), FieldRow)
+            row.set_help(checks.talos_help(self.wizard.answers.data))
         elif path == "metadata.name":
             self._workspace_placeholder()
 

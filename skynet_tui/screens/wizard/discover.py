@@ -30,8 +30,9 @@ HARDWARE_READERS = 4  # talosctl processes at once while reading disks and links
 
 class DiscoveryScreen(Screen[None]):
     """Shows a range to scan (at most a /22) for port 50000, the sweep's progress, every machine that
-    answered with a summary of its disks and links, and the disk table of the highlighted machine with
-    the reasons to avoid a disk. Enter adds the highlighted machine as a node (through the node dialog)."""
+    answered with a summary of its disks and links and its certificate fingerprint, and the disk table of the
+    highlighted machine with the reasons to avoid a disk. Enter adds the highlighted machine as a node
+    (through the node dialog)."""
 
     BINDINGS: ClassVar = [
         Binding("escape", "close", "Close", id="discovery.close"),
@@ -105,7 +106,7 @@ class DiscoveryScreen(Screen[None]):
         return str(network) if network.prefixlen >= discovery.MAX_PREFIX else ""
 
     def on_mount(self) -> None:
-        self.query_one("#found", DataTable).add_columns("IP", "Disks", "Links", "Status")
+        self.query_one("#found", DataTable).add_columns("IP", "Disks", "Links", "Certificate", "Status")
         self.query_one("#disks", DataTable).add_columns(*DISK_COLUMNS)
         self.query_one("#scan-cidr", Input).focus()
         for ip in self.wizard.hardware:
@@ -202,7 +203,8 @@ class DiscoveryScreen(Screen[None]):
         status = self._added.get(ip) or self._node_name(ip)
         if hardware and hardware.warnings and not status:
             status = "! " + hardware.warnings[0]
-        cells = (ip, disks or "-", links or "-", status or "")
+        fingerprint = (hardware.fingerprint[:10] + "…") if hardware and hardware.fingerprint else "-"
+        cells = (ip, disks or "-", links or "-", fingerprint if hardware else "", status or "")
         if ip in self.found:
             row = self.found.index(ip)
             for column, value in enumerate(cells):
@@ -213,7 +215,7 @@ class DiscoveryScreen(Screen[None]):
 
     def _node_name(self, ip: str) -> str:
         for node in state.get_value(self.wizard.answers.data, "spec.nodes") or []:
-            if node.get("ip") == ip:
+            if ip in (node.get("ip"), node.get("maintenanceAddress")):
                 return f"node {node.get('hostname')}"
         return ""
 
@@ -254,7 +256,9 @@ class DiscoveryScreen(Screen[None]):
             return
         data = self.wizard.answers.data
         nodes = state.get_value(data, "spec.nodes") or []
-        existing = next((i for i, n in enumerate(nodes) if n.get("ip") == ip), None)
+        existing = next(
+            (i for i, n in enumerate(nodes) if ip in (n.get("ip"), n.get("maintenanceAddress"))), None
+        )
         hardware = self.wizard.hardware.get(ip)
         node = draft_node(data, ip, hardware) if existing is None else dict(nodes[existing])
 

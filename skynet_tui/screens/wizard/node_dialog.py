@@ -18,7 +18,7 @@ from skynet_tui.screens.wizard.fields import FieldRow
 from skynet_tui.wizard import checks, state
 from skynet_tui.wizard.catalog import NODE_FIELDS, NODE_ROW_FOR, FieldSpec
 from skynet_tui.wizard.flow import Wizard
-from skynet_tui.wizard.machines import DISK_COLUMNS, disk_cells
+from skynet_tui.wizard.machines import DISK_COLUMNS, address_note, disk_cells
 
 _BY_KEY = {f.path.removeprefix("node."): f for f in NODE_FIELDS}
 PINS = (("serial", "serial"), ("WWID", "wwid"), ("device path", "path"))
@@ -27,7 +27,9 @@ PINS = (("serial", "serial"), ("WWID", "wwid"), ("device path", "path"))
 class NodeDialog(ModalScreen[dict[str, Any] | None]):
     """Edits one node: hostname (a free cp-N / worker-N is suggested), IP, role, link and install disk.
     When the node was discovered, its disks are listed with the reasons to avoid some (boot medium, data
-    on it, too small); choosing a flagged disk asks for the hostname to be typed to confirm the wipe."""
+    on it, too small); choosing a flagged disk asks for the hostname to be typed to confirm the wipe. Its
+    certificate fingerprint is shown, to compare with the node's console; when the IP typed differs from the
+    scanned address, one line says the machine is reached there until its install (maintenanceAddress)."""
 
     BINDINGS: ClassVar = [
         Binding("escape", "cancel", "Cancel", id="node.cancel"),
@@ -41,6 +43,7 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
     NodeDialog #node-title { text-style: bold; margin-bottom: 1; }
     NodeDialog #node-body { height: 1fr; }
     NodeDialog #node-general { color: $text-error; height: auto; }
+    NodeDialog #node-identity { color: $text-muted; height: auto; }
     NodeDialog #disk-heading { margin-top: 1; color: $text-muted; }
     NodeDialog #disk-table { height: auto; max-height: 8; }
     NodeDialog #pin-row { height: 1; margin-top: 1; }
@@ -62,10 +65,13 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
         self._general = ""
         self._had_errors: bool | None = None
         self._pin = "serial"
+        # The address discovery scanned the machine at: the IP typed may differ (its static address).
+        where = str(node.get("maintenanceAddress") or node.get("ip") or "")
+        self.scanned: str | None = where if where in wizard.hardware else None
 
     @property
     def hardware(self) -> Hardware | None:
-        return self.wizard.hardware.get(str(self.node.get("ip", "")))
+        return self.wizard.hardware.get(str(self.node.get("maintenanceAddress") or self.node.get("ip", "")))
 
     def compose(self) -> ComposeResult:
         title = "New node" if self.index is None else f"Node {self.index + 1}"
@@ -75,6 +81,7 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
                 for spec_field in NODE_FIELDS:
                     yield FieldRow(spec_field, self._text(spec_field))
                 yield Static("", id="node-general", markup=False)
+                yield Static("", id="node-identity", markup=False)
                 yield Static("", id="disk-heading", markup=False)
                 yield DataTable(id="disk-table", cursor_type="row")
                 with Horizontal(id="pin-row"):
@@ -179,6 +186,11 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
         ):
             self._suggested_hostname = state.suggest_hostname(self.wizard.answers.data, value)
             self.query_one(f"#{_BY_KEY['hostname'].widget_id}", Input).value = self._suggested_hostname
+        if key == "ip" and self.scanned is not None:
+            if value and value != self.scanned:
+                self.node["maintenanceAddress"] = self.scanned
+            else:
+                self.node.pop("maintenanceAddress", None)
         if key == "ip" and self._shown_for != self.hardware:
             self._show_hardware()
         self.revalidate()
@@ -198,6 +210,7 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
                 [m for k in keys for m in notes.get(k, [])],
             )
         general += [f"! {m} (fix before writing)" for m in notes.get("node", [])]
+        self._show_identity()
         text = "\n".join(general)
         if text != self._general:
             self._general = text
@@ -206,6 +219,16 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
         if self._had_errors != bool(errors):
             self._had_errors = bool(errors)
             self.refresh_bindings()
+
+    def _show_identity(self) -> None:
+        """Where the machine answers until its install, and its certificate fingerprint to compare."""
+        lines = [address_note(self.node)] if address_note(self.node) else []
+        fingerprint = self.node.get("certFingerprint")
+        if fingerprint:
+            lines.append(f"Certificate {fingerprint}, pinned: check it on the console")
+        identity = self.query_one("#node-identity", Static)
+        identity.update("\n".join(lines))
+        identity.display = bool(lines)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save":

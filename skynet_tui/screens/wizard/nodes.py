@@ -16,11 +16,13 @@ from skynet_tui.screens.wizard.discover import DiscoveryScreen
 from skynet_tui.screens.wizard.node_dialog import NodeDialog
 from skynet_tui.wizard import checks, state
 from skynet_tui.wizard.checks import StepCheck
+from skynet_tui.wizard.machines import short_fingerprint
 
 
 class NodesStep(StepScreen):
-    """Shows the machines of the cluster as a table (hostname, IP, role, install disk, link) with the
-    problems of each row under it. Nodes are added by hand or from a scan of the network for machines in
+    """Shows the machines of the cluster as a table (hostname, IP and the maintenance address it answers at
+    now when that differs, role, install disk, link, pinned certificate fingerprint) with the problems of each
+    row under it. Nodes are added by hand or from a scan of the network for machines in
     Talos maintenance mode, which also reads their disks and links."""
 
     STEP = "nodes"
@@ -55,7 +57,7 @@ class NodesStep(StepScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#nodes-table", DataTable)
-        table.add_columns(" ", "Hostname", "IP", "Role", "Install disk", "Link")
+        table.add_columns(" ", "Hostname", "IP", "Role", "Install disk", "Link", "Certificate")
         super().on_mount()
 
     def on_screen_resume(self) -> None:
@@ -103,10 +105,12 @@ class NodesStep(StepScreen):
             table.add_row(
                 mark,
                 str(node.get("hostname", "")),
-                str(node.get("ip", "")),
+                str(node.get("ip", ""))
+                + (f" (now {node['maintenanceAddress']})" if node.get("maintenanceAddress") else ""),
                 str(node.get("role", "")),
                 state.disk_text(node.get("installDisk")),
                 state.link_text(node),
+                short_fingerprint(node),
                 key=str(index),
             )
         if self.nodes:

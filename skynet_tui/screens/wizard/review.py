@@ -324,6 +324,10 @@ def answers_table(data: dict[str, Any], wizard: Wizard) -> Table:
                     f"{node.get('ip', '?')}  {node.get('role', '?')}  disk {state.disk_text(node.get('installDisk'))}"
                     f"  link {state.link_text(node) or '-'}"
                 )
+                if node.get("maintenanceAddress"):
+                    line += f"  until its install at {node['maintenanceAddress']}"
+                if node.get("certFingerprint"):
+                    line += f"  certificate {node['certFingerprint']}"
                 table.add_row(str(node.get("hostname", "?")), Text(line))
             continue
         for spec_field in catalog.fields_of(step.id):
