@@ -316,7 +316,7 @@ def test_metrics_rotates_kubelet_serving_certificates_on_every_node(example_data
     else:
         (kubelet,) = _by_kind(docs, "KubeletConfig")
         assert kubelet["extraArgs"] == {"rotate-server-certificates": "true"}
-        assert kubelet["image"] == "ghcr.io/siderolabs/kubelet:v1.37.0"
+        assert kubelet["image"] == f"ghcr.io/siderolabs/kubelet:v{data['spec']['kubernetes']['version']}"
         assert "kubelet" not in _legacy(docs)["machine"]  # machine.kubelet is gone from 1.14
     data["spec"]["components"] = {"metrics": False}
     off = patches.common(parse(data))
