@@ -52,6 +52,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
 
+    status = sub.add_parser(
+        "status",
+        help="the day-two console: every layer of a running cluster, live (--once: one summary, for cron and CI)",
+        description="Without --once, open the console. With --once, print one line per layer and the problems; "
+        "exit 0 when every checked layer is ok, 1 otherwise, 2 on bad input.",
+    )
+    status.add_argument(
+        "--workspace", metavar="DIR", help="a workspace: its secrets/kubeconfig and talosconfig"
+    )
+    status.add_argument("--kubeconfig", metavar="FILE", help="a kubeconfig (default: KUBECONFIG)")
+    status.add_argument("--talosconfig", metavar="FILE", help="a talosconfig (default: TALOSCONFIG)")
+    status.add_argument(
+        "--once", action="store_true", help="print a summary and exit (0 healthy, 1 not, 2 bad input)"
+    )
+    status.add_argument("--json", action="store_true", help="with --once: print the summary as JSON")
+    status.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="with --once: wait at most this long (default 30)",
+    )
+
     sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
     return parser
 
