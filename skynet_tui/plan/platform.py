@@ -126,8 +126,9 @@ def summary(cluster: Cluster, ws: Workspace) -> str:
     """What to open next: URLs, where the Argo CD admin password is, where the kubeconfig is."""
     domain = cluster.spec.ingress.domain
     lines = [
-        f"Cluster {cluster.name} is up: {len(cluster.control_planes)} control plane(s), "
-        f"{len(cluster.workers)} worker(s), every Application Synced and Healthy.",
+        # The journal may have skipped every check on a re-run: the live state is the console's to show.
+        f"Cluster {cluster.name}: {len(cluster.control_planes)} control plane(s), {len(cluster.workers)} worker(s). "
+        f"Live status: skynet status --workspace {ws.root}",
         f"Argo CD     https://argocd.{domain}",
     ]
     if cluster.spec.components.monitoring:
