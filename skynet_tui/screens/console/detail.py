@@ -79,6 +79,7 @@ class DetailScreen(Screen[None]):
         self.console = console
         self.key = key
         self.reader = reader
+        self._composed = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
@@ -93,11 +94,14 @@ class DetailScreen(Screen[None]):
         yield from ()
 
     def on_mount(self) -> None:
+        self._composed = True
         if self.console.snapshot is not None:
             self.show(self.console.snapshot)
         self.action_reload()
 
     def show(self, snap: Snapshot) -> None:
+        if not self._composed:  # on_mount shows the snapshot of the moment
+            return
         self.set_class(snap.stale, "-stale")
         self.query_one("#facts", Static).update(self.facts(snap))
 

@@ -209,7 +209,12 @@ class ConsoleScreen(Screen[None]):
                     table = RowTable(columns, self._renderer(pane), order=order, id=f"table-{pane}")
                     self._tables[pane] = table
                     yield table
-        yield Input(placeholder="filter: type to narrow the table, Esc clears", id="filter", compact=True)
+        yield Input(
+            placeholder="filter: type to narrow the table, Esc clears",
+            id="filter",
+            compact=True,
+            select_on_focus=False,
+        )
         yield Footer()
 
     def _title_text(self) -> str:
