@@ -110,7 +110,7 @@ def test_console_overview(snap_compare) -> None:
     09:30:00"; six layer lines: ● Talos ok "5 members · 31/31 services healthy · Talos v1.13.9", ● etcd ok
     "3 members · leader cp-1 · DB 25 MB", ▲ Kubernetes warn "5/5 nodes Ready · 8 pods · 3 problem pods", ✖
     Argo CD error "Degraded: loki", ▲ Ingress+TLS warn "grafana expires in 5d", ● Storage ok; "▲ Capacity
-    2 pods wait for capacity: add a node"; the tabs with their counts (Problems 6 first) and the problems
+    2 pods wait for capacity: add a node"; the tabs (Problems, Nodes, Apps, Problem pods, Certs, Endpoints, Warnings) with their counts and the problems
     table worst first: loki Degraded with its message, the capacity line, the pods and the certificate; the
     footer keys."""
     app, _ = console(fixed_snapshot())

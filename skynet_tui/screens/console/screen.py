@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -60,7 +61,7 @@ TABLES: tuple[tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...]], ...
     ),
     (
         "apps",
-        "Applications",
+        "Apps",
         (
             ("name", "NAME"),
             ("wave", "WAVE"),
@@ -87,7 +88,7 @@ TABLES: tuple[tuple[str, str, tuple[tuple[str, str], ...], tuple[str, ...]], ...
     ),
     (
         "certs",
-        "Certificates",
+        "Certs",
         (
             ("namespace", "NAMESPACE"),
             ("name", "NAME"),
@@ -197,6 +198,7 @@ class ConsoleScreen(Screen[None]):
         self._tables: dict[str, RowTable] = {}
         self._shown_content: dict[str, str | Text] = {}  # selector -> what the label shows now
         self._tab_labels: dict[str, str] = {}
+        self._frozen = False
 
     # ------------------------------------------------------------------ layout
 
@@ -278,6 +280,11 @@ class ConsoleScreen(Screen[None]):
 
     def show(self, snap: Snapshot) -> None:
         """Show a snapshot: the layer lines, the banner, the visible table (others when they are shown)."""
+        if snap.synced and not self._frozen:
+            # The listed cluster (30,000 pods are a few hundred thousand objects) lives as long as the console:
+            # out of the collector's sight, a full collection no longer scans it and stalls the UI for a second.
+            gc.freeze()
+            self._frozen = True
         self.snapshot = snap
         self.shown += 1
         self.set_class(snap.simulated, "-simulated")
@@ -329,7 +336,8 @@ class ConsoleScreen(Screen[None]):
         }
         tabs = self.query_one(TabbedContent)
         for pane, title, *_ in TABLES:
-            label = f"{title} {counts[pane]}"
+            # Counts padded to three digits: a label that keeps its width is repainted, not laid out again.
+            label = f"{title} {counts[pane]:<3}"
             before = self._tab_labels.get(pane)
             if before == label:
                 continue
