@@ -39,6 +39,9 @@ DEFAULT_LATENCY: dict[str, float] = {
     "apply-config": 0.8,
     "bootstrap": 0.5,
     "kubeconfig": 0.3,
+    "version": 0.1,
+    "etcd-cmd": 0.1,
+    "service": 0.1,
 }
 
 FAULT_NAMES = (
@@ -49,7 +52,22 @@ FAULT_NAMES = (
     "app_degraded",
     "kill_during",
     "kill_mid_apply",
+    "node_notready",  # day-two faults (skynet_lab/faults.py): a running lab reads them from lab.json
+    "cert_expiring",
+    "api_down",
 )
+
+
+def subnet_claimed(prefix: str) -> bool:
+    """Whether a running lab holds <prefix>.0/24 (its claim: <prefix>.1:50000 is bound)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((f"{prefix}.{GATEWAY}", APID_PORT))
+    except OSError:
+        return True
+    finally:
+        sock.close()
+    return False
 
 
 OWNER_LOCK = "owner.lock"  # held by the process running the lab (flock; names its PID, start time, host)
@@ -102,6 +120,7 @@ class Lab:
         self._listeners: dict[str, _Listener] = {}  # machine (planned ip) → its listener at its address now
         self._kube: Any = None
         self._started = False
+        self._api_up = False
         self._lock = threading.Lock()
         self._owner = api.LockFile(self.root / OWNER_LOCK)
         self._stop_sync = threading.Event()
@@ -189,8 +208,8 @@ class Lab:
     def stop(self) -> None:
         """Close the listeners and the mock API; the state stays on disk (a new Lab on `root` resumes it)."""
         self._stop_sync.set()
-        if self._sync_thread is not None:
-            self._sync_thread.join(timeout=5)
+        if self._sync_thread is not None and self._sync_thread is not threading.current_thread():
+            self._sync_thread.join(timeout=10)
             self._sync_thread = None
         with self._lock:
             for listener in self._listeners.values():
@@ -200,6 +219,7 @@ class Lab:
                 with contextlib.suppress(Exception):
                     self._kube.stop()
                 self._kube = None
+                self._api_up = False
             if self._started:
                 self._release()
 
@@ -421,9 +441,25 @@ class Lab:
         if not result.ok:
             raise LabError(f"cannot create the lab's GitOps repository: {result.tail(3)}")
 
+    def _sync_api(self, down: bool) -> None:
+        """The api_down fault: stop serving (the store is kept) and serve again on the same port once cleared."""
+        kube = self._kube
+        if kube is None or down != self._api_up:
+            return
+        if down:
+            kube.stop()
+            self._api_up = False
+            return
+        try:
+            kube.start(kube.port, exact=True)
+        except OSError:  # the port is not free yet: the next poll tries again
+            return
+        self._api_up = True
+
     def _sync_listeners(self) -> None:
         """Listen on <address>:50000 for every reachable machine, at the address it answers at now (its lease,
-        then its configured address; none when its config named a link it lacks); close the others."""
+        then its configured address; none when its config named a link it lacks or under the `unreachable`
+        fault); close the others."""
         try:
             machines = state.load_nodes(self.root)
         except state.LabStateError:
@@ -437,12 +473,15 @@ class Lab:
                 self._listeners[ip] = _Listener(address, APID_PORT, talos_tls.server_context(self.root, ip))
 
     def _follow(self) -> None:
-        """Move the listeners as the machines reboot onto their configured addresses (or lose them)."""
+        """Move the listeners as the machines reboot onto their configured addresses (or lose them), and apply
+        the faults another process writes to lab.json (`skynet demo --fault`): listeners and the API."""
         while not self._stop_sync.wait(SYNC_INTERVAL):
             with self._lock:
-                if self._started:
-                    with contextlib.suppress(LabError, OSError, ValueError, KeyError):
-                        self._sync_listeners()
+                if not self._started:
+                    return
+                with contextlib.suppress(LabError, OSError, ValueError, KeyError):
+                    self._sync_listeners()
+                    self._sync_api(bool((state.load_lab(self.root).get("faults") or {}).get("api_down")))
 
     def _start_kube(self) -> None:
         previous = state.load_lab(self.root).get("api_url") or ""
@@ -450,6 +489,7 @@ class Lab:
         # A restarted lab keeps its API address, so the workspace's kubeconfig stays valid on resume.
         self.api_url = kube.start(int(previous.rsplit(":", 1)[1]) if previous.count(":") == 2 else 0)
         self._kube = kube
+        self._api_up = True
         url = self.api_url
         state.update_lab(self.root, lambda lab: lab.update(api_url=url))
 

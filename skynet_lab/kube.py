@@ -4,8 +4,11 @@ It answers the real kubernetes Python client and kubectl: discovery (/api, /apis
 fieldSelector, limit/continue, resourceVersion), get, create, update, delete, merge/strategic/JSON patches,
 server-side apply (`application/apply-patch+yaml`, merged field by field: fields an applier drops are kept) and
 watch (`?watch=1`: ADDED/MODIFIED/DELETED JSON lines from a resourceVersion, 410 Expired when it is too old,
-closed after timeoutSeconds), plus server-side `Table` rendering for kubectl. Any bearer token is accepted.
-Kinds: core and apps workloads, RBAC, networking, storage, CRDs and every kind the stored CRDs define.
+BOOKMARK events with `allowWatchBookmarks`, closed after timeoutSeconds; `limit`/`continue` pages come from the
+first page's snapshot, a token too old is 410 Expired), pod logs (`pods/{name}/log`), plus
+server-side `Table` rendering for kubectl. Any bearer token is accepted. Field selectors name only the fields a real
+API server indexes for the kind. Kinds: core and apps workloads, RBAC, networking, storage, CRDs and every kind the
+stored CRDs define. `restart()` stops serving and serves the same store again on the same port (an API outage).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import contextlib
 import json
 import socket
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +34,50 @@ from skynet_lab.kubesim.store import ApiError, Store
 from skynet_lab.kubesim.table import table
 
 DEFAULT_WATCH_SECONDS = 1800
+BOOKMARK_SECONDS = (
+    60.0  # a real API server sends a bookmark about once a minute, and one before it closes a watch
+)
 SERVER_VERSION = "v1.36.3"
+# Field labels a real API server accepts in fieldSelector, beside metadata.name and metadata.namespace (each kind's
+# SelectableFields in kubernetes/pkg/registry); anything else is "field label not supported".
+FIELD_LABELS: dict[tuple[str, str], frozenset[str]] = {
+    ("", "pods"): frozenset(
+        {
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        }
+    ),
+    ("", "events"): frozenset(
+        {
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        }
+    ),
+    ("", "nodes"): frozenset({"spec.unschedulable"}),
+    ("", "namespaces"): frozenset({"status.phase"}),
+    ("", "secrets"): frozenset({"type"}),
+    ("", "services"): frozenset({"spec.clusterIP", "spec.type"}),
+    ("", "replicationcontrollers"): frozenset({"status.replicas"}),
+    ("apps", "replicasets"): frozenset({"status.replicas"}),
+    ("batch", "jobs"): frozenset({"status.successful"}),
+}
+LOG_PARAMS = frozenset({"container", "tailLines", "previous", "timestamps", "pretty"})
 
 
 def _dump(obj: Any) -> bytes:
@@ -49,9 +96,32 @@ def _truthy(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes")
 
 
-def _page_token(obj: dict) -> str:
-    meta = obj["metadata"]
-    return base64.urlsafe_b64encode(json.dumps([meta.get("namespace", ""), meta["name"]]).encode()).decode()
+def _check_fields(res: Resource, selector: str) -> None:
+    """400 for a field a real API server does not index for this kind (CRDs: metadata only)."""
+    allowed = FIELD_LABELS.get(res.key, frozenset()) | {"metadata.name", "metadata.namespace"}
+    for term in (selector or "").split(","):
+        label = term.split("!=")[0].split("=")[0].strip()
+        if label and label not in allowed:
+            raise ApiError(400, "BadRequest", f"field label not supported: {label}")
+
+
+PAGED_LISTS = 32  # lists kept for their continue tokens, the oldest forgotten first
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+    "without the continue parameter."
+)
+
+
+def _page_token(list_id: int, offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([list_id, offset]).encode()).decode()
+
+
+def _read_token(token: str) -> tuple[int, int]:
+    try:
+        list_id, offset = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(list_id), int(offset)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, "BadRequest", "continue key is not valid") from exc
 
 
 class _Route:
@@ -72,6 +142,13 @@ class MockKubeAPI:
         self.root = Path(root) if root is not None else None
         self.store = Store()
         self.url = ""
+        self.port = 0
+        self.bookmark_seconds = BOOKMARK_SECONDS
+        self.logs: dict[tuple[str, str, str], list[str]] = {}  # (namespace, pod, container) -> its log lines
+        # A paged list's items, kept for its continue tokens: the pages after the first come from the same
+        # snapshot, as a real API server serves them from the list's resourceVersion (and cost a slice).
+        self._pages: OrderedDict[int, tuple[list[Any], str]] = OrderedDict()
+        self._next_list = 0
         self.server_version = SERVER_VERSION
         self._simulate = simulate and self.root is not None
         self._tick = tick
@@ -81,9 +158,9 @@ class MockKubeAPI:
         self.simulation: Any = None
 
     # -- lifecycle
-    def start(self, port: int = 0) -> str:
-        """Bind 127.0.0.1:`port` (the previous run's, so kubeconfigs stay valid; else any free one), serve in a
-        daemon thread, start the simulation; returns the URL."""
+    def start(self, port: int = 0, *, exact: bool = False) -> str:
+        """Bind 127.0.0.1:`port` (the previous run's, so kubeconfigs stay valid; else any free one, unless `exact`),
+        serve in a daemon thread, start the simulation; returns the URL."""
         if self._simulate and self.root is not None:
             self.simulation = argo.Simulation(self.root, self.store, tick=self._tick)
             self.simulation.load()
@@ -93,8 +170,12 @@ class MockKubeAPI:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
+            if exact:
+                sock.close()
+                raise
             sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+        self.port = port
         self.url = f"http://127.0.0.1:{port}"
         ready = threading.Event()
         failure: list[BaseException] = []
@@ -122,6 +203,17 @@ class MockKubeAPI:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=5)
         self._loop = self._thread = None
+
+    def restart(self) -> str:
+        """Stop serving and serve again on the same port: clients see the API go away and come back (the store,
+        and so every object and resourceVersion, is kept; a simulated lab reloads its saved objects)."""
+        port = self.port
+        self.stop()
+        return self.start(port, exact=True)
+
+    def set_log(self, namespace: str, pod: str, container: str, lines: list[str]) -> None:
+        """What `pods/{pod}/log?container=` answers for this container (tests and the lab's faults set it)."""
+        self.logs[(namespace, pod, container)] = list(lines)
 
     def __enter__(self) -> MockKubeAPI:
         self.start()
@@ -253,6 +345,8 @@ class MockKubeAPI:
         store, res = self.store, route.res
         method = request.method
         ns = route.namespace or ""
+        if route.sub == "log" and res.key == ("", "pods") and method == "GET" and route.name:
+            return self._log(request, route)
         if route.sub and route.sub != "status" and route.sub != "finalize":
             return self._not_found()
         if method == "GET":
@@ -329,23 +423,82 @@ class MockKubeAPI:
                 400, "BadRequest", f"the body of the request was in an unknown format: {exc}"
             ) from exc
 
+    def _log(self, request: web.Request, route: _Route) -> web.Response:
+        """`GET pods/{name}/log`: the container's lines as text/plain; what a kubelet refuses is refused here."""
+        q = request.query
+        for param in q:
+            if param not in LOG_PARAMS:
+                raise ApiError(400, "BadRequest", f"log option {param!r} is not simulated by the Skynet lab")
+        pod = self.store.get(route.res, route.namespace or "", route.name)
+        name = route.name
+        containers = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
+        container = q.get("container") or ""
+        if not container:
+            if len(containers) != 1:
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]",
+                )
+            container = containers[0]
+        if container not in containers:
+            raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {name}")
+        tail = q.get("tailLines")
+        if tail is not None and (not tail.isdigit()):
+            raise ApiError(400, "BadRequest", f"invalid tailLines {tail!r}: must be a non-negative integer")
+        statuses = {s.get("name"): s for s in (pod.get("status") or {}).get("containerStatuses") or []}
+        status = statuses.get(container) or {}
+        restarts = int(status.get("restartCount") or 0)
+        waiting = ((status.get("state") or {}).get("waiting") or {}).get("reason", "")
+        if _truthy(q.get("previous")):
+            if not restarts:
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f'previous terminated container "{container}" in pod "{name}" not found',
+                )
+        elif not status or (waiting and not restarts):
+            raise ApiError(
+                400,
+                "BadRequest",
+                f'container "{container}" in pod "{name}" is waiting to start: {waiting or "ContainerCreating"}',
+            )
+        lines = self.logs.get((route.namespace or "", name, container))
+        if lines is None:
+            lines = [
+                f"SIMULATED LAB: no process runs in container {container} of pod {route.namespace}/{name}"
+            ]
+            last = (status.get("lastState") or {}).get("terminated") or {}
+            if last:
+                lines.append(f"exited with code {last.get('exitCode', 1)} ({last.get('reason', 'Error')})")
+        if tail is not None:
+            lines = lines[len(lines) - int(tail) :] if int(tail) else []
+        text = "".join(f"{line}\n" for line in lines)
+        return web.Response(text=text, content_type="text/plain")
+
     def _list(self, request: web.Request, route: _Route) -> web.Response:
         q = request.query
-        items, rv = self.store.list(
-            route.res, route.namespace, q.get("labelSelector", ""), q.get("fieldSelector", "")
-        )
-        meta: dict[str, Any] = {"resourceVersion": rv}
+        _check_fields(route.res, q.get("fieldSelector", ""))
+        offset, list_id = 0, None
         if q.get("continue"):
-            try:
-                after = tuple(json.loads(base64.urlsafe_b64decode(q["continue"].encode())))
-            except ValueError as exc:
-                raise ApiError(400, "BadRequest", "continue key is not valid") from exc
-            items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after]
+            list_id, offset = _read_token(q["continue"])
+            cached = self._pages.get(list_id)
+            if cached is None:
+                raise ApiError(410, "Expired", CONTINUE_EXPIRED)
+            everything, rv = cached
+        else:
+            everything, rv = self.store.list(
+                route.res, route.namespace, q.get("labelSelector", ""), q.get("fieldSelector", "")
+            )
+        items = everything[offset:]
+        meta: dict[str, Any] = {"resourceVersion": rv}
         limit = int(q.get("limit") or 0)
         if limit and len(items) > limit:
+            if list_id is None:
+                list_id = self._keep_pages(everything, rv)
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
-            meta["continue"] = _page_token(items[-1])
+            meta["continue"] = _page_token(list_id, offset + limit)
         if "as=Table" in request.headers.get("Accept", ""):
             doc = table(route.res, items, rv, include_object=q.get("includeObject", "Metadata"))
             doc["metadata"].update({k: v for k, v in meta.items() if k != "resourceVersion"})
@@ -361,8 +514,17 @@ class MockKubeAPI:
             }
         )
 
+    def _keep_pages(self, items: list[Any], rv: str) -> int:
+        self._next_list += 1
+        self._pages[self._next_list] = (items, rv)
+        while len(self._pages) > PAGED_LISTS:
+            self._pages.popitem(last=False)
+        return self._next_list
+
     async def _watch(self, request: web.Request, route: _Route) -> web.StreamResponse:
         q = request.query
+        _check_fields(route.res, q.get("fieldSelector", ""))
+        bookmarks = _truthy(q.get("allowWatchBookmarks"))
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -384,15 +546,37 @@ class MockKubeAPI:
             await response.prepare(request)
             timeout = float(q.get("timeoutSeconds") or DEFAULT_WATCH_SECONDS)
             deadline = loop.time() + timeout
-            while (remaining := deadline - loop.time()) > 0:
+            next_bookmark = loop.time() + self.bookmark_seconds
+            closing = False
+            while True:
+                now = loop.time()
+                if now >= deadline and not closing:
+                    if not bookmarks:
+                        break
+                    closing = True  # the last bookmark goes through the queue, after every event before it
+                    self.store.bookmark(watcher)
+                elif bookmarks and now >= next_bookmark and not closing:
+                    next_bookmark = now + self.bookmark_seconds
+                    self.store.bookmark(watcher)
+                wait = min(deadline, next_bookmark if bookmarks else deadline) - loop.time()
                 try:
-                    item = await asyncio.wait_for(queue.get(), remaining)
+                    item = await asyncio.wait_for(queue.get(), max(wait, 0.0) if not closing else 1.0)
                 except TimeoutError:
-                    break
+                    if closing:
+                        break
+                    continue
                 if item is None:
                     break
                 kind, obj = item
+                if kind == "BOOKMARK":
+                    obj = {
+                        "kind": route.res.kind,
+                        "apiVersion": route.res.api_version,
+                        "metadata": {"resourceVersion": obj},
+                    }
                 await response.write(_dump({"type": kind, "object": obj}) + b"\n")
+                if kind == "BOOKMARK" and closing:
+                    break
             await response.write_eof()
         except (ConnectionResetError, asyncio.CancelledError):
             pass

@@ -20,7 +20,6 @@ import yaml
 from skynet_lab import state, talos_health, talos_read, talos_tls
 from skynet_lab.cli import CliError, Invocation, check_args
 from skynet_lab.talos_conn import APID_PORT, Ctx, Failure
-from skynet_lab.talos_version import GO_VERSION, SHA, client_version
 from skynet_tui import api
 
 
@@ -258,36 +257,6 @@ def _orphaned() -> None:
     os.close(devnull)
 
 
-# ---------------------------------------------------------------- version --insecure
-
-
-def version(ctx: Ctx) -> int:
-    """`talosctl version --insecure -n IP`: the client block, then each node's Talos (maintenance API)."""
-    check_args(ctx.inv, exact=0)
-    if not ctx.inv.get("insecure"):
-        raise Failure("talosctl version over mTLS is not simulated by the Skynet lab: add --insecure")
-    if ctx.inv.get("short"):
-        raise Failure("talosctl version --insecure --short is not simulated by the Skynet lab")
-    targets = ctx.insecure_nodes()
-    ctx.sleep("get")
-    print("Client:")
-    print(f"\tTag:         {client_version()}\n\tSHA:         {SHA}\n\tBuilt:       ")
-    print(f"\tGo version:  {GO_VERSION}\n\tOS/Arch:     linux/amd64")
-    print("Server:", flush=True)
-    status = 0
-    for ip in targets:
-        try:
-            node = ctx.check_insecure(ip)
-        except Failure as exc:
-            print(f"error getting version: {exc.message}", file=sys.stderr, flush=True)
-            status = 1
-            continue
-        tag = (node.get("versions") or {}).get("talos") or client_version()
-        print(f"\tNODE:        {ip}\n\tTag:         {tag}\n\tSHA:         {SHA}\n\tBuilt:       ")
-        print(f"\tGo version:  {GO_VERSION}\n\tOS/Arch:     linux/amd64\n\tEnabled:     RBAC", flush=True)
-    return status
-
-
 # ---------------------------------------------------------------- bootstrap
 
 
@@ -385,7 +354,9 @@ def _kubeconfig_text(ctx: Ctx, node: dict[str, Any]) -> str:
 
 HANDLERS: dict[tuple[str, ...], Callable[[Ctx], int]] = {
     ("get",): talos_read.get,
-    ("version",): version,
+    ("version",): talos_read.version,
+    ("service",): talos_read.service,
+    ("etcd",): talos_read.etcd,
     ("apply-config",): apply_config,
     ("bootstrap",): bootstrap,
     ("health",): talos_health.health,

@@ -15,6 +15,9 @@ MAX_ISSUES_SHOWN = 40
 # Heavy modules (pydantic, textual, kubernetes) are imported only inside the command that needs them,
 # so `skynet --help` stays fast (bench/cli_startup.py).
 
+# The lab's day-two faults (skynet_lab/faults.py `usage()`, which a test compares), listed without loading it.
+FAULTS = "node-notready=NODE, app-degraded=APP, cert-expiring=CERT, api-down; `clear` removes them"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -53,12 +56,56 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument("--workspace", metavar="DIR")
     install.add_argument("--yes", action="store_true", help="do not ask before writing to the machines")
 
-    demo = sub.add_parser("demo", help="run the whole arc against a SIMULATED lab cluster")
+    demo = sub.add_parser(
+        "demo",
+        help="run the whole arc against a SIMULATED lab cluster",
+        description="Install a SIMULATED lab cluster, then open its console (the lab stops when you quit). "
+        "--keep leaves the lab running after a successful install; --fault injects day-two faults into a "
+        "running lab; --stop ends a kept lab. DIR/lab is the workspace (skynet status --workspace DIR/lab).",
+    )
     demo.add_argument("--headless", action="store_true", help="print to the terminal instead of the TUI")
     demo.add_argument(
         "--workspace", metavar="DIR", help="where the workspace and lab state go (default: temp)"
     )
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the lab running after a successful install; prints how to reach and stop it",
+    )
+    demo.add_argument(
+        "--stop", action="store_true", help="stop the lab a --keep left running in --workspace DIR"
+    )
+    demo.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="FAULT",
+        help=f"inject a day-two fault into the running lab in --workspace DIR (repeatable): {FAULTS}",
+    )
+
+    status = sub.add_parser(
+        "status",
+        help="the day-two console: every layer of a running cluster, live (--once: one summary, for cron and CI)",
+        description="Without --once, open the console. With --once, print one line per layer and the problems; "
+        "exit 0 when every checked layer is ok, 1 otherwise, 2 on bad input.",
+    )
+    status.add_argument(
+        "--workspace", metavar="DIR", help="a workspace: its secrets/kubeconfig and talosconfig"
+    )
+    status.add_argument("--kubeconfig", metavar="FILE", help="a kubeconfig (default: KUBECONFIG)")
+    status.add_argument("--talosconfig", metavar="FILE", help="a talosconfig (default: TALOSCONFIG)")
+    status.add_argument(
+        "--once", action="store_true", help="print a summary and exit (0 healthy, 1 not, 2 bad input)"
+    )
+    status.add_argument("--json", action="store_true", help="with --once: print the summary as JSON")
+    status.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="with --once: wait at most this long (default 30)",
+    )
 
     sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
     return parser

@@ -24,6 +24,7 @@ from skynet_tui.screens.dialogs import ConfirmDialog, ErrorDialog, UnsavedDialog
 from skynet_tui.screens.welcome import OpenChoice, OpenWorkspaceDialog, WelcomeScreen
 from skynet_tui.screens.wizard.discover import DiscoveryScreen
 from skynet_tui.screens.wizard.steps import STEP_SCREENS
+from skynet_tui.status.source import Source, SourceError, of_workspace
 from skynet_tui.wizard.catalog import STEPS, StepId
 from skynet_tui.wizard.flow import Wizard
 from skynet_tui.wizard.state import DRAFT_FILE, Answers, is_draft
@@ -34,11 +35,13 @@ if TYPE_CHECKING:
 
 # (cluster, ws, env) -> the install screen; tests pass one that records what it was given.
 BootstrapFactory = Callable[["Cluster", "Workspace", "dict[str, str] | None"], Screen[Any]]
+# (source, env) -> the console screen; tests pass one that watches the lab's mock API or records its source.
+ConsoleFactory = Callable[[Source, "dict[str, str] | None"], Screen[Any]]
 
 
 @dataclass(frozen=True)
 class BootstrapArgs:
-    """An install to open at start (`skynet demo`): the app ends with its outcome."""
+    """An install to open at start (`skynet demo`): its console after a success, else the app ends with it."""
 
     cluster: Cluster
     ws: Workspace
@@ -47,7 +50,8 @@ class BootstrapArgs:
 
 
 class SkynetApp(App[int]):
-    """The welcome screen first; a wizard per cluster being edited; the install screen after writing."""
+    """The welcome screen first; a wizard per cluster being edited; the install screen after writing; the console
+    of a running cluster (after an install, from a finished workspace, or `skynet status`)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Skynet"
@@ -68,6 +72,14 @@ class SkynetApp(App[int]):
     class DemoFailed(Message):
         error: str
 
+    @dataclass
+    class LiveChecked(Message):
+        """Whether a workspace's cluster is up (API reachable, nodes listed): its console, else its install."""
+
+        folder: Path
+        up: bool
+        why: str
+
     def __init__(
         self,
         *,
@@ -77,6 +89,8 @@ class SkynetApp(App[int]):
         bootstrap: BootstrapArgs | None = None,
         env: dict[str, str] | None = None,
         bootstrap_factory: BootstrapFactory | None = None,
+        console: Source | None = None,
+        console_factory: ConsoleFactory | None = None,
     ):
         super().__init__()
         self.config = Path(config) if config else None
@@ -85,6 +99,8 @@ class SkynetApp(App[int]):
         self.bootstrap = bootstrap
         self.env = env
         self.bootstrap_factory = bootstrap_factory
+        self.console_source = console
+        self.console_factory = console_factory
         self.wizard: Wizard | None = None
         self.lab: Any = None  # the lab of a demo started from the welcome screen; stopped on exit
         self.lab_root: Path | None = None  # its temporary folder, removed on exit
@@ -96,7 +112,9 @@ class SkynetApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(WelcomeScreen())
-        if self.bootstrap is not None:
+        if self.console_source is not None:
+            self.open_console(self.console_source)
+        elif self.bootstrap is not None:
             install = self.bootstrap
             self.open_install(install.cluster, install.ws, install.env, install.simulated, exit_after=True)
         elif self.config is not None:
@@ -161,8 +179,9 @@ class SkynetApp(App[int]):
         *,
         exit_after: bool = False,
     ) -> None:
-        """Push the install screen. When it closes: with `exit_after` the app ends with the outcome;
-        after a success from the wizard, back to the welcome screen; after a failure, where it was."""
+        """Push the install screen. When it closes after a success ("Install complete"), the console of the new
+        cluster replaces everything above the welcome screen; otherwise, with `exit_after` the app ends with the
+        outcome, else it is back where it was."""
         if self.bootstrap_factory is not None:
             screen = self.bootstrap_factory(cluster, ws, env)
         else:
@@ -174,15 +193,54 @@ class SkynetApp(App[int]):
         def closed(ok: Any) -> None:
             if ok is not None:
                 self.install_ok = bool(ok)
-            if exit_after:
-                self.exit(self.exit_code())
-            elif ok and self.wizard is not None:
+            if ok:  # "Install complete" continues into the console of the new cluster
                 while len(self.screen_stack) > 2:  # the welcome screen sits above Textual's default screen
                     self.pop_screen()
                 self.wizard = None
                 self.notify(f"{cluster.name} is installed; its workspace is {ws.root}.", markup=False)
+                try:
+                    self.open_console(of_workspace(ws.root), env)
+                except SourceError as exc:
+                    self.notify(f"No console: {exc}", severity="warning", markup=False)
+                    if exit_after:
+                        self.exit(self.exit_code())
+            elif exit_after:
+                self.exit(self.exit_code())
 
         self.push_screen(screen, closed)
+
+    def open_console(self, source: Source, env: dict[str, str] | None = None) -> None:
+        """Push the console of a cluster; it watches the cluster until it is closed."""
+        if self.console_factory is not None:
+            self.push_screen(self.console_factory(source, env))
+            return
+        # The console and the status core load when a console opens (the kubernetes client on its first read).
+        from skynet_tui.screens.console import ConsoleScreen
+        from skynet_tui.status.monitor import Monitor
+
+        talos_env = env if env is not None else self.env
+        self.push_screen(
+            ConsoleScreen(
+                lambda publish: Monitor(source, publish, env=talos_env),
+                title=source.name or source.describe(),
+            )
+        )
+
+    def action_console(self) -> None:
+        """The Console entry: pick a workspace (or the cluster `skynet status` named) and open its console."""
+        if self.console_source is not None:
+            self.open_console(self.console_source)
+            return
+
+        def done(choice: OpenChoice | None) -> None:
+            if choice is None:
+                return
+            try:
+                self.open_console(of_workspace(choice.path))
+            except SourceError as exc:
+                self.notify(str(exc), severity="error", markup=False, timeout=10)
+
+        self.push_screen(OpenWorkspaceDialog(for_console=True), done)
 
     def on_bootstrap_screen_finished(self, message: Any) -> None:
         self.install_ok = bool(getattr(message, "ok", False))
@@ -202,15 +260,20 @@ class SkynetApp(App[int]):
         self.push_screen(OpenWorkspaceDialog(), done)
 
     def open_workspace(self, folder: Path, *, resume: bool) -> None:
-        """Edit a workspace's answers (drafts too) or resume its install."""
+        """Edit a workspace's answers (drafts too), or open it: its console when its cluster is up (a live check:
+        the API answers and lists nodes), else its install, resumed."""
         path = folder / "cluster.yaml"
         if resume:
             try:
-                cluster = spec.load(path)
+                spec.load(path)
             except spec.SpecError as exc:
                 self.notify(f"Cannot resume: {exc}", severity="error", markup=False)
                 return
-            self.open_install(cluster, Workspace.at(folder), self.env, False)
+            if Workspace.at(folder).kubeconfig.is_file():
+                self.notify(f"Checking whether {folder.name}'s cluster is up…", markup=False)
+                self.check_live(folder)
+            else:
+                self.resume_install(folder)
             return
         draft = folder / DRAFT_FILE
         if draft.is_file():  # the draft saved beside valid answers is the latest edit
@@ -223,6 +286,39 @@ class SkynetApp(App[int]):
             return
         valid = not spec.check(answers.data)
         self.start_wizard(answers, title="Editing", step="review" if valid else "cluster")
+
+    def resume_install(self, folder: Path) -> None:
+        try:
+            cluster = spec.load(folder / "cluster.yaml")
+        except spec.SpecError as exc:
+            self.notify(f"Cannot resume: {exc}", severity="error", markup=False)
+            return
+        self.open_install(cluster, Workspace.at(folder), self.env, False)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="live-check",
+        exit_on_error=False,
+        description="Checking the cluster",
+    )
+    def check_live(self, folder: Path) -> None:
+        # The status core (the kubernetes client, ~0.3 s) loads for the check, on this worker thread.
+        from skynet_tui.status.reads import live_check
+
+        up, why = live_check(Workspace.at(folder).kubeconfig)
+        self.post_message(self.LiveChecked(folder, up, why))
+
+    @on(LiveChecked)
+    def _live_checked(self, message: LiveChecked) -> None:
+        if message.up:
+            try:
+                self.open_console(of_workspace(message.folder))
+                return
+            except SourceError as exc:
+                message = self.LiveChecked(message.folder, False, str(exc))
+        self.notify(f"The cluster is not up ({message.why}): resuming its install.", markup=False, timeout=8)
+        self.resume_install(message.folder)
 
     def action_lab_demo(self) -> None:
         if self.lab is not None:
@@ -334,6 +430,13 @@ class SkynetApp(App[int]):
             "Open a workspace", "Edit a workspace's answers or resume its install", self.action_open_workspace
         )
         yield SystemCommand("Lab demo", "Everything against SIMULATED machines", self.action_lab_demo)
+        yield SystemCommand(
+            "Console", "Day two: the live status of a workspace's cluster", self.action_console
+        )
+        commands = getattr(screen, "palette_commands", None)
+        if commands is not None:
+            for title, text, callback in commands():
+                yield SystemCommand(title, text, callback)
         wizard = self.wizard
         on_its_screen = getattr(screen, "wizard", None) is wizard
         if wizard is not None and wizard.current and on_its_screen:
@@ -359,12 +462,13 @@ def run_app(
     workspace: Path | None = None,
     start: str = "welcome",
     bootstrap: BootstrapArgs | None = None,
+    console: Source | None = None,
 ) -> int:
     """Run the terminal UI until it quits; the exit code is 1 when an install failed or was stopped, else 0.
 
     With `bootstrap`, what the install ended with stays on the terminal: the runner's summary after a success
     (it says "is up" only when the run checked it), "cancelled" after the operator stopped it."""
-    app = SkynetApp(config=config, workspace=workspace, start=start, bootstrap=bootstrap)
+    app = SkynetApp(config=config, workspace=workspace, start=start, bootstrap=bootstrap, console=console)
     result = app.run()
     code = int(result) if isinstance(result, int) else app.exit_code()
     if bootstrap is not None:

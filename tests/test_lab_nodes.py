@@ -167,10 +167,22 @@ def test_maintenance_outputs_parse_with_the_talos_parsers(lab_factory):
     # What the product never reads is refused as such, not imitated.
     table = talosctl(lab, "get", "disks", "--insecure", "-n", ip)
     assert table.returncode == 1 and "not simulated by the Skynet lab" in table.stderr
+    routes = talosctl(lab, "get", "routes", "--insecure", "-n", ip, "-o", "json")
+    assert (
+        routes.returncode == 1
+        and routes.stderr.strip() == 'resource "routes" is not simulated by the Skynet lab'
+    )
+    # The maintenance API serves the non-sensitive resources only, as a real node's does.
     members = talosctl(lab, "get", "members", "--insecure", "-n", ip, "-o", "json")
     assert (
         members.returncode == 1
-        and members.stderr.strip() == 'resource "members" is not simulated by the Skynet lab'
+        and members.stderr.strip() == "rpc error: code = PermissionDenied desc = not authorized"
+    )
+    version = parse.json_stream(_run(lab, talos.get("versions", ip, insecure=True)).stdout)
+    assert version[0]["spec"] == {"name": "Talos", "version": "v1.13.9"}
+    served = talosctl(lab, "version", "--insecure", "-n", ip)
+    assert (
+        served.returncode == 0 and f"Server:\n\tNODE:        {ip}\n\tTag:         v1.13.9\n" in served.stdout
     )
 
 
@@ -203,7 +215,8 @@ def test_unknown_and_unreachable_nodes_refuse_like_real_ones(lab_factory, tmp_pa
 
 
 def test_apply_config_moves_a_node_through_the_install_stages(lab_factory, tmp_path):
-    # An install that lasts an hour, until the checks made while it installs are done.
+    # An install that lasts an hour at first, so the node is surely installing while talosctl runs, however
+    # slow this machine is, until the checks made while it installs are done.
     lab = lab_factory(1, 1, latency={"install": 3600, "reboot": 0.5, "boot": 0.5, "bootstrap_ready": 0.2})
     cp, worker = lab.node_ips
     config = tmp_path / "cp.yaml"

@@ -76,6 +76,18 @@ def not_found(res: Resource, name: str) -> ApiError:
     )
 
 
+def _conflict(res: Resource, name: str) -> ApiError:
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {_plural_name(res)} "{name}": the object has been modified; '
+        "please apply your changes to the latest version and try again",
+        name=name,
+        kind=res.plural,
+        group=res.group,
+    )
+
+
 def _same(old: Obj, new: Obj) -> bool:
     """Equal but for resourceVersion and managedFields."""
     if old.keys() != new.keys():
@@ -242,6 +254,11 @@ class Store:
     ) -> Obj:
         with self.lock:
             key, old = self._existing(res, namespace, name)
+            wanted = ((body.get("metadata") or {}) if isinstance(body, dict) else {}).get("resourceVersion")
+            if wanted and wanted != old["metadata"]["resourceVersion"]:
+                raise _conflict(
+                    res, name
+                )  # a resourceVersion in a patch is a precondition, as on a real server
             try:
                 new = json_patch(old, body) if "json-patch" in content_type else merge_patch(old, body)
             except PatchError as exc:
@@ -257,15 +274,7 @@ class Store:
             key, old = self._existing(res, namespace, name)
             wanted = (obj.get("metadata") or {}).get("resourceVersion")
             if wanted and wanted != old["metadata"]["resourceVersion"]:
-                raise ApiError(
-                    409,
-                    "Conflict",
-                    f'Operation cannot be fulfilled on {_plural_name(res)} "{name}": the object has been modified; '
-                    "please apply your changes to the latest version and try again",
-                    name=name,
-                    kind=res.plural,
-                    group=res.group,
-                )
+                raise _conflict(res, name)
             return self._put(
                 res, key, old, self._subresource(res, old, clone(obj), subresource), manager, "Update"
             )
@@ -353,6 +362,18 @@ class Store:
     def unwatch(self, watcher: Watcher) -> None:
         with self.lock:
             self._watchers.discard(watcher)
+
+    def bookmark(self, watcher: Watcher) -> None:
+        """Send the watcher a BOOKMARK at the current resourceVersion, in order after every event sent so far."""
+        with self.lock:
+            if watcher in self._watchers:
+                watcher.sink(("BOOKMARK", str(self._rv)))
+
+    def compact(self) -> None:
+        """Forget the event history, as an API server does when etcd compacts: older watches get 410 Expired."""
+        with self.lock:
+            self._history.clear()
+            self._compacted = self._rv
 
     # -- persistence (a lab reopened later finds its cluster as it left it)
     def snapshot(self) -> dict[str, Any]:

@@ -167,7 +167,11 @@ def summary(cluster: Cluster, ws: Workspace, finished_at: float | None = None) -
     else:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(finished_at))
         first = f"Cluster {cluster.name} ({size}): the last install finished at {when}; not checked now."
-    lines = [first, f"Argo CD     https://argocd.{domain}"]
+    lines = [
+        first,
+        f"Live status: skynet status --workspace {ws.root}",
+        f"Argo CD     https://argocd.{domain}",
+    ]
     if cluster.spec.components.monitoring:
         lines.append(
             f"Grafana     https://grafana.{domain}  (user admin; password in secrets/{GRAFANA_PASSWORD_FILE})"

@@ -72,14 +72,15 @@ def _short(path: Path) -> str:
 
 
 class WelcomeScreen(Screen[None]):
-    """Shows what Skynet does and where to start: a new cluster, an existing workspace (resume its install
-    or edit its answers) or the simulated lab demo, plus the day-two entries (console, upgrades) that are
-    not available yet."""
+    """Shows what Skynet does and where to start: a new cluster, an existing workspace (its console when its
+    cluster is up, else its install resumed; or its answers to edit) or the simulated lab demo, plus the day-two
+    entries: the console of a workspace's cluster, and upgrades (not available yet)."""
 
     BINDINGS: ClassVar = [
         Binding("n", "app.new_cluster", "New cluster", id="welcome.new"),
         Binding("o", "app.open_workspace", "Open workspace", id="welcome.open"),
         Binding("l", "app.lab_demo", "Lab demo", id="welcome.lab"),
+        Binding("c", "app.console", "Console", id="welcome.console"),
     ]
 
     DEFAULT_CSS = """
@@ -94,10 +95,10 @@ class WelcomeScreen(Screen[None]):
 
     MENU: ClassVar = (
         ("new", "New cluster", "answer the wizard; Skynet writes Talos configs and an Argo CD repo"),
-        ("open", "Open a workspace", "resume an unfinished install, or edit a cluster's answers"),
+        ("open", "Open a workspace", "its console once installed, else its install resumed; or edit it"),
         ("lab", "Lab demo", "the whole arc on SIMULATED machines; nothing leaves this computer"),
         None,
-        ("console", "Console", "day two: nodes, apps, certificates, logs (coming next)"),
+        ("console", "Console", "day two: every layer of a running cluster: nodes, apps, pods, logs"),
         ("upgrade", "Upgrades", "day two: guided Talos and Kubernetes upgrades (coming next)"),
     )
 
@@ -116,7 +117,7 @@ class WelcomeScreen(Screen[None]):
                 options.append(None)
                 continue
             key, title, text = entry
-            disabled = key in ("console", "upgrade")
+            disabled = key == "upgrade"
             options.append(Option(f"{title}\n  {text}", id=key, disabled=disabled))
         return options
 
@@ -140,9 +141,12 @@ class WelcomeScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#welcome-menu")
     async def _chosen(self, event: OptionList.OptionSelected) -> None:
-        action = {"new": "new_cluster", "open": "open_workspace", "lab": "lab_demo"}.get(
-            event.option.id or ""
-        )
+        action = {
+            "new": "new_cluster",
+            "open": "open_workspace",
+            "lab": "lab_demo",
+            "console": "console",
+        }.get(event.option.id or "")
         if action:
             await self.app.run_action(action)
 
@@ -150,7 +154,9 @@ class WelcomeScreen(Screen[None]):
 @dataclass(frozen=True)
 class OpenChoice:
     path: Path
-    resume: bool  # True: resume the install; False: edit the answers
+    resume: (
+        bool  # True: open it (its console if the cluster is up, else resume the install); False: edit answers
+    )
 
 
 class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
@@ -170,8 +176,9 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
     OpenWorkspaceDialog .dialog-buttons Button { margin-left: 2; }
     """
 
-    def __init__(self, base: Path | None = None):
+    def __init__(self, base: Path | None = None, *, for_console: bool = False):
         super().__init__()
+        self.for_console = for_console
         self.base = base or Path.cwd()
         try:
             self.found = find_workspaces(self.base)
@@ -181,7 +188,7 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Open a workspace", id="open-title")
+            yield Static("Open a console" if self.for_console else "Open a workspace", id="open-title")
             yield Input(
                 placeholder="folder with a cluster.yaml, e.g. ./homelab", id="open-path", compact=True
             )
@@ -192,8 +199,15 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
             yield OptionList(*options, id="open-list")
             yield Static("", id="open-info", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Edit answers", id="open-edit", variant="primary", compact=True, disabled=True)
-                yield Button("Resume install", id="open-resume", compact=True, disabled=True)
+                if self.for_console:
+                    yield Button(
+                        "Open console", id="open-console", variant="primary", compact=True, disabled=True
+                    )
+                else:
+                    yield Button(
+                        "Edit answers", id="open-edit", variant="primary", compact=True, disabled=True
+                    )
+                    yield Button("Open", id="open-resume", compact=True, disabled=True)
                 yield Button("Cancel", id="open-cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -210,10 +224,18 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
         info_line = self.query_one("#open-info", Static)
         if self.info is None:
             info_line.update("No cluster.yaml there." if text else "")
+        elif self.for_console and not self._has_kubeconfig():
+            info_line.update(f"{self.info.name}: {self.info.status}; no kubeconfig yet (secrets/kubeconfig)")
         else:
             info_line.update(f"{self.info.name}: {self.info.status}")
+        if self.for_console:
+            self.query_one("#open-console", Button).disabled = not self._has_kubeconfig()
+            return
         self.query_one("#open-edit", Button).disabled = self.info is None
         self.query_one("#open-resume", Button).disabled = not (self.info and self.info.valid)
+
+    def _has_kubeconfig(self) -> bool:
+        return self.info is not None and (self.info.path / "secrets" / "kubeconfig").is_file()
 
     @on(OptionList.OptionSelected, "#open-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -222,8 +244,16 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
 
     @on(Input.Submitted, "#open-path")
     def _submitted(self) -> None:
-        if self.info is not None:
+        if self.for_console:
+            if self._has_kubeconfig() and self.info is not None:
+                self.dismiss(OpenChoice(self.info.path, resume=True))
+        elif self.info is not None:
             self.dismiss(OpenChoice(self.info.path, resume=False))
+
+    @on(Button.Pressed, "#open-console")
+    def _open_console(self) -> None:
+        if self.info is not None and self._has_kubeconfig():
+            self.dismiss(OpenChoice(self.info.path, resume=True))
 
     @on(Button.Pressed, "#open-edit")
     def _edit(self) -> None:

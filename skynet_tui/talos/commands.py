@@ -277,6 +277,18 @@ def etcd_status(
     return [TALOSCTL, "etcd", "status", *_target(list(nodes), endpoint, talosconfig)]
 
 
+def get_on(resource: str, nodes: Sequence[str], talosconfig: Path | str) -> list[str]:
+    """`talosctl get <resource> -o json` on installed nodes, routed through the talosconfig's own endpoints."""
+    if resource not in RESOURCES:
+        raise ValueError(f"unknown resource {resource!r}; Skynet reads {', '.join(RESOURCES)}")
+    return [TALOSCTL, "get", resource, *_target(list(nodes), None, talosconfig), "--output", "json"]
+
+
+def etcd_status_on(nodes: Sequence[str], talosconfig: Path | str) -> list[str]:
+    """`talosctl etcd status` on these control planes, routed through the talosconfig's own endpoints."""
+    return [TALOSCTL, "etcd", "status", *_target(list(nodes), None, talosconfig)]
+
+
 def etcd_members(
     node: str, talosconfig: Path | str, endpoint: str | Sequence[str] | None = None
 ) -> list[str]:
