@@ -20,6 +20,7 @@ GITIGNORE = """\
 /logs/
 /journal.jsonl
 /.skynet.lock
+/backups/
 /support-bundle-*
 """
 

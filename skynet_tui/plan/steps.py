@@ -54,6 +54,9 @@ class Step:
     learns_secrets: bool = False  # writes under secrets/: the redactor re-reads them after the step
     show_stdout: bool = True  # False for steps whose stdout is data (manifests), not progress
     hint: str = ""  # how to fix a failure, appended to the error
+    unit_start: bool = (
+        False  # begins a unit a pause must not split (a node's upgrade): a paused run starts none
+    )
 
     @property
     def argv(self) -> list[str] | None:
