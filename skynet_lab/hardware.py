@@ -323,3 +323,8 @@ def node_id(ip: str) -> str:
         number, rest = divmod(number, 62)
         out.append(alphabet[rest])
     return "".join(out)
+
+
+def etcd_member_id(ip: str) -> str:
+    """A control plane's etcd member ID as talosctl prints it (`%016x`), stable per address."""
+    return hashlib.sha256(("etcd" + ip).encode()).hexdigest()[:16]

@@ -302,6 +302,9 @@ def config_cmd(ctx: Ctx) -> int:
 
 HANDLERS: dict[tuple[str, ...], Callable[[Ctx], int]] = {
     ("get",): talos_read.get,
+    ("version",): talos_read.version,
+    ("service",): talos_read.service,
+    ("etcd",): talos_read.etcd,
     ("apply-config",): apply_config,
     ("bootstrap",): bootstrap,
     ("health",): talos_health.health,

@@ -21,6 +21,7 @@ class Definition:
     namespace: str
     aliases: tuple[str, ...]
     build: Builder
+    insecure: bool = True  # readable through the maintenance API (non-sensitive resources only)
 
 
 def timestamp(ts: float | None) -> str:
@@ -60,6 +61,101 @@ def _machinestatus(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[
     return [("machine", version, spec)]
 
 
+def _addresses(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    link = hardware.primary_link(node["hardware"])
+    return [
+        ("lo/127.0.0.1/8", 1, _address("127.0.0.1/8", "lo", 1, "host")),
+        (
+            f"{link['id']}/{node['ip']}/24",
+            1,
+            _address(f"{node['ip']}/24", link["id"], link["index"], "global"),
+        ),
+    ]
+
+
+def _address(cidr: str, link: str, index: int, scope: str) -> dict[str, Any]:
+    ip = cidr.split("/")[0]
+    spec: dict[str, Any] = {
+        "address": cidr,
+        "local": ip,
+        "linkIndex": index,
+        "linkName": link,
+        "family": "inet4",
+        "scope": scope,
+        "flags": "permanent",
+    }
+    if scope == "global":
+        spec["broadcast"] = ip.rsplit(".", 1)[0] + ".255"
+    return spec
+
+
+def _members(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    """Discovery's view from one node: every installed machine (none before this one is installed)."""
+    if not node["configured"]:
+        return []
+    out = []
+    for other in sorted(ctx.nodes.values(), key=lambda n: n["hostname"]):
+        if not other["configured"]:
+            continue
+        spec: dict[str, Any] = {
+            "nodeId": other["node_id"],
+            "addresses": [other["ip"]],
+            "hostname": other["hostname"],
+            "machineType": other["role"],
+            "operatingSystem": f"Talos ({other['versions']['talos']})",
+        }
+        if other["role"] == "controlplane":
+            spec["controlPlane"] = {"port": 6443}
+        out.append((other["hostname"], 2, spec))
+    return out
+
+
+def not_ready_hostnames(lab: dict[str, Any]) -> set[str]:
+    """The machines under the day-two fault node_notready: their kubelet has stopped."""
+    value = (lab.get("faults") or {}).get("node_notready") or []
+    return {value} if isinstance(value, str) else set(value)
+
+
+def services(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(service, STATE, HEALTH, LAST EVENT) on one machine, as `talosctl service` lists them."""
+    base = [("auditd", "Running", "?"), ("dashboard", "Running", "?"), ("machined", "Running", "OK")]
+    base += [("syslogd", "Running", "?"), ("udevd", "Running", "?")]
+    if node["configured"]:
+        base += [("apid", "Running", "OK"), ("containerd", "Running", "OK"), ("cri", "Running", "OK")]
+        stopped = node["hostname"] in not_ready_hostnames(ctx.lab)
+        base += [("kubelet", "Failed", "Fail") if stopped else ("kubelet", "Running", "OK")]
+        if node["role"] == "controlplane":
+            base += [("trustd", "Running", "OK")]
+            base += [("etcd", "Running", "OK") if node["etcd_running"] else ("etcd", "Preparing", "?")]
+    events = {
+        "OK": "Health check successful",
+        "?": "Service started as goroutine",
+        "Fail": "Failed running service: SIMULATED LAB fault node-notready: the kubelet has stopped",
+    }
+    out = []
+    for name, run_state, health in sorted(base):
+        event = "Running pre state" if run_state == "Preparing" else events[health]
+        out.append((name, run_state, health, event))
+    return out
+
+
+def _services(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    return [
+        (name, 3, {"running": st == "Running", "healthy": health == "OK", "unknown": health == "?"})
+        for name, st, health, _ in services(ctx, node)
+    ]
+
+
+def _etcdmembers(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    if node["role"] != "controlplane" or not node["etcd_running"]:
+        return []
+    return [("local", 1, {"memberID": hardware.etcd_member_id(node["ip"])})]
+
+
+def _versions(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
+    return [("version", 1, {"name": "Talos", "version": node["versions"]["talos"]})]
+
+
 DEFINITIONS: dict[str, Definition] = {
     "disks": Definition("Disks.block.talos.dev", "runtime", ("disk", "disks"), _disks),
     "discoveredvolumes": Definition(
@@ -74,28 +170,39 @@ DEFINITIONS: dict[str, Definition] = {
     "machinestatus": Definition(
         "MachineStatuses.runtime.talos.dev", "runtime", ("machinestatus", "machinestatuses"), _machinestatus
     ),
+    "addresses": Definition(
+        "AddressStatuses.net.talos.dev",
+        "network",
+        ("address", "addresses", "addressstatus", "addressstatuses"),
+        _addresses,
+    ),
+    "versions": Definition("Versions.runtime.talos.dev", "runtime", ("version", "versions"), _versions),
+    "members": Definition(
+        "Members.cluster.talos.dev", "cluster", ("member", "members"), _members, insecure=False
+    ),
+    "services": Definition(
+        "Services.v1alpha1.talos.dev", "runtime", ("service", "services", "svc"), _services, insecure=False
+    ),
+    "etcdmembers": Definition(
+        "EtcdMembers.etcd.talos.dev", "etcd", ("etcdmember", "etcdmembers"), _etcdmembers, insecure=False
+    ),
 }
 
 # Real resources the lab does not simulate: named as such instead of "not found".
 UNSIMULATED = (
-    "addresses",
     "affiliates",
-    "etcdmembers",
     "extensions",
     "hostnamestatus",
     "identities",
     "kubeletspec",
-    "members",
     "nodeaddresses",
     "nodename",
     "rd",
     "resolvers",
     "routes",
-    "services",
     "staticpodstatus",
     "systemdisk",
     "timeservers",
-    "versions",
     "volumestatus",
 )
 

@@ -167,10 +167,22 @@ def test_maintenance_outputs_parse_with_the_talos_parsers(lab_factory):
     # What the product never reads is refused as such, not imitated.
     table = talosctl(lab, "get", "disks", "--insecure", "-n", ip)
     assert table.returncode == 1 and "not simulated by the Skynet lab" in table.stderr
+    routes = talosctl(lab, "get", "routes", "--insecure", "-n", ip, "-o", "json")
+    assert (
+        routes.returncode == 1
+        and routes.stderr.strip() == 'resource "routes" is not simulated by the Skynet lab'
+    )
+    # The maintenance API serves the non-sensitive resources only, as a real node's does.
     members = talosctl(lab, "get", "members", "--insecure", "-n", ip, "-o", "json")
     assert (
         members.returncode == 1
-        and members.stderr.strip() == 'resource "members" is not simulated by the Skynet lab'
+        and members.stderr.strip() == "rpc error: code = PermissionDenied desc = not authorized"
+    )
+    version = parse.json_stream(_run(lab, talos.get("versions", ip, insecure=True)).stdout)
+    assert version[0]["spec"] == {"name": "Talos", "version": "v1.13.9"}
+    served = talosctl(lab, "version", "--insecure", "-n", ip)
+    assert (
+        served.returncode == 0 and f"Server:\n\tNODE:        {ip}\n\tTag:         v1.13.9\n" in served.stdout
     )
 
 
