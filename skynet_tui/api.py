@@ -5,7 +5,16 @@ from __future__ import annotations
 from skynet_tui.launcher import run
 from skynet_tui.talos.yamlio import dump as dump_yaml
 from skynet_tui.talos.yamlio import dump_all as dump_yaml_all
-from skynet_tui.versions import DEFAULT_KUBERNETES, release_for
+from skynet_tui.versions import DEFAULT_KUBERNETES, kubernetes_supported, release_for, version_key
 from skynet_tui.workspace import atomic_write
 
-__all__ = ["DEFAULT_KUBERNETES", "atomic_write", "dump_yaml", "dump_yaml_all", "release_for", "run"]
+__all__ = [
+    "DEFAULT_KUBERNETES",
+    "atomic_write",
+    "dump_yaml",
+    "dump_yaml_all",
+    "kubernetes_supported",
+    "release_for",
+    "run",
+    "version_key",
+]

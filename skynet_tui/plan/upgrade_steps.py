@@ -49,7 +49,7 @@ class UpgradeTiming(Timing):
     ready_timeout: float = 900.0  # the node Ready in Kubernetes once Talos is back
     k8s_timeout: float = 3600.0  # talosctl upgrade-k8s: every component on every node
     snapshot_timeout: float = 600.0
-    read_timeout: float = 60.0  # one status snapshot or one talosctl read
+    read_timeout: float = 90.0  # one status snapshot or one talosctl read (a loaded machine is slow)
 
 
 def fingerprint(*parts: str) -> str:
@@ -164,25 +164,32 @@ def gates_step(
     target: str = "cluster",
     wait: float | None = None,
 ) -> Step:
-    """Wait until every gate is open (to `wait`); the failure names each closed gate and what it saw."""
+    """Read and judge the cluster until every gate is open, for `wait` seconds; then fail naming each closed gate.
+
+    A read started inside the window may finish after it (the step's timeout leaves it read_timeout); the
+    failure reports the last read that completed."""
+    window = t.gate_wait if wait is None else wait
 
     def action(ctx: Context) -> None:
         shown: set[str] = set()
-
-        def probe() -> tuple[bool, str]:
+        until = time.monotonic() + window
+        last = ""
+        while True:
             judged = rules.judge(snapshot(ctx, t))
             for gate in judged:
                 if gate.waived and gate.detail not in shown:
                     shown.add(gate.detail)
                     ctx.line(f"{gate.title}: {gate.detail}", stream="err")
-            return not gate_rules.closed(judged), gate_rules.describe(judged)
+            text = gate_rules.describe(judged)
+            if text != last:
+                ctx.line(text)
+                last = text
+            if not gate_rules.closed(judged):
+                return
+            if time.monotonic() >= until:
+                raise StepError(f"the gates stayed closed for {window:.0f}s: {text}. Nothing more was changed")
+            ctx.sleep(t.poll)
 
-        try:
-            ctx.wait(probe, interval=t.poll, what="the gates to open")
-        except StepError as exc:
-            raise StepError(f"{exc}. Nothing more was changed") from None
-
-    window = t.gate_wait if wait is None else wait
     return Step(
         step_id,
         title,

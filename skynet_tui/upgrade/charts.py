@@ -38,7 +38,7 @@ class ChartChange:
 
     def describe(self) -> str:
         if not self.pinned:
-            return f"{self.app}: new Application ({self.chart} {self.new})"
+            return f"{self.app}: a new app ({self.chart} {self.new})"
         if not self.new:
             return f"{self.app}: no longer rendered (was {self.chart} {self.pinned}); Argo CD prunes it"
         text = f"{self.app}: {self.chart} {self.pinned} -> {self.new}"

