@@ -152,7 +152,9 @@ def run_upgrade(
     if prepared.nothing_to_do:
         return EXIT_OK
     if not dry_run and not prepared.gates_open:
-        console.print(Text("The gates are closed: nothing changed. Fix what they name and run again.", style="bold red"))
+        console.print(
+            Text("The gates are closed: nothing changed. Fix what they name and run again.", style="bold red")
+        )
         return EXIT_FAILED
     if not dry_run and not assume_yes:
         if not sys.stdin.isatty():

@@ -187,7 +187,9 @@ def gates_step(
             if not gate_rules.closed(judged):
                 return
             if time.monotonic() >= until:
-                raise StepError(f"the gates stayed closed for {window:.0f}s: {text}. Nothing more was changed")
+                raise StepError(
+                    f"the gates stayed closed for {window:.0f}s: {text}. Nothing more was changed"
+                )
             ctx.sleep(t.poll)
 
     return Step(
