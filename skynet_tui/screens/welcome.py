@@ -104,7 +104,7 @@ class WelcomeScreen(Screen[None]):
         ("lab", "Lab demo", "the whole arc on SIMULATED machines; nothing leaves this computer"),
         None,
         ("console", "Console", "day two: a running cluster's layers, nodes, apps, pods, certificates, logs"),
-        ("upgrade", "Upgrades", "day two: Talos, Kubernetes and the platform's charts, gated, node by node"),
+        ("upgrade", "Upgrades", "day two: Talos, Kubernetes and platform charts, node by node"),
     )
 
     def compose(self) -> ComposeResult:
