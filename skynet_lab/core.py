@@ -35,6 +35,9 @@ DEFAULT_LATENCY: dict[str, float] = {
     "apply-config": 0.8,
     "bootstrap": 0.5,
     "kubeconfig": 0.3,
+    "version": 0.1,
+    "etcd-cmd": 0.1,
+    "service": 0.1,
 }
 
 FAULT_NAMES = (
@@ -44,7 +47,23 @@ FAULT_NAMES = (
     "health_timeout",
     "app_degraded",
     "kill_during",
+    "node_notready",  # day-two faults (skynet_lab/faults.py): a running lab reads them from lab.json
+    "cert_expiring",
+    "api_down",
 )
+FAULT_POLL = 0.2  # seconds between the fault watcher's reads of lab.json (api_down, unreachable)
+
+
+def subnet_claimed(prefix: str) -> bool:
+    """Whether a running lab holds <prefix>.0/24 (its claim: <prefix>.1:50000 is bound)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((f"{prefix}.{GATEWAY}", APID_PORT))
+    except OSError:
+        return True
+    finally:
+        sock.close()
+    return False
 
 
 class LabError(RuntimeError):
@@ -81,7 +100,10 @@ class Lab:
         self._listeners: dict[str, _Listener] = {}
         self._kube: Any = None
         self._started = False
+        self._api_up = False
         self._lock = threading.Lock()
+        self._halt = threading.Event()
+        self._watcher: threading.Thread | None = None
 
     # ------------------------------------------------------------ addresses
 
@@ -142,10 +164,16 @@ class Lab:
             self._started = True
             self._sync_listeners()
             self._start_kube()
+            self._halt = threading.Event()
+            self._watcher = threading.Thread(target=self._watch_faults, name="lab-faults", daemon=True)
+            self._watcher.start()
         return self
 
     def stop(self) -> None:
         """Close the listeners and the mock API; the state stays on disk (a new Lab on `root` resumes it)."""
+        self._halt.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout=10)
         with self._lock:
             for listener in self._listeners.values():
                 listener.close()
@@ -154,6 +182,7 @@ class Lab:
                 with contextlib.suppress(Exception):
                     self._kube.stop()
                 self._kube = None
+                self._api_up = False
             if self._reservation is not None:
                 self._reservation.close()
                 self._reservation = None
@@ -335,9 +364,39 @@ class Lab:
         if not result.ok:
             raise LabError(f"cannot create the lab's GitOps repository: {result.tail(3)}")
 
-    def _sync_listeners(self) -> None:
+    def _watch_faults(self) -> None:
+        """Apply the faults another process writes to lab.json (`skynet demo --fault`): listeners and the API."""
+        while not self._halt.wait(FAULT_POLL):
+            try:
+                faults = state.load_lab(self.root).get("faults") or {}
+            except state.LabStateError:
+                continue
+            with self._lock:
+                if not self._started:
+                    return
+                self._sync_listeners(faults)
+                self._sync_api(bool(faults.get("api_down")))
+
+    def _sync_api(self, down: bool) -> None:
+        """The api_down fault: stop serving (the store is kept) and serve again on the same port once cleared."""
+        kube = self._kube
+        if kube is None or down != self._api_up:
+            return
+        if down:
+            kube.stop()
+            self._api_up = False
+            return
+        try:
+            kube.start(kube.port, exact=True)
+        except OSError:  # the port is not free yet: the next poll tries again
+            return
+        self._api_up = True
+
+    def _sync_listeners(self, faults: dict[str, Any] | None = None) -> None:
         """Listen on <ip>:50000 for every reachable node; close the listeners of unreachable ones."""
-        unreachable = set(state.load_lab(self.root).get("faults", {}).get("unreachable") or [])
+        if faults is None:
+            faults = state.load_lab(self.root).get("faults", {})
+        unreachable = set(faults.get("unreachable") or [])
         wanted = [ip for ip in self.node_ips if ip not in unreachable]
         for ip in list(self._listeners):
             if ip not in wanted:
@@ -352,6 +411,7 @@ class Lab:
         # A restarted lab keeps its API address, so the workspace's kubeconfig stays valid on resume.
         self.api_url = kube.start(int(previous.rsplit(":", 1)[1]) if previous.count(":") == 2 else 0)
         self._kube = kube
+        self._api_up = True
         url = self.api_url
         state.update_lab(self.root, lambda lab: lab.update(api_url=url))
 

@@ -12,6 +12,9 @@ from skynet_tui.commands import EXIT_FAILED, EXIT_USAGE
 # Heavy modules (pydantic, textual, kubernetes) are imported only inside the command that needs them,
 # so `skynet --help` stays fast (bench/cli_startup.py).
 
+# The lab's day-two faults (skynet_lab/faults.py `usage()`, which a test compares), listed without loading it.
+FAULTS = "node-notready=NODE, app-degraded=APP, cert-expiring=CERT, api-down; `clear` removes them"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -45,12 +48,33 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument("--workspace", metavar="DIR")
     install.add_argument("--yes", action="store_true", help="do not ask before writing to the machines")
 
-    demo = sub.add_parser("demo", help="run the whole arc against a SIMULATED lab cluster")
+    demo = sub.add_parser(
+        "demo",
+        help="run the whole arc against a SIMULATED lab cluster",
+        description="Install a SIMULATED lab cluster, then open its console (the lab stops when you quit). "
+        "--keep leaves the lab running after a successful install; --fault injects day-two faults into a "
+        "running lab; --stop ends a kept lab. DIR/lab is the workspace (skynet status --workspace DIR/lab).",
+    )
     demo.add_argument("--headless", action="store_true", help="print to the terminal instead of the TUI")
     demo.add_argument(
         "--workspace", metavar="DIR", help="where the workspace and lab state go (default: temp)"
     )
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the lab running after a successful install; prints how to reach and stop it",
+    )
+    demo.add_argument(
+        "--stop", action="store_true", help="stop the lab a --keep left running in --workspace DIR"
+    )
+    demo.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="FAULT",
+        help=f"inject a day-two fault into the running lab in --workspace DIR (repeatable): {FAULTS}",
+    )
 
     status = sub.add_parser(
         "status",

@@ -39,7 +39,7 @@ ConsoleFactory = Callable[[Source, "dict[str, str] | None"], Screen[Any]]
 
 @dataclass(frozen=True)
 class BootstrapArgs:
-    """An install to open at start (`skynet demo`): the app ends with its outcome."""
+    """An install to open at start (`skynet demo`): its console after a success, else the app ends with it."""
 
     cluster: Cluster
     ws: Workspace
@@ -179,8 +179,9 @@ class SkynetApp(App[int]):
         *,
         exit_after: bool = False,
     ) -> None:
-        """Push the install screen. When it closes: with `exit_after` the app ends with the outcome;
-        after a success from the wizard, back to the welcome screen; after a failure, where it was."""
+        """Push the install screen. When it closes after a success ("Install complete"), the console of the new
+        cluster replaces everything above the welcome screen; otherwise, with `exit_after` the app ends with the
+        outcome, else it is back where it was."""
         if self.bootstrap_factory is not None:
             screen = self.bootstrap_factory(cluster, ws, env)
         else:

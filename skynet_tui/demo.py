@@ -2,21 +2,59 @@
 
 It starts a SIMULATED lab and writes the lab's answers into a workspace; whoever runs the install then says
 that its machines are simulated. `skynet demo` (commands/demo.py) and the welcome screen's Lab demo start here.
+After the install, `keep` hands the lab to a process of its own (skynet_lab/serve.py) that outlives the command,
+`stop_kept` ends it, and `inject_faults` writes day-two faults a running lab picks up (skynet_lab/faults.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from skynet_lab import faults, serve
 from skynet_lab.core import Lab, LabError
-from skynet_lab.demo import parse_nodes, start_lab
-from skynet_tui import spec
+from skynet_lab.demo import LAB_DIR, parse_nodes, start_lab
+from skynet_lab.faults import FaultError
+from skynet_tui import launcher, spec
 from skynet_tui.spec import Cluster
 from skynet_tui.workspace import Workspace, atomic_write
 
-__all__ = ["CLUSTER_NAME", "Lab", "LabError", "parse_nodes", "prepare_demo"]
+__all__ = [
+    "CLUSTER_NAME",
+    "FAULT_HELP",
+    "FaultError",
+    "Kept",
+    "Lab",
+    "LabError",
+    "inject_faults",
+    "keep",
+    "kept",
+    "lab_root",
+    "parse_nodes",
+    "prepare_demo",
+    "stop_kept",
+]
 
 CLUSTER_NAME = "lab"
+FAULT_HELP = faults.usage()
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A lab serving in a process of its own."""
+
+    pid: int
+    root: Path  # the lab's state, <demo folder>/simulated-lab
+    api_url: str
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.root / "bin"
+
+
+def lab_root(root: str | Path) -> Path:
+    """The lab's folder under a demo's folder."""
+    return Path(root).resolve() / LAB_DIR
 
 
 def prepare_demo(
@@ -38,3 +76,35 @@ def prepare_demo(
         lab.stop()
         raise
     return lab, cluster, ws
+
+
+def keep(lab: Lab, timeout: float = 60.0) -> Kept:
+    """Hand a running lab to a process of its own (the same state, subnet and API port) and return it."""
+    root = lab.root
+    lab.stop()
+    pid = launcher.detach(serve.command(root), log=root / serve.LOG_FILE)
+    info = serve.wait_ready(root, pid, timeout)
+    return Kept(pid, root, str(info.get("api_url") or ""))
+
+
+def kept(root: str | Path) -> Kept | None:
+    """The kept lab of a demo folder, when one serves it."""
+    lab = lab_root(root)
+    info = serve.running(lab)
+    return None if info is None else Kept(int(info["pid"]), lab, str(info.get("api_url") or ""))
+
+
+def stop_kept(root: str | Path) -> int | None:
+    """Stop the kept lab of a demo folder; its pid, or None when none was running."""
+    return serve.stop(lab_root(root))
+
+
+def inject_faults(root: str | Path, specs: list[str]) -> tuple[list[str], bool]:
+    """Write day-two faults into the lab of a demo folder: (one line per fault, whether a lab serves it now).
+
+    Raises FaultError for a bad fault and LabError when the folder holds no lab.
+    """
+    lab = lab_root(root)
+    if not (lab / "lab.json").is_file():
+        raise LabError(f"{root} holds no lab: run `skynet demo --keep --workspace {root}` first")
+    return faults.inject(lab, specs), serve.in_use(lab)

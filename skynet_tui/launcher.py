@@ -1,4 +1,5 @@
-"""The one process launcher: every talosctl/kubectl/helm/git call goes through `run` or `start`."""
+"""The one process launcher: every talosctl/kubectl/helm/git call goes through `run` or `start`; a process
+that must outlive Skynet (the demo's kept lab) through `detach`."""
 
 from __future__ import annotations
 
@@ -230,3 +231,28 @@ def foreground(argv: Sequence[str], *, env: Mapping[str, str] | None = None) -> 
     # A signal death raises; there is nothing to report for an interactive viewer.
     with contextlib.suppress(sh.ErrorReturnCode):
         sh.Command(exe)(*argv[1:], _fg=True, _env=full_env, _ok_code=list(range(256)))
+
+
+def detach(argv: Sequence[str], *, log: Path, env: Mapping[str, str] | None = None) -> int:
+    """Start a child that outlives this process and return its pid: a session of its own, stdin from /dev/null,
+    stdout and stderr appended to `log`. Nothing waits for it here; whoever stops it reads its pid back."""
+    # subprocess, not sh: sh ties a child's lifetime and pipes to this process, a detached one has neither.
+    import subprocess
+
+    argv = [str(a) for a in argv]
+    full_env = dict(env if env is not None else os.environ)
+    exe = which(argv[0], full_env) if "/" not in argv[0] else argv[0]
+    if exe is None:
+        raise ToolNotFound(argv[0])
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        child = subprocess.Popen(
+            [exe, *argv[1:]],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            start_new_session=True,
+            close_fds=True,
+        )
+    return child.pid

@@ -119,8 +119,9 @@ def canned_hardware() -> dict[str, Hardware]:
 
 
 def test_welcome(snap_compare, tmp_path, monkeypatch):
-    """The welcome: SKYNET, the tagline, New cluster / Open a workspace / Lab demo, then the day-two
-    entries Console and Upgrades; the footer lists n, o, l, c, u."""
+    """The welcome: SKYNET, the tagline, New cluster / Open a workspace ("its console once installed, else
+    its install resumed; or edit it") / Lab demo, then the day-two entries Console and Upgrades; the footer
+    lists n, o, l, c, u."""
     monkeypatch.chdir(tmp_path)
     assert snap_compare(SkynetApp(), terminal_size=SIZE, run_before=to_step(0))
 
@@ -259,7 +260,8 @@ def test_unsaved_dialog(snap_compare, example_app):
 
 
 def test_open_workspace_dialog(snap_compare, tmp_path, example_data, monkeypatch):
-    """Open a workspace: the folder typed (the one found here), its state, Edit answers / Resume install."""
+    """Open a workspace: the folder typed (the one found here), its state, Edit answers / Open (its console
+    when its cluster is up, else its install resumed)."""
     monkeypatch.chdir(tmp_path)
     Path("homelab").mkdir()
     Path("homelab/cluster.yaml").write_text(yaml.safe_dump(example_data))

@@ -14,9 +14,11 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Input, OptionList, Static
 
+from skynet_tui import spec
 from skynet_tui.__main__ import main
-from skynet_tui.app import SkynetApp
+from skynet_tui.app import BootstrapArgs, SkynetApp
 from skynet_tui.status.source import Source, SourceError, resolve
+from skynet_tui.workspace import Workspace
 from tests import talos_samples as samples
 from tests.console_helpers import seed_small_cluster, start_api, wait_for
 from tests.wizard_helpers import SIZE, FakeInstall
@@ -130,7 +132,7 @@ class FakeConsole(Screen[None]):
 
     def __init__(self, source: Source, env: dict[str, str] | None):
         super().__init__()
-        self.source = source
+        self.source, self.env = source, env
 
     def compose(self) -> ComposeResult:
         yield Static(f"console of {self.source.name}")
@@ -206,3 +208,24 @@ async def test_the_welcome_console_entry_and_a_finished_install_open_the_console
         app.screen.dismiss(True)
         await wait_for(pilot, lambda: isinstance(app.screen, FakeConsole))
         assert app.install_ok and app.screen.source.workspace == ws.resolve()
+
+
+@pytest.mark.asyncio
+async def test_the_demo_s_install_continues_into_the_console_with_the_lab_s_environment(
+    tmp_path, example_data
+):
+    kubeconfig = tmp_path / "kc"
+    kubeconfig.write_text("{}")
+    ws = workspace(tmp_path / "lab", example_data, kubeconfig)
+    env = {"PATH": "/lab/bin:/usr/bin", "SKYNET_LAB_DIR": "/lab"}
+    install = BootstrapArgs(spec.load(ws / "cluster.yaml"), Workspace.at(ws), env, simulated=True)
+    app = SkynetApp(bootstrap=install, bootstrap_factory=FakeInstall, console_factory=FakeConsole)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, FakeInstall))
+        app.screen.dismiss(True)  # Enter on "Install complete"
+        await wait_for(pilot, lambda: isinstance(app.screen, FakeConsole))
+        assert app.screen.source.workspace == ws.resolve() and app.screen.env == env
+        assert app.is_running  # the app (and so the demo's lab) lives on until the console is quit
+        await app.action_quit()
+        await pilot.pause()
+    assert app.return_value == 0

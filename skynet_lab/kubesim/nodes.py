@@ -119,8 +119,15 @@ def node_object(lab: dict[str, Any], node: dict[str, Any], tainted: bool) -> Obj
     }
 
 
-def _conditions(old: list[dict[str, Any]], ready: bool) -> list[dict[str, Any]]:
+STOPPED = "Kubelet stopped posting node status."
+
+
+def _conditions(old: list[dict[str, Any]], ready: bool, stopped: bool = False) -> list[dict[str, Any]]:
     conds = old
+    if stopped:  # the node controller's view of a node whose kubelet went silent
+        for kind in ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready"):
+            conds = set_condition(conds, kind, "Unknown", "NodeStatusUnknown", STOPPED)
+        return conds
     for kind, reason, message in (
         ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
         ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
@@ -136,6 +143,8 @@ def step_nodes(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any]]) ->
     """Register, update and remove Nodes to match the machines' kubelets."""
     res = sim.core("nodes")
     tainted = any(m.get("role") == "worker" for m in machines)
+    stopped = sim.faults.get("node_notready") or []
+    stopped = {stopped} if isinstance(stopped, str) else set(stopped)
     live = {n["metadata"]["name"]: n for n in sim.store.list(res)[0]}
     wanted = set()
     for machine in machines:
@@ -144,10 +153,11 @@ def step_nodes(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any]]) ->
         desired = node_object(lab, machine, tainted)
         name = desired["metadata"]["name"]
         wanted.add(name)
-        ready = bool(machine.get("node_ready"))
+        halted = name in stopped  # the day-two fault node_notready
+        ready = bool(machine.get("node_ready")) and not halted
         old = live.get(name)
         if old is None:
-            desired["status"]["conditions"] = _conditions([], ready)
+            desired["status"]["conditions"] = _conditions([], ready, halted)
             created = sim.ensure(desired, manager="kubelet")
             if created is not None:
                 sim.event(created, "Starting", "Starting kubelet.", component="kubelet")
@@ -160,7 +170,7 @@ def step_nodes(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any]]) ->
             continue
         was_ready = condition(old, "Ready").get("status") == "True"
 
-        def update(n: Obj, d: Obj = desired, r: bool = ready) -> None:
+        def update(n: Obj, d: Obj = desired, r: bool = ready, h: bool = halted) -> None:
             n["metadata"]["labels"] = {**(n["metadata"].get("labels") or {}), **d["metadata"]["labels"]}
             n["metadata"]["annotations"] = {
                 **(n["metadata"].get("annotations") or {}),
@@ -169,7 +179,7 @@ def step_nodes(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any]]) ->
             n["spec"].pop("taints", None)
             n["spec"].update(d["spec"])
             n["status"].update({k: v for k, v in d["status"].items() if k != "conditions"})
-            n["status"]["conditions"] = _conditions(n["status"].get("conditions") or [], r)
+            n["status"]["conditions"] = _conditions(n["status"].get("conditions") or [], r, h)
 
         new = sim.mutate(old, update)
         if new is not None and ready != was_ready:

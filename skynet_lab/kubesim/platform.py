@@ -10,6 +10,7 @@ import string
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from skynet_lab.kubesim import renewal
 from skynet_lab.kubesim.base import Sim, condition, labels_of, set_condition
 from skynet_lab.kubesim.store import Obj
 
@@ -218,6 +219,7 @@ class Platform:
         self._ingress_shim()
         for cert in sim.items("cert-manager.io", "certificates"):
             self._certificate(cert, issuers)
+        renewal.step(sim)
 
     def _issuer(self, issuer: Obj) -> Obj:
         sim = self.sim

@@ -96,14 +96,10 @@ class WelcomeScreen(Screen[None]):
 
     MENU: ClassVar = (
         ("new", "New cluster", "answer the wizard; Skynet writes Talos configs and an Argo CD repo"),
-        (
-            "open",
-            "Open a workspace",
-            "its console once installed, else resume its install; or edit its answers",
-        ),
+        ("open", "Open a workspace", "its console once installed, else its install resumed; or edit it"),
         ("lab", "Lab demo", "the whole arc on SIMULATED machines; nothing leaves this computer"),
         None,
-        ("console", "Console", "day two: a running cluster's layers, nodes, apps, pods, certificates, logs"),
+        ("console", "Console", "day two: every layer of a running cluster: nodes, apps, pods, logs"),
         ("upgrade", "Upgrades", "day two: Talos, Kubernetes and platform charts, node by node"),
     )
 
