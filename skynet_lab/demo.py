@@ -25,14 +25,24 @@ def parse_nodes(text: str) -> tuple[int, int]:
     return control_planes, workers
 
 
-def start_lab(root: Path, nodes: str = "3+2", *, latency: dict[str, float] | None = None) -> Lab:
-    """Start (or reopen) the lab under `root/simulated-lab`; the caller stops it.
+def start_lab(
+    root: Path,
+    nodes: str = "3+2",
+    *,
+    latency: dict[str, float] | None = None,
+    talos_version: str | None = None,
+) -> Lab:
+    """Start (or reopen) the lab under `root/simulated-lab`; the caller stops it. `talos_version`: what its
+    machines boot (the upgrade scenario starts one release back).
 
     A lab already there keeps its subnet and machines, so an interrupted demo resumes; asking it for another
     size is a LabError.
     """
     control_planes, workers = parse_nodes(nodes)
-    lab = Lab(root / LAB_DIR, control_planes, workers, latency=latency)
+    if talos_version:
+        lab = Lab(root / LAB_DIR, control_planes, workers, latency=latency, talos_version=talos_version)
+    else:
+        lab = Lab(root / LAB_DIR, control_planes, workers, latency=latency)
     lab.start()
     if (lab.control_planes, lab.workers) != (control_planes, workers):
         lab.stop()

@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
     demo.add_argument(
+        "--scenario",
+        choices=("install", "upgrade"),
+        default="install",
+        help="upgrade: install Talos v1.13.8 / Kubernetes 1.35.4, then upgrade to v1.13.9 and 1.36.3 (headless)",
+    )
+    demo.add_argument(
         "--keep",
         action="store_true",
         help="leave the lab running after a successful install; prints how to reach and stop it",
