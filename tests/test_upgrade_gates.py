@@ -254,3 +254,15 @@ def test_a_stop_names_the_node_it_left_behind(cluster: spec.Cluster) -> None:
     assert upgrade.stopped_text(paused, cluster).startswith(
         "Paused: the nodes under way finished (cp-1 last)"
     )
+
+
+def test_a_target_cluster_yaml_could_not_record_is_refused_up_front(cluster: spec.Cluster) -> None:
+    data = spec.to_data(cluster)
+    data["spec"]["nodes"] = [n for n in data["spec"]["nodes"] if n["role"] == "controlplane"]
+    alone = spec.parse(data)
+    refusal = upgrade.preview(
+        alone, snapshot(alone, runs="v1.13.9"), upgrade.Request("talos", "v1.14.0")
+    ).refusal
+    assert refusal.startswith(
+        "cluster.yaml could not record v1.14.0 afterwards: spec.nodes: Talos v1.14.0 without"
+    )

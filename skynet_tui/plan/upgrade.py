@@ -15,7 +15,7 @@ from skynet_tui.plan.upgrade_k8s import kubernetes_plan
 from skynet_tui.plan.upgrade_steps import Confirm, UpgradeTiming
 from skynet_tui.plan.upgrade_talos import batches, talos_plan
 from skynet_tui.progress import RunProgress, StepState
-from skynet_tui.upgrade import gates, live, paths
+from skynet_tui.upgrade import gates, live, paths, record
 
 if TYPE_CHECKING:
     from skynet_tui.spec import Cluster
@@ -98,6 +98,18 @@ def _refusal(cluster: Cluster, request: Request, found: tuple[live.NodeVersions,
     return ""
 
 
+def _unrecordable(cluster: Cluster, kind: Kind, target: str) -> str:
+    """Why cluster.yaml could not record the target once the cluster runs it ("" when it can)."""
+    try:
+        if kind == "talos":
+            record.with_versions(cluster, talos=target)
+        else:
+            record.with_versions(cluster, kubernetes=target)
+    except spec.SpecError as exc:
+        return f"cluster.yaml could not record {target} afterwards: {exc.issues[0]}"
+    return ""
+
+
 def preview(cluster: Cluster, snap: Snapshot, request: Request) -> Preview:
     """The request against a snapshot (pure)."""
     found = live.node_versions(cluster, snap)
@@ -120,6 +132,8 @@ def preview(cluster: Cluster, snap: Snapshot, request: Request) -> Preview:
                 )
         except paths.Refused as exc:
             refusal = str(exc)
+    if hops and not refusal:
+        refusal = _unrecordable(cluster, request.kind, hops[-1])
     if refusal:
         hops = []
     moving = {*(talos_now if request.kind == "talos" else kube_now), *hops}
