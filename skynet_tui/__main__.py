@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         "--scenario",
         choices=("install", "upgrade"),
         default="install",
-        help="upgrade: install Talos v1.13.8 / Kubernetes 1.35.4, then upgrade to v1.13.9 and 1.36.3 (headless)",
+        metavar="NAME",
+        help="install (default), or upgrade: install Talos v1.13.8 / Kubernetes 1.35.4, then upgrade to v1.13.9 "
+        "and 1.36.3 (headless)",
     )
     demo.add_argument(
         "--keep",

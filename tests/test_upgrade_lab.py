@@ -4,7 +4,10 @@ block, Kubernetes' dry run first, and every talosctl argv checked against talosc
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
+import time
 
 import pytest
 import yaml
@@ -193,3 +196,41 @@ def test_kubernetes_upgrade_runs_its_dry_run_first_and_a_declined_one_changes_no
 
     code, output = run(installed, "kubernetes", "1.37.0")
     assert code == 2 and "Kubernetes 1.37 needs Talos ≥ 1.14" in output and "upgrade Talos first" in output
+
+
+def test_ctrl_c_pauses_after_the_node_then_stops_naming_the_node_and_a_run_resumes(
+    installed: Installed,
+) -> None:
+    ws, env = installed.ws, {**installed.lab.env(), "SKYNET_TIMING_SCALE": "0.05"}
+    argv = [sys.executable, "-u", "-m", "skynet_tui", "upgrade", "talos", "--to", TO_TALOS, "--yes",
+            "--workspace", str(ws.root)]  # fmt: skip
+
+    def interrupt(at: str, times: int) -> tuple[int, str]:
+        child = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert child.stdout is not None
+        seen: list[str] = []
+        for line in child.stdout:
+            seen.append(line)
+            if line.strip() == at:
+                for _ in range(times):
+                    child.send_signal(signal.SIGINT)
+                    time.sleep(0.3)
+                break
+        seen += child.stdout.readlines()
+        return child.wait(timeout=600), "".join(seen)
+
+    code, output = interrupt(f"upgrade cp-1 {FROM_TALOS} -> {TO_TALOS} started", 1)
+    assert code == 1, output
+    assert "pausing once the node under way is done" in output
+    assert "Paused: the nodes under way finished (cp-1 last)" in output
+    assert talos_versions(installed) == {"cp-1": TO_TALOS, **{n: FROM_TALOS for n in NODES[1:]}}
+
+    code, output = interrupt(f"upgrade cp-2 {FROM_TALOS} -> {TO_TALOS} started", 2)
+    assert code == 1, output
+    cp2 = installed.cluster.control_planes[1].ip
+    assert f"Stopped while cp-2 ({cp2}) was being upgraded: it may be draining or rebooting" in output
+    assert not intervals(ws, f"talos-{TO_TALOS}-cp-3")
+
+    code, output = run(installed, "talos", TO_TALOS)
+    assert code == 0, output
+    assert talos_versions(installed) == {n: TO_TALOS for n in NODES}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from textual.widgets import Input, Select, Static
+from textual.widgets import Button, Input, Select, Static
 
 from skynet_tui import spec
 from skynet_tui.app import SkynetApp
@@ -145,7 +145,7 @@ async def test_the_run_asks_before_changes_and_pauses_after_the_node_under_way(c
     )
     async with Host(screen).run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(screen.app.screen, ReadDialog), what="the dry run's dialog")
-        await pilot.click("#read-yes")
+        screen.app.screen.query_one("#read-yes", Button).press()
         await wait_for(pilot, reached.is_set, what="cp-1 under way")
         await pilot.press("p")
         await pilot.pause()

@@ -78,10 +78,13 @@ class UpgradeScreen(Screen[None]):
             return isinstance(message, UpgradeScreen.Updated)
 
     class Charts(Message):
-        def __init__(self, changes: list[ChartChange], changed: list[str], error: str = "") -> None:
+        def __init__(
+            self, changes: list[ChartChange], changed: list[str], plan: Plan | None, error: str = ""
+        ) -> None:
             super().__init__()
             self.changes = changes
             self.changed = changed
+            self.plan = plan
             self.error = error
 
     def __init__(
@@ -104,6 +107,7 @@ class UpgradeScreen(Screen[None]):
         self.plan: Plan | None = None
         self.changes: list[ChartChange] = []
         self.changed: list[str] = []
+        self.platform: Plan | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -234,7 +238,7 @@ class UpgradeScreen(Screen[None]):
         else:
             text = Text("The GitOps folder holds what Skynet pins: nothing to upgrade.", style="green")
         self.query_one("#path", Static).update(text)
-        self.query_one("#plan", Static).update(texts.plan_text(platform_plan(self.cluster, self.ws)))
+        self.query_one("#plan", Static).update(texts.plan_text(self.platform))
 
     @work(thread=True, group="upgrade-charts", exclusive=True, exit_on_error=False, description="Rendering")
     def _read_charts(self) -> None:
@@ -244,16 +248,17 @@ class UpgradeScreen(Screen[None]):
         try:
             changes = chart_changes(self.ws, self.cluster)
             changed, _ = tree_diff(self.ws, self.cluster)
+            plan = platform_plan(self.cluster, self.ws)
         except (OSError, ValueError) as exc:
-            self.post_message(self.Charts([], [], f"{type(exc).__name__}: {exc}"))
+            self.post_message(self.Charts([], [], None, f"{type(exc).__name__}: {exc}"))
             return
-        self.post_message(self.Charts(changes, changed))
+        self.post_message(self.Charts(changes, changed, plan))
 
     @on(Charts)
     def _charts(self, message: Charts) -> None:
         if message.error:
             self.notify(message.error, severity="error", markup=False)
-        self.changes, self.changed = message.changes, message.changed
+        self.changes, self.changed, self.platform = message.changes, message.changed, message.plan
         if self.kind == "platform":
             self._refresh_view()
 
