@@ -4,7 +4,8 @@ It answers the real kubernetes Python client and kubectl: discovery (/api, /apis
 fieldSelector, limit/continue, resourceVersion), get, create, update, delete, merge/strategic/JSON patches,
 server-side apply (`application/apply-patch+yaml`, merged field by field: fields an applier drops are kept) and
 watch (`?watch=1`: ADDED/MODIFIED/DELETED JSON lines from a resourceVersion, 410 Expired when it is too old,
-BOOKMARK events with `allowWatchBookmarks`, closed after timeoutSeconds), pod logs (`pods/{name}/log`), plus
+BOOKMARK events with `allowWatchBookmarks`, closed after timeoutSeconds; `limit`/`continue` pages come from the
+first page's snapshot, a token too old is 410 Expired), pod logs (`pods/{name}/log`), plus
 server-side `Table` rendering for kubectl. Any bearer token is accepted. Field selectors name only the fields a real
 API server indexes for the kind. Kinds: core and apps workloads, RBAC, networking, storage, CRDs and every kind the
 stored CRDs define. `restart()` stops serving and serves the same store again on the same port (an API outage).
@@ -18,6 +19,7 @@ import contextlib
 import json
 import socket
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +104,23 @@ def _check_fields(res: Resource, selector: str) -> None:
             raise ApiError(400, "BadRequest", f"field label not supported: {label}")
 
 
-def _page_token(obj: dict) -> str:
-    meta = obj["metadata"]
-    return base64.urlsafe_b64encode(json.dumps([meta.get("namespace", ""), meta["name"]]).encode()).decode()
+PAGED_LISTS = 32  # lists kept for their continue tokens, the oldest forgotten first
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+    "without the continue parameter."
+)
+
+
+def _page_token(list_id: int, offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([list_id, offset]).encode()).decode()
+
+
+def _read_token(token: str) -> tuple[int, int]:
+    try:
+        list_id, offset = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(list_id), int(offset)
+    except (ValueError, TypeError) as exc:
+        raise ApiError(400, "BadRequest", "continue key is not valid") from exc
 
 
 class _Route:
@@ -128,6 +144,10 @@ class MockKubeAPI:
         self.port = 0
         self.bookmark_seconds = BOOKMARK_SECONDS
         self.logs: dict[tuple[str, str, str], list[str]] = {}  # (namespace, pod, container) -> its log lines
+        # A paged list's items, kept for its continue tokens: the pages after the first come from the same
+        # snapshot, as a real API server serves them from the list's resourceVersion (and cost a slice).
+        self._pages: OrderedDict[int, tuple[list[Any], str]] = OrderedDict()
+        self._next_list = 0
         self.server_version = SERVER_VERSION
         self._simulate = simulate and self.root is not None
         self._tick = tick
@@ -429,21 +449,26 @@ class MockKubeAPI:
     def _list(self, request: web.Request, route: _Route) -> web.Response:
         q = request.query
         _check_fields(route.res, q.get("fieldSelector", ""))
-        items, rv = self.store.list(
-            route.res, route.namespace, q.get("labelSelector", ""), q.get("fieldSelector", "")
-        )
-        meta: dict[str, Any] = {"resourceVersion": rv}
+        offset, list_id = 0, None
         if q.get("continue"):
-            try:
-                after = tuple(json.loads(base64.urlsafe_b64decode(q["continue"].encode())))
-            except ValueError as exc:
-                raise ApiError(400, "BadRequest", "continue key is not valid") from exc
-            items = [o for o in items if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > after]
+            list_id, offset = _read_token(q["continue"])
+            cached = self._pages.get(list_id)
+            if cached is None:
+                raise ApiError(410, "Expired", CONTINUE_EXPIRED)
+            everything, rv = cached
+        else:
+            everything, rv = self.store.list(
+                route.res, route.namespace, q.get("labelSelector", ""), q.get("fieldSelector", "")
+            )
+        items = everything[offset:]
+        meta: dict[str, Any] = {"resourceVersion": rv}
         limit = int(q.get("limit") or 0)
         if limit and len(items) > limit:
+            if list_id is None:
+                list_id = self._keep_pages(everything, rv)
             meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
-            meta["continue"] = _page_token(items[-1])
+            meta["continue"] = _page_token(list_id, offset + limit)
         if "as=Table" in request.headers.get("Accept", ""):
             doc = table(route.res, items, rv, include_object=q.get("includeObject", "Metadata"))
             doc["metadata"].update({k: v for k, v in meta.items() if k != "resourceVersion"})
@@ -458,6 +483,13 @@ class MockKubeAPI:
                 "items": items,
             }
         )
+
+    def _keep_pages(self, items: list[Any], rv: str) -> int:
+        self._next_list += 1
+        self._pages[self._next_list] = (items, rv)
+        while len(self._pages) > PAGED_LISTS:
+            self._pages.popitem(last=False)
+        return self._next_list
 
     async def _watch(self, request: web.Request, route: _Route) -> web.StreamResponse:
         q = request.query

@@ -54,6 +54,13 @@ class Lab:
         value = self.screen.table(pane).get_cell(key, column)
         return getattr(value, "plain", str(value))
 
+    def problems(self) -> list[str]:
+        """The problems table as shown: "layer|text" per row, in order."""
+        return [
+            f"{self.cell('problems', k, 'layer')}|{self.cell('problems', k, 'text')}"
+            for k in self.rows("problems")
+        ]
+
 
 @asynccontextmanager
 async def console(tmp_path: Path, **kw: Any) -> AsyncIterator[Lab]:
@@ -84,7 +91,7 @@ async def test_a_node_going_notready_shows_up(tmp_path: Path) -> None:
             p.text for p in lab.snap.problems
         )
         assert (
-            lab.rows("problems")[0]
+            lab.problems()[0]
             == "kubernetes|node worker-1 Unknown: NodeStatusUnknown: Kubelet stopped posting node status."
         )
         lab.screen.show_pane("nodes")
@@ -102,7 +109,7 @@ async def test_an_application_turning_degraded_shows_up(tmp_path: Path) -> None:
         lab.seed.mutate("argoproj.io", "applications", "argocd", "loki", degrade)
         await wait_for(lab.pilot, lambda: "Degraded: loki" in lab.overview(), what="the Argo CD line")
         assert "✖ Argo CD     error" in lab.overview()
-        assert f"argocd|Application loki Degraded: {message}" in lab.rows("problems")
+        assert f"argocd|Application loki Degraded: {message}" in lab.problems()
         lab.screen.show_pane("apps")
         await wait_for(lab.pilot, lambda: "argocd/loki" in lab.rows("apps"))
         assert lab.cell("apps", "argocd/loki", "health") == "Degraded"
@@ -118,7 +125,7 @@ async def test_a_certificate_expiring_within_a_week_shows_up(tmp_path: Path) -> 
             lab.pilot, lambda: "grafana expires in 3d" in lab.overview(), what="the Ingress+TLS line"
         )
         assert "▲ Ingress+TLS warn" in lab.overview()
-        assert "ingress|Certificate monitoring/grafana expires in 3d" in lab.rows("problems")
+        assert "ingress|Certificate monitoring/grafana expires in 3d" in lab.problems()
         lab.screen.show_pane("certs")
         await wait_for(lab.pilot, lambda: "monitoring/grafana" in lab.rows("certs"))
         assert lab.cell("certs", "monitoring/grafana", "state") == "expires in 3d"

@@ -236,9 +236,12 @@ def test_demo_keep_then_status_then_stop_leaves_no_process(tmp_path: Path) -> No
         fault += ["--fault", "cert-expiring=grafana"]
         assert subprocess.run(fault, capture_output=True, timeout=120).returncode == 0
 
+        codes: list[int] = []
+
         def problems() -> set[str]:
             report = status("--json")
             assert report.returncode in (0, 1), report.stderr
+            codes.append(report.returncode)
             return {p["text"] for p in json.loads(report.stdout)["problems"]}
 
         wanted = {
@@ -247,6 +250,7 @@ def test_demo_keep_then_status_then_stop_leaves_no_process(tmp_path: Path) -> No
             "Certificate monitoring/grafana-tls expires in 3d",
         }
         wait(lambda: wanted <= problems(), "the faults in status --once", timeout=300)
+        assert codes[-1] == 1  # an unhealthy lab
     finally:
         stop = subprocess.run(
             [*skynet, "demo", "--stop", "--workspace", str(root)], capture_output=True, text=True, timeout=120

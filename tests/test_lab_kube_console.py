@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from skynet_lab.kube import PAGED_LISTS
 from skynet_tui.status.client import ApiStatusError, KubeClient, Unreachable
 from tests.console_helpers import Seeder, start_api
 from tests.tools import require
@@ -144,3 +145,22 @@ def test_field_selectors_a_real_api_server_refuses(api) -> None:
     )
     with pytest.raises(ApiStatusError):
         client.get_json("/api/v1/nodes", [("fieldSelector", "status.phase=Running")])
+
+
+def test_pages_after_the_first_come_from_the_first_page_s_snapshot(api) -> None:
+    mock, client, _, seed = api
+    first = client.get_json("/api/v1/pods", [("limit", "2")])
+    assert len(first["items"]) == 2 and first["metadata"]["remainingItemCount"] == 2
+    seed.pod("apps", "aaa-new", "worker-1")  # created after the first page: not in this list
+    rest = client.get_json("/api/v1/pods", [("limit", "2"), ("continue", first["metadata"]["continue"])])
+    names = [p["metadata"]["name"] for p in first["items"] + rest["items"]]
+    assert names == ["crash-1", "new", "two", "web-1"] and "continue" not in rest["metadata"]
+    assert rest["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    for _ in range(PAGED_LISTS):  # newer paged lists: the oldest one's tokens expire
+        client.get_json("/api/v1/pods", [("limit", "1")])
+    with pytest.raises(ApiStatusError) as expired:
+        client.get_json("/api/v1/pods", [("limit", "2"), ("continue", first["metadata"]["continue"])])
+    assert expired.value.code == 410 and "too old" in expired.value.message
+    with pytest.raises(ApiStatusError) as bad:
+        client.get_json("/api/v1/pods", [("continue", "not-a-token")])
+    assert bad.value.code == 400

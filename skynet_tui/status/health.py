@@ -16,7 +16,7 @@ from skynet_tui.status.model import (
 )
 
 EXPIRY_WARNING = timedelta(days=7)  # a certificate expiring sooner is a problem
-MAX_POD_PROBLEMS = 50  # the problems list names this many pods, then counts the rest
+MAX_POD_PROBLEMS = 10  # the problems list names this many pods, then counts them (all are in the pods table)
 APP_ERROR_CONDITIONS = ("InvalidSpecError", "ComparisonError", "SyncError", "UnknownError", "DeletionError")
 LAYERS = ("talos", "etcd", "kubernetes", "argocd", "ingress", "storage")
 TITLES = {

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 Render = Callable[[Any], Sequence[Any]]
@@ -15,6 +16,11 @@ REBUILD_ABOVE = 64  # removing more rows than this at once rebuilds the table (e
 
 def _plain(value: Any) -> str:
     return value.plain if isinstance(value, Text) else str(value)
+
+
+def _cell(value: Any) -> Any:
+    """Text as it is: DataTable reads a str cell as markup, so "[a b]" in a message would vanish or fail."""
+    return Text(value, no_wrap=True, end="") if isinstance(value, str) else value
 
 
 def _sortable(value: Any) -> tuple[int, int, str]:
@@ -80,7 +86,7 @@ class RowTable(DataTable[Any]):
             old = self._objects.get(key)
             if old is obj:
                 continue
-            cells = tuple(self.render_row(obj))
+            cells = tuple(map(_cell, self.render_row(obj)))
             self._objects[key] = obj
             previous = self._cells.get(key)
             self._cells[key] = cells
@@ -98,12 +104,25 @@ class RowTable(DataTable[Any]):
         self.updates += touched
         return touched
 
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        """DataTable lays the whole screen out again on every row added or removed; a table whose size its
+        container fixes (`height: 1fr`) only needs to repaint itself (its scrollable size is updated apart)."""
+        if layout and self._sized_by_container():
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _sized_by_container(self) -> bool:
+        height = self.styles.height
+        return height is not None and height.is_fraction
+
     def _rebuild(self, wanted: dict[str, Any]) -> int:
         cursor = self.selected_key()
         self.clear()
         self._objects, self._cells = {}, {}
         for key, obj in wanted.items():
-            cells = tuple(self.render_row(obj))
+            cells = tuple(map(_cell, self.render_row(obj)))
             self._objects[key], self._cells[key] = obj, cells
             self.add_row(*cells, key=key)
         if self.order:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Protocol
@@ -12,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.events import Key
 from textual.message import Message
 from textual.screen import Screen
@@ -20,7 +22,7 @@ from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
 from skynet_tui.screens.console import texts
 from skynet_tui.screens.console.detail import AppScreen, CertScreen, NodeScreen, PodScreen
 from skynet_tui.status.fold import Publish
-from skynet_tui.status.model import Snapshot
+from skynet_tui.status.model import Problem, Snapshot
 from skynet_tui.widgets.rowtable import RowTable
 
 
@@ -138,7 +140,7 @@ class ConsoleScreen(Screen[None]):
         layout: vertical;
         #topbar { height: 1; background: $panel; padding: 0 1; }
         #title { width: 1fr; text-style: bold; }
-        #updated { width: auto; color: $text-muted; margin-left: 2; }
+        #updated { width: 17; color: $text-muted; margin-left: 2; content-align: right middle; }
         #sim-badge { display: none; background: $warning; color: $text; text-style: bold; padding: 0 1; }
         &.-simulated #sim-badge { display: block; }
         #banner { display: none; height: auto; background: $error 30%; color: $text; padding: 0 1; text-style: bold; }
@@ -193,6 +195,8 @@ class ConsoleScreen(Screen[None]):
         self.filter_text = ""
         self._synced: dict[str, tuple[int, str]] = {}  # pane -> (snapshot number, filter) it last showed
         self._tables: dict[str, RowTable] = {}
+        self._shown_content: dict[str, str | Text] = {}  # selector -> what the label shows now
+        self._tab_labels: dict[str, str] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -279,15 +283,25 @@ class ConsoleScreen(Screen[None]):
         self.set_class(snap.simulated, "-simulated")
         self.set_class(snap.stale, "-stale")
         if snap.cluster and not self.cluster_title:
-            self.query_one("#title", Label).update(self._title_text())
-        self.query_one("#updated", Label).update(
-            f"updated {texts.clock_time(snap.taken_at)}" if snap.synced else "listing…"
-        )
-        self.query_one("#overview", Static).update(texts.overview(snap.layers, snap.capacity))
+            self._put("#title", self._title_text())
+        self._put("#updated", f"updated {texts.clock_time(snap.taken_at)}" if snap.synced else "listing…")
+        self._put("#overview", texts.overview(snap.layers, snap.capacity))
         self._banner()
         self._tab_titles(snap)
         self._sync_table(self.active_pane)
         self._forward(snap)
+
+    def _put(self, selector: str, content: str | Text) -> None:
+        """Update a label only when its content changed, and lay the screen out again only when its height did:
+        at a few snapshots a second, a relayout per snapshot is most of the UI thread's work."""
+        if self._shown_content.get(selector) == content:
+            return
+        before = self._shown_content.get(selector)
+        self._shown_content[selector] = content
+        lines = str(content).count("\n")
+        self.query_one(selector, Static).update(
+            content, layout=before is None or str(before).count("\n") != lines
+        )
 
     def _forward(self, snap: Snapshot) -> None:
         """The drill-down on top of this screen follows the snapshots too."""
@@ -298,7 +312,7 @@ class ConsoleScreen(Screen[None]):
     def _banner(self) -> None:
         snap = self.snapshot
         if snap is not None and snap.stale:
-            self.query_one("#banner", Static).update(texts.banner(snap, self.clock()))
+            self._put("#banner", texts.banner(snap, self.clock()))
 
     def _tick(self) -> None:
         self._banner()
@@ -315,7 +329,17 @@ class ConsoleScreen(Screen[None]):
         }
         tabs = self.query_one(TabbedContent)
         for pane, title, *_ in TABLES:
-            tabs.get_tab(pane).label = f"{title} {counts[pane]}"
+            label = f"{title} {counts[pane]}"
+            before = self._tab_labels.get(pane)
+            if before == label:
+                continue
+            self._tab_labels[pane] = label
+            tab = tabs.get_tab(pane)
+            if before is not None and len(before) == len(label):  # same width: repaint it, no relayout
+                tab._label = Content(label)
+                Static.update(tab, tab._label, layout=False)
+            else:
+                tab.label = label
 
     @property
     def active_pane(self) -> str:
@@ -327,10 +351,7 @@ class ConsoleScreen(Screen[None]):
     def rows(self, pane: str, snap: Snapshot) -> Iterable[tuple[str, Any]]:
         """The (key, object) rows of a table for a snapshot; objects are what the table's renderer takes."""
         if pane == "problems":
-            seen: dict[str, Any] = {}
-            for problem in snap.problems:
-                seen.setdefault(f"{problem.layer}|{problem.text}", problem)
-            return seen.items()
+            return problem_rows(snap.problems)
         if pane == "nodes":
             versions = dict(snap.talos.versions)
             per_node = snap.pods.per_node
@@ -495,6 +516,31 @@ class ConsoleScreen(Screen[None]):
         )
         out.append(("Console: filter", "Narrow the table to rows containing a text", self.action_filter))
         return out
+
+
+def problem_rows(problems: Iterable[Problem]) -> list[tuple[str, Problem]]:
+    """Problems keyed by what they are about, not their exact words: a pod whose restart count moves on, or
+    "… and 40 more problem pods" becoming 41, updates its row instead of replacing it (a replaced row costs the
+    table far more than a changed cell). The same problem twice shows once."""
+    out: dict[str, Problem] = {}
+    seen: set[tuple[str, str]] = set()
+    for problem in problems:
+        if (problem.layer, problem.text) in seen:
+            continue
+        seen.add((problem.layer, problem.text))
+        kind, name = problem.target
+        base = (
+            f"{problem.layer}|{kind}:{name}" if kind else f"{problem.layer}|{DIGITS.sub('#', problem.text)}"
+        )
+        key, n = base, 1
+        while key in out:
+            n += 1
+            key = f"{base}|{n}"
+        out[key] = problem
+    return list(out.items())
+
+
+DIGITS = re.compile(r"\d+")
 
 
 def _plain(cells: Iterable[object]) -> str:
