@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from skynet_lab.core import MAX_CONTROL_PLANES, MAX_WORKERS, Lab, LabError
 
@@ -28,14 +29,24 @@ def parse_nodes(text: str) -> tuple[int, int]:
     return control_planes, workers
 
 
-def start_lab(root: Path, nodes: str = "3+2", *, latency: dict[str, float] | None = None) -> Lab:
-    """Start (or reopen) the lab under `root/simulated-lab`; the caller stops it.
+def start_lab(
+    root: Path,
+    nodes: str = "3+2",
+    *,
+    latency: dict[str, float] | None = None,
+    talos_version: str | None = None,
+) -> Lab:
+    """Start (or reopen) the lab under `root/simulated-lab`; the caller stops it. `talos_version`: what its
+    machines boot (the upgrade scenario starts one release back).
 
     A lab already there keeps its subnet and machines, so an interrupted demo resumes; asking it for another
     size is a LabError.
     """
     control_planes, workers = parse_nodes(nodes)
-    lab = Lab(root / LAB_DIR, control_planes, workers, latency=latency, leases=LEASES)
+    options: dict[str, Any] = {"latency": latency, "leases": LEASES}
+    if talos_version:
+        options["talos_version"] = talos_version
+    lab = Lab(root / LAB_DIR, control_planes, workers, **options)
     lab.start()
     if (lab.control_planes, lab.workers) != (control_planes, workers):
         lab.stop()

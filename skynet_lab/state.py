@@ -11,11 +11,13 @@ Layout under the lab root (`SKYNET_LAB_DIR`):
   `hardware` ({disks, volumes, links}), `applied_at`, `config` (a summary of the applied machine config, never its
   secrets), `etcd_bootstrapped`, `versions` ({talos, kubernetes}), `fault_used` ({name: count}), `lease` (the
   address it answers at in maintenance mode, its DHCP lease; absent: its `ip`), `fingerprint` (its maintenance
-  certificate's, as its console prints it), `boot` ({schematic, extensions}: what the ISO it booted carries).
+  certificate's, as its console prints it), `boot` ({schematic, extensions}: what the ISO it booted carries),
+  `upgrade` ({at, from, to, outcome} of the last `talosctl upgrade`: outcome ok, rollback (back on `from`) or lost
+  (never back); the derived `versions.talos` switches to `to` once an ok upgrade rebooted).
 
 Stages are not stored: `derive` computes them on every read from the timestamps and the lab's latencies, so no
 daemon is needed. Readers (the fake talosctl, the mock Kubernetes API) get these derived keys from `load_nodes`:
-`stage` (maintenance|installing|rebooting|booting|running), `stage_since`, `hostname`, `reachable`, `configured`
+`stage` (maintenance|installing|rebooting|booting|running|upgrading), `stage_since`, `hostname`, `reachable`, `configured`
 (the mTLS API answers), `ready`, `unmet_conditions`, `etcd_running`, `kubelet_registered`, `node_ready`,
 `bootstrap_available`, `address` (where it answers now: its lease until the install's reboot, then the address
 its config puts on a link, or None when that link does not exist or has no carrier: a link config turns DHCP
@@ -39,6 +41,10 @@ from typing import Any
 LAB_FILE = "lab.json"
 NODES_DIR = "nodes"
 ENV_DIR = "SKYNET_LAB_DIR"
+UPGRADE_LATENCY = (
+    3.0  # seconds a `talosctl upgrade` pulls and stages its image before the reboot (latency "upgrade")
+)
+ETCD_FAULT = "etcd_unhealthy_after_upgrade"  # a control plane whose etcd stops answering once it was upgraded
 
 
 class LabStateError(RuntimeError):
@@ -290,12 +296,20 @@ def derive_all(
 
 
 def _timeline(lab: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    """When a configured node finished installing and when it first booted."""
+    """When a configured node finished installing, first booted, and every later restart (upgrades) began."""
     applied = node.get("applied_at")
     if not applied:
-        return {"first_boot": None, "installed": None}
+        return {"first_boot": None, "installed": None, "restarts": []}
     installed = applied + latency(lab, "install")
-    return {"first_boot": installed + latency(lab, "reboot"), "installed": installed}
+    restarts = [installed]
+    upgrade = node.get("upgrade")
+    if upgrade:
+        restarts.append(upgrade["at"] + latency(lab, "upgrade", UPGRADE_LATENCY))
+    return {
+        "first_boot": installed + latency(lab, "reboot"),
+        "installed": installed,
+        "restarts": sorted(restarts),
+    }
 
 
 def _derive(
@@ -336,10 +350,16 @@ def _derive(
     if now < times["installed"]:
         node.update(stage="installing", stage_since=node["applied_at"])
         return node
-    booted = times["first_boot"]
-    node["kubelet_registered"] = api_up is not None and now >= max(booted, api_up)
-    if now < booted:
-        node.update(stage="rebooting", stage_since=times["installed"])
+    restart = max(r for r in times["restarts"] if r <= now)
+    booted = restart + latency(lab, "reboot")
+    upgrade = node.get("upgrade") or {}
+    outcome = upgrade.get("outcome", "ok")
+    rebooted = bool(upgrade) and now >= upgrade["at"] + latency(lab, "upgrade", UPGRADE_LATENCY)
+    if rebooted and outcome == "ok" and now >= booted:
+        node["versions"]["talos"] = upgrade["to"]
+    node["kubelet_registered"] = api_up is not None and now >= max(times["first_boot"], api_up)
+    if now < booted or (rebooted and outcome == "lost"):
+        node.update(stage="rebooting", stage_since=restart)
         return node
     address, missing = configured_address(node)
     node.update(address=address, missing_link=missing)
@@ -350,6 +370,9 @@ def _derive(
     node["bootstrap_available"] = is_cp and now >= booted + latency(lab, "bootstrap_ready")
     etcd_up = max(booted, bootstrapped_at) + latency(lab, "etcd") if is_cp and bootstrapped_at else None
     node["etcd_running"] = etcd_up is not None and now >= etcd_up
+    if upgrade and not rebooted:
+        node.update(stage="upgrading", stage_since=upgrade["at"])
+        return node
     if is_cp:
         running_at = etcd_up + latency(lab, "boot") if etcd_up is not None else None
     else:
@@ -362,6 +385,8 @@ def _derive(
             node_ready=node["address"] is not None,
             running_since=running_at,
         )
+        if rebooted and is_cp and (lab.get("faults") or {}).get(ETCD_FAULT) == name:
+            node["etcd_running"] = False  # the machine is back, but its etcd member no longer answers
         return node
     unmet: list[dict[str, str]] = []
     if is_cp and not node["etcd_running"]:

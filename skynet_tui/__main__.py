@@ -69,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
     demo.add_argument(
+        "--scenario",
+        choices=("install", "upgrade"),
+        default="install",
+        metavar="NAME",
+        help="install (default), or upgrade: install Talos v1.13.8 / Kubernetes 1.35.4, then upgrade to v1.13.9 "
+        "and 1.36.3 (headless)",
+    )
+    demo.add_argument(
         "--keep",
         action="store_true",
         help="leave the lab running after a successful install; prints how to reach and stop it",
@@ -107,8 +115,41 @@ def _parser() -> argparse.ArgumentParser:
         help="with --once: wait at most this long (default 30)",
     )
 
+    _upgrade_parser(sub)
     sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
     return parser
+
+
+def _upgrade_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    upgrade = sub.add_parser(
+        "upgrade",
+        help="guided upgrades of Talos, Kubernetes or the platform's charts (without a kind: the upgrade screen)",
+        description="Plan an upgrade from the support matrix and run it gated, one node at a time, journaled "
+        "(run it again to resume; ctrl+c once pauses after the node under way, twice stops). Exit 0 done, "
+        "1 failed or stopped, 2 bad input (a target the matrix refuses).",
+    )
+    upgrade.add_argument(
+        "kind", nargs="?", choices=("talos", "kubernetes", "platform"), help="what to upgrade"
+    )
+    upgrade.add_argument("--to", metavar="VERSION", help="the target version (talos, kubernetes)")
+    upgrade.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
+    upgrade.add_argument("--yes", action="store_true", help="do not ask before changing the machines")
+    upgrade.add_argument(
+        "--dry-run", action="store_true", help="show the path, gates and plan; change nothing"
+    )
+    upgrade.add_argument(
+        "--allow-degraded", action="store_true", help="go on although Applications are not Healthy (listed)"
+    )
+    upgrade.add_argument(
+        "--pre-release", action="store_true", help="allow a pre-release (rc, beta) as target"
+    )
+    upgrade.add_argument(
+        "--parallel",
+        type=int,
+        default=1,
+        metavar="N",
+        help="upgrade N workers at once, within spec.upgrade.maxUnavailableWorkers (default 1)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

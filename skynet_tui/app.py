@@ -59,6 +59,7 @@ class SkynetApp(App[int]):
 
     BINDINGS: ClassVar = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+u", "upgrade_console", "Upgrade", id="app.upgrade"),  # on a workspace's console only
     ]
 
     @dataclass
@@ -91,8 +92,11 @@ class SkynetApp(App[int]):
         bootstrap_factory: BootstrapFactory | None = None,
         console: Source | None = None,
         console_factory: ConsoleFactory | None = None,
+        upgrade: Path | None = None,
     ):
         super().__init__()
+        self.upgrade_folder = Path(upgrade) if upgrade else None
+        self.console_workspaces: dict[Screen[Any], Path] = {}  # the console screens opened on a workspace
         self.config = Path(config) if config else None
         self.workspace = Path(workspace) if workspace else None
         self.start = start
@@ -117,6 +121,8 @@ class SkynetApp(App[int]):
         elif self.bootstrap is not None:
             install = self.bootstrap
             self.open_install(install.cluster, install.ws, install.env, install.simulated, exit_after=True)
+        elif self.upgrade_folder is not None:
+            self.open_upgrade(self.upgrade_folder)
         elif self.config is not None:
             self.open_config(self.config, self.workspace)
         elif self.start == "wizard":
@@ -219,12 +225,58 @@ class SkynetApp(App[int]):
         from skynet_tui.status.monitor import Monitor
 
         talos_env = env if env is not None else self.env
+        screen = ConsoleScreen(
+            lambda publish: Monitor(source, publish, env=talos_env),
+            title=source.name or source.describe(),
+        )
+        if source.workspace is not None:
+            self.console_workspaces[screen] = source.workspace
+        self.push_screen(screen)
+
+    def open_upgrade(self, folder: Path, env: dict[str, str] | None = None) -> None:
+        """Push the upgrade screen of a workspace's cluster; it follows the cluster until it is closed."""
+        try:
+            cluster = spec.load(Path(folder) / "cluster.yaml")
+            source = of_workspace(Path(folder))
+        except (spec.SpecError, SourceError) as exc:
+            self.notify(f"No upgrades for {folder}: {exc}", severity="error", markup=False, timeout=10)
+            return
+        # The upgrade screen, its plans and the status core load when it opens.
+        from skynet_tui.screens.upgrade import UpgradeScreen
+        from skynet_tui.status.monitor import Monitor
+
+        talos_env = env if env is not None else self.env
         self.push_screen(
-            ConsoleScreen(
-                lambda publish: Monitor(source, publish, env=talos_env),
-                title=source.name or source.describe(),
+            UpgradeScreen(
+                Workspace.at(folder),
+                cluster,
+                env=talos_env,
+                monitor_factory=lambda publish: Monitor(source, publish, env=talos_env),
             )
         )
+
+    def action_upgrade(self) -> None:
+        """The Upgrades entry: pick a workspace whose cluster is installed and open its upgrade screen."""
+        if self.console_source is not None and self.console_source.workspace is not None:
+            self.open_upgrade(self.console_source.workspace)
+            return
+
+        def done(choice: OpenChoice | None) -> None:
+            if choice is not None:
+                self.open_upgrade(choice.path)
+
+        self.push_screen(OpenWorkspaceDialog(for_upgrade=True), done)
+
+    def action_upgrade_console(self) -> None:
+        """ctrl+u on a workspace's console: its upgrade screen."""
+        folder = self.console_workspaces.get(self.screen)
+        if folder is not None:
+            self.open_upgrade(folder)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "upgrade_console":
+            return self.screen in self.console_workspaces
+        return True
 
     def action_console(self) -> None:
         """The Console entry: pick a workspace (or the cluster `skynet status` named) and open its console."""
@@ -433,6 +485,9 @@ class SkynetApp(App[int]):
         yield SystemCommand(
             "Console", "Day two: the live status of a workspace's cluster", self.action_console
         )
+        yield SystemCommand(
+            "Upgrades", "Day two: Talos, Kubernetes or the platform's charts, gated", self.action_upgrade
+        )
         commands = getattr(screen, "palette_commands", None)
         if commands is not None:
             for title, text, callback in commands():
@@ -463,12 +518,15 @@ def run_app(
     start: str = "welcome",
     bootstrap: BootstrapArgs | None = None,
     console: Source | None = None,
+    upgrade: Path | None = None,
 ) -> int:
     """Run the terminal UI until it quits; the exit code is 1 when an install failed or was stopped, else 0.
 
     With `bootstrap`, what the install ended with stays on the terminal: the runner's summary after a success
     (it says "is up" only when the run checked it), "cancelled" after the operator stopped it."""
-    app = SkynetApp(config=config, workspace=workspace, start=start, bootstrap=bootstrap, console=console)
+    app = SkynetApp(
+        config=config, workspace=workspace, start=start, bootstrap=bootstrap, console=console, upgrade=upgrade
+    )
     result = app.run()
     code = int(result) if isinstance(result, int) else app.exit_code()
     if bootstrap is not None:

@@ -59,17 +59,25 @@ def lab_root(root: str | Path) -> Path:
 
 
 def prepare_demo(
-    root: str | Path, nodes: str = "3+2", *, latency: dict[str, float] | None = None
+    root: str | Path,
+    nodes: str = "3+2",
+    *,
+    latency: dict[str, float] | None = None,
+    versions: tuple[str, str] | None = None,
 ) -> tuple[Lab, Cluster, Workspace]:
     """Start a lab under `root/simulated-lab`, write its answers to `root/<cluster>/cluster.yaml`; the caller stops the lab.
 
+    `versions` (Talos, Kubernetes) installs those instead of the defaults (the upgrade scenario starts behind).
     A second call on the same `root` resumes: the lab reopens its state (same subnet, same machines) and the
     workspace keeps its journal, so the install continues where it stopped.
     """
     root = Path(root).resolve()
-    lab = start_lab(root, nodes, latency=latency)
+    lab = start_lab(root, nodes, latency=latency, talos_version=versions[0] if versions else None)
     try:
-        cluster = spec.parse(lab.cluster_data(name=CLUSTER_NAME))
+        data = lab.cluster_data(name=CLUSTER_NAME)
+        if versions:
+            data["spec"]["kubernetes"]["version"] = versions[1]
+        cluster = spec.parse(data)
         ws = Workspace.at(root / cluster.name)
         ws.root.mkdir(parents=True, exist_ok=True)
         ws.write("cluster.yaml", spec.dump(cluster))

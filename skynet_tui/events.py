@@ -83,6 +83,7 @@ class PlanFinished:
     summary: str = ""
     support_bundle: str | None = None
     cancelled: bool = False
+    paused: bool = False  # stopped by a pause: the units under way finished, none was started after it
 
 
 Event = (

@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -55,11 +55,20 @@ class QuietConsole(Console):
 
 
 class Printer:
-    """Turns runner events into terminal lines; called from worker threads, one event at a time."""
+    """Turns runner events into terminal lines; called from worker threads, one event at a time.
 
-    def __init__(self, console: Console, progress: Progress | None = None):
+    `bare` picks the output lines printed as they are, without the step column (an upgrade's milestones)."""
+
+    def __init__(
+        self,
+        console: Console,
+        progress: Progress | None = None,
+        *,
+        bare: Callable[[events.StepLine], bool] | None = None,
+    ):
         self.console = console
         self.progress = progress
+        self.bare = bare
         self.task: Any = None
         self.state = RunProgress()
         self.width = 12
@@ -125,6 +134,9 @@ class Printer:
                 self._step(step_id, "cancelled", "yellow")
 
     def _line(self, event: events.StepLine) -> None:
+        if self.bare is not None and self.bare(event):
+            self._print(Text(event.text, style="bold"))
+            return
         seen = self._noise_seen.setdefault(event.step_id, set())
         if event.noise:
             if event.text in seen:
@@ -160,9 +172,13 @@ def _confirm(cluster: Cluster, console: Console) -> bool:
 
 
 @contextlib.contextmanager
-def _cancel_on_signals(runner: Runner, received: list[int]) -> Iterator[None]:
+def _cancel_on_signals(
+    runner: Runner, received: list[int], on_pause: Callable[[], None] | None = None
+) -> Iterator[None]:
     """SIGINT/SIGTERM cancel the run (children's process groups included) instead of killing the printer;
-    the signals received are appended to `received`."""
+    the signals received are appended to `received`.
+
+    With `on_pause`, a first SIGINT pauses instead (the unit under way finishes) and calls it; a second cancels."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -170,6 +186,10 @@ def _cancel_on_signals(runner: Runner, received: list[int]) -> Iterator[None]:
 
     def handler(signum: int, frame: Any) -> None:
         received.append(signum)
+        if on_pause is not None and signum == signal.SIGINT and not runner.paused:
+            runner.pause()
+            on_pause()
+            return
         threading.Thread(target=runner.cancel, daemon=True).start()
 
     for sig in previous:
@@ -215,9 +235,41 @@ def run_install(
         print(f"skynet: {exc}; nothing was written", file=sys.stderr)
         return EXIT_USAGE
 
+    signals: list[int] = []
+    with held:
+        ok, printer = run_plan(
+            plan,
+            ws,
+            console,
+            title=f"install {cluster.name}",
+            env=env,
+            max_parallel=max_parallel,
+            signals=signals,
+        )
+    code = _report(console, printer, ws, ok)
+    return EXIT_INTERRUPTED if code == EXIT_FAILED and signal.SIGINT in signals else code
+
+
+def run_plan(
+    plan: Plan,
+    ws: Workspace,
+    console: Console,
+    *,
+    title: str,
+    env: dict[str, str] | None = None,
+    max_parallel: int = 8,
+    bare: Callable[[events.StepLine], bool] | None = None,
+    on_pause: Callable[[], None] | None = None,
+    ready: Callable[[Printer], None] | None = None,
+    signals: list[int] | None = None,
+) -> tuple[bool, Printer]:
+    """Run a plan with its events printed live; (succeeded, the printer with the run's progress).
+
+    With `on_pause`, the first ctrl+c pauses the run (see `_cancel_on_signals`); `ready` gets the printer before
+    the run starts (a prompt during the run stops its progress bar); `signals` collects the signals received."""
     progress = Progress(
         SpinnerColumn(),
-        TextColumn(f"[bold]install {cluster.name}"),
+        TextColumn(f"[bold]{title}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("steps"),
@@ -226,17 +278,17 @@ def run_install(
         transient=True,
         disable=not console.is_terminal,
     )
-    printer = Printer(console, progress)
+    printer = Printer(console, progress, bare=bare)
+    if ready is not None:
+        ready(printer)
     runner = Runner(plan, ws, printer, env=env, max_parallel=max_parallel)
     outcome: list[bool] = []
-    signals: list[int] = []
-    with held, progress, _cancel_on_signals(runner, signals):
-        worker = threading.Thread(target=lambda: outcome.append(runner.run()), name="install")
+    with progress, _cancel_on_signals(runner, signals if signals is not None else [], on_pause):
+        worker = threading.Thread(target=lambda: outcome.append(runner.run()), name="run-plan")
         worker.start()
         while worker.is_alive():
             worker.join(0.2)
-    code = _report(console, printer, ws, bool(outcome and outcome[0]))
-    return EXIT_INTERRUPTED if code == EXIT_FAILED and signal.SIGINT in signals else code
+    return bool(outcome and outcome[0]), printer
 
 
 def _report(console: Console, printer: Printer, ws: Workspace, ok: bool) -> int:

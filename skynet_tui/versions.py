@@ -38,7 +38,22 @@ DEFAULT_TALOS = "v1.13.9"  # the newest stable release; a release candidate is n
 DEFAULT_KUBERNETES = "1.36.3"
 VANILLA_SCHEMATIC = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba"
 
-_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$")
+# The newest patch of each Kubernetes minor Skynet knows (a path that steps through a minor lands here); the
+# minors span every row of TALOS_RELEASES. Updated with each Skynet release, like the chart table. 1.37 has only
+# its release candidate, the default of Talos v1.14.0-rc.1.
+KUBERNETES_LATEST: dict[str, str] = {
+    "1.29": "1.29.15",
+    "1.30": "1.30.14",
+    "1.31": "1.31.14",
+    "1.32": "1.32.13",
+    "1.33": "1.33.9",
+    "1.34": "1.34.6",
+    "1.35": "1.35.4",
+    "1.36": "1.36.3",
+    "1.37": "1.37.0-rc.0",
+}
+
+_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 _RELEASE_CANDIDATE = re.compile(r"^v\d+\.\d+\.\d+-rc\.\d+$")
 
 
@@ -104,3 +119,34 @@ def kubernetes_supported(talos_version: str, kubernetes_version: str) -> bool:
     high = parse_version(release.k8s_max_minor + ".0")
     assert low is not None and high is not None
     return low <= k8s and k8s[:2] <= high[:2]
+
+
+# A version's place in semver precedence: (major, minor, patch, 1 for a release or 0 for a pre-release, the
+# pre-release's identifiers, numbers before words). `v1.14.0-rc.1` sorts below `v1.14.0`.
+VersionKey = tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]
+
+
+def version_key(text: str) -> VersionKey | None:
+    """The sort key of a version (pre-releases below their release); None when it is not a version."""
+    match = _SEMVER.match(text.strip())
+    if not match:
+        return None
+    pre = match[4] or ""
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")) if pre else ()
+    return (int(match[1]), int(match[2]), int(match[3]), 0 if pre else 1, parts)
+
+
+def is_prerelease(text: str) -> bool:
+    """`v1.14.0-rc.1`, `1.37.0-alpha.2`: a build that is not a release."""
+    match = _SEMVER.match(text.strip())
+    return bool(match and match[4])
+
+
+def kubernetes_minor_supported(talos_version: str, kubernetes_minor: str) -> bool:
+    """True when the Talos version supports some release of this Kubernetes minor (`1.36`)."""
+    return kubernetes_supported(talos_version, f"{kubernetes_minor}.99")
+
+
+def talos_minors_for(kubernetes_version: str) -> list[str]:
+    """The Talos minors (`1.13`, …) whose support range holds the Kubernetes version, oldest first."""
+    return [minor for minor in TALOS_RELEASES if kubernetes_supported(f"v{minor}.0", kubernetes_version)]

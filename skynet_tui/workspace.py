@@ -27,6 +27,7 @@ GITIGNORE = """\
 /logs/
 /journal.jsonl
 /.skynet.lock
+/backups/
 /support-bundle-*
 """
 
@@ -350,7 +351,7 @@ class Workspace:
     def commit(
         self,
         message: str,
-        paths: Sequence[str] = COMMITTED,
+        paths: Sequence[str],
         on_command: launcher.CommandCallback | None = None,
     ) -> bool:
         """Stage the paths Skynet writes (never anything else in the folder) and commit; False when nothing

@@ -86,6 +86,8 @@ ALL_BUILDERS = {
     "config node": c.config_node(TC, ["192.168.10.11"]),
     "upgrade": c.upgrade("192.168.10.11", IMAGE, TC),
     "upgrade-k8s": c.upgrade_k8s("192.168.10.11", "v1.36.4", TC, dry_run=True),
+    "etcd snapshot": c.etcd_snapshot("192.168.10.11", "/ws/backups/etcd.snapshot", TC),
+    "get versions": c.get("versions", "192.168.10.11", talosconfig=TC),
 }
 
 

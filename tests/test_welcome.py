@@ -33,7 +33,7 @@ def write_workspace(folder: Path, data: dict[str, Any], *, journal: bool = False
 
 
 @pytest.mark.asyncio
-async def test_welcome_offers_the_entries_with_upgrades_still_disabled():
+async def test_welcome_offers_every_entry_upgrades_included():
     app = SkynetApp()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -41,8 +41,13 @@ async def test_welcome_offers_the_entries_with_upgrades_still_disabled():
         entries = {
             menu.get_option_at_index(i).id: menu.get_option_at_index(i) for i in range(menu.option_count)
         }
-        assert {k for k, o in entries.items() if not o.disabled} == {"new", "open", "lab", "console"}
-        assert entries["upgrade"].disabled
+        assert {k for k, o in entries.items() if not o.disabled} == {
+            "new",
+            "open",
+            "lab",
+            "console",
+            "upgrade",
+        }
         assert app.focused is menu
         await pilot.press("enter")  # the first entry: New cluster
         await pilot.pause()

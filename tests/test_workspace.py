@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from skynet_tui.workspace import Workspace, WorkspaceLocked, atomic_write
+from skynet_tui.workspace import COMMITTED, Workspace, WorkspaceLocked, atomic_write
 
 
 def test_atomic_write_replaces_and_reports_changes(tmp_path: Path) -> None:
@@ -54,9 +54,9 @@ def test_layout_modes_and_gitignore(tmp_path: Path) -> None:
     assert ws.secrets_dir.stat().st_mode & 0o777 == 0o700
     assert ws.secrets_bundle.stat().st_mode & 0o777 == 0o600
     assert ws.node_config("cp-1").stat().st_mode & 0o777 == 0o600
-    assert ws.commit("first") is True
+    assert ws.commit("first", COMMITTED) is True
     assert sorted(ws.tracked_files()) == [".gitignore", "cluster.yaml"]
-    assert ws.commit("nothing new") is False
+    assert ws.commit("nothing new", COMMITTED) is False
 
 
 def test_secure_secrets_fixes_modes_tools_left(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from skynet_tui.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from skynet_tui.commands.demo_upgrade import UPGRADE_FROM, upgrade_scenario
 from skynet_tui.demo import (
     FaultError,
     Kept,
@@ -54,8 +55,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if not args.headless:  # headless prints the same banner when the install starts
         print(BANNER, flush=True)
+    scenario = getattr(args, "scenario", "install")
     try:
-        lab, cluster, ws = prepare_demo(root, args.nodes)
+        lab, cluster, ws = prepare_demo(
+            root, args.nodes, versions=UPGRADE_FROM if scenario == "upgrade" else None
+        )
     except LabError as exc:
         if temporary:
             shutil.rmtree(root, ignore_errors=True)
@@ -80,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             from skynet_tui.headless import run_install
 
             code = run_install(cluster, ws, env=env, assume_yes=True, simulated=True)
+            if code == 0 and scenario == "upgrade":
+                code = upgrade_scenario(ws, env)
         else:
             from skynet_tui.app import BootstrapArgs, run_app
 

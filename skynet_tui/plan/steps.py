@@ -61,6 +61,9 @@ class Step:
     # What a callable action runs, in order, for `skynet plan --commands`: argvs, and notes (str) for what
     # depends on the run (a command only some runs need) or is not a command (a Kubernetes API read).
     commands: Callable[[], Sequence[Sequence[str] | str]] | None = None
+    unit_start: bool = (
+        False  # begins a unit a pause must not split (a node's upgrade): a paused run starts none
+    )
 
     @property
     def argv(self) -> list[str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Self
 
 SCALE_ENV = "SKYNET_TIMING_SCALE"  # multiplies delays and timeouts (the lab and tests make runs quick)
 TIMEOUT_FLOOR = 30.0
@@ -31,7 +32,7 @@ class Timing:
     argocd_timeout: float = 900.0
     wave_timeout: float = 1800.0
 
-    def scaled(self, factor: float) -> Timing:
+    def scaled(self, factor: float) -> Self:
         """Delays times `factor`; timeouts too, but never below TIMEOUT_FLOOR (a loaded machine stays inside)."""
         changes = {}
         for f in dataclasses.fields(self):
@@ -43,7 +44,7 @@ class Timing:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> Timing:
+    def from_env(cls, env: dict[str, str]) -> Self:
         try:
             factor = float(env.get(SCALE_ENV) or 1.0)
         except ValueError:

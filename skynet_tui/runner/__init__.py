@@ -58,9 +58,9 @@ class Runner:
         self.journal: journal_mod.Journal | None = None
         self.status: dict[str, Outcome] = {}  # how each step of the current run ended
         self.interrupted: set[str] = set()  # steps an earlier run died in (journal_mod.interrupted)
-        self.from_journal: dict[
-            str, float
-        ] = {}  # steps this run skipped on the journal's word → when they ended
+        # steps this run skipped on the journal's word → when they ended
+        self.from_journal: dict[str, float] = {}
+        self._pause = threading.Event()
 
     # ------------------------------------------------------------------ public
 
@@ -69,8 +69,19 @@ class Runner:
         self.services.cancel.set()
         self.services.slots.cancel_all()
 
+    def pause(self) -> None:
+        """Stop at the next unit boundary: the units under way (a node's upgrade) finish, none starts. Thread-safe.
+
+        A plan without units stops before its next step. The journal keeps what finished; run() resumes."""
+        self._pause.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
     def run(self) -> bool:
         self.services.cancel.clear()
+        self._pause.clear()
         self.status = {}
         self.from_journal = {}
         try:
@@ -95,6 +106,7 @@ class Runner:
         running: dict[Future[Outcome], Step] = {}
         started: set[str] = set()  # skipped, running or ended
         failed = False
+        units = any(step.unit_start for step in ordered)
         # Steps are threads (a wait holds no slot); the limit is on child processes, in Context.run.
         with ThreadPoolExecutor(max_workers=len(ordered) or 1, thread_name_prefix="step") as pool:
             while True:
@@ -102,6 +114,8 @@ class Runner:
                     if step.id in started or failed or self.services.cancel.is_set():
                         continue
                     if not all(self.status.get(dep) in DONE_STATUSES for dep in step.deps):
+                        continue
+                    if self._pause.is_set() and step.id not in earlier and (step.unit_start or not units):
                         continue
                     started.add(step.id)
                     if step.id in earlier:
@@ -121,11 +135,13 @@ class Runner:
                     failed = failed or status is Outcome.FAILED
         cancelled = self.services.cancel.is_set()
         ok = not failed and not cancelled and all(self.status.get(s.id) in DONE_STATUSES for s in ordered)
-        self.journal.finish(Outcome.OK if ok else Outcome.CANCELLED if cancelled else Outcome.FAILED)
-        self._finish(ok, cancelled)
+        paused = not ok and not failed and not cancelled and self._pause.is_set()
+        stopped = cancelled or paused
+        self.journal.finish(Outcome.OK if ok else Outcome.CANCELLED if stopped else Outcome.FAILED)
+        self._finish(ok, cancelled, paused)
         return ok
 
-    def _finish(self, ok: bool, cancelled: bool) -> None:
+    def _finish(self, ok: bool, cancelled: bool, paused: bool = False) -> None:
         summary, bundle = "", None
         if ok and self.plan.summary is not None:
             summary = self.plan.summary(self._finished_before())
@@ -134,16 +150,22 @@ class Runner:
             summary = (
                 "cancelled; run again to resume"
                 if cancelled
+                else "paused; run again to resume"
+                if paused
                 else f"{len(waiting)} step(s) not done; fix the cause and run again to resume"
             )
-            if not cancelled and self.plan.on_failure is not None:
+            if not cancelled and not paused and self.plan.on_failure is not None:
                 try:
                     bundle = self.plan.on_failure(self.ws, self.env, self.services.secrets.redactor)
                 except Exception as exc:  # a bundle is a courtesy; its failure must not hide the real one
                     summary += f" (support bundle failed: {self.services.secrets.redact(str(exc))})"
         self._emit(
             events.PlanFinished(
-                ok=ok, summary=summary, support_bundle=str(bundle) if bundle else None, cancelled=cancelled
+                ok=ok,
+                summary=summary,
+                support_bundle=str(bundle) if bundle else None,
+                cancelled=cancelled or paused,
+                paused=paused,
             )
         )
 

@@ -93,11 +93,13 @@ class Context:
         show_stdout: bool = True,
         timeout: float | None = None,
         cwd: Path | None = None,
+        watch: Callable[[launcher.Stream, str], None] | None = None,
     ) -> launcher.Result:
         """Run a child through the launcher; its lines stream under this step. Cancel ends it at once.
 
         The child runs in the workspace folder (unless `cwd` says otherwise), and the step's log shows it as one
-        `$ …` line with paths relative to that folder, so it can be run again by hand from there."""
+        `$ …` line with paths relative to that folder, so it can be run again by hand from there. `watch` sees
+        every (redacted) line as it comes, to follow a long command's progress."""
         if self.cancelled:
             raise Cancelled()
         if cwd is None and self.ws.root.is_dir():
@@ -106,6 +108,8 @@ class Context:
         def on_line(stream: launcher.Stream, text: str) -> None:
             if stream == "err" or show_stdout:
                 self.line(text, stream=stream)
+            if watch is not None:
+                watch(stream, text)
 
         slots = self.services.slots
         with slots.hold() as waited:  # at most max_parallel children at once

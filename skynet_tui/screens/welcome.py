@@ -74,13 +74,14 @@ def _short(path: Path) -> str:
 class WelcomeScreen(Screen[None]):
     """Shows what Skynet does and where to start: a new cluster, an existing workspace (its console when its
     cluster is up, else its install resumed; or its answers to edit) or the simulated lab demo, plus the day-two
-    entries: the console of a workspace's cluster, and upgrades (not available yet)."""
+    entries: the console of a workspace's cluster, and guided upgrades of it."""
 
     BINDINGS: ClassVar = [
         Binding("n", "app.new_cluster", "New cluster", id="welcome.new"),
         Binding("o", "app.open_workspace", "Open workspace", id="welcome.open"),
         Binding("l", "app.lab_demo", "Lab demo", id="welcome.lab"),
         Binding("c", "app.console", "Console", id="welcome.console"),
+        Binding("u", "app.upgrade", "Upgrades", id="welcome.upgrade"),
     ]
 
     DEFAULT_CSS = """
@@ -99,7 +100,7 @@ class WelcomeScreen(Screen[None]):
         ("lab", "Lab demo", "the whole arc on SIMULATED machines; nothing leaves this computer"),
         None,
         ("console", "Console", "day two: every layer of a running cluster: nodes, apps, pods, logs"),
-        ("upgrade", "Upgrades", "day two: guided Talos and Kubernetes upgrades (coming next)"),
+        ("upgrade", "Upgrades", "day two: Talos, Kubernetes and platform charts, node by node"),
     )
 
     def compose(self) -> ComposeResult:
@@ -117,8 +118,7 @@ class WelcomeScreen(Screen[None]):
                 options.append(None)
                 continue
             key, title, text = entry
-            disabled = key == "upgrade"
-            options.append(Option(f"{title}\n  {text}", id=key, disabled=disabled))
+            options.append(Option(f"{title}\n  {text}", id=key))
         return options
 
     def on_mount(self) -> None:
@@ -146,6 +146,7 @@ class WelcomeScreen(Screen[None]):
             "open": "open_workspace",
             "lab": "lab_demo",
             "console": "console",
+            "upgrade": "upgrade",
         }.get(event.option.id or "")
         if action:
             await self.app.run_action(action)
@@ -176,9 +177,10 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
     OpenWorkspaceDialog .dialog-buttons Button { margin-left: 2; }
     """
 
-    def __init__(self, base: Path | None = None, *, for_console: bool = False):
+    def __init__(self, base: Path | None = None, *, for_console: bool = False, for_upgrade: bool = False):
         super().__init__()
-        self.for_console = for_console
+        self.for_console = for_console or for_upgrade  # both need an installed cluster (its kubeconfig)
+        self.for_upgrade = for_upgrade
         self.base = base or Path.cwd()
         try:
             self.found = find_workspaces(self.base)
@@ -188,7 +190,8 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Open a console" if self.for_console else "Open a workspace", id="open-title")
+            heading = "Upgrade a cluster" if self.for_upgrade else "Open a console"
+            yield Static(heading if self.for_console else "Open a workspace", id="open-title")
             yield Input(
                 placeholder="folder with a cluster.yaml, e.g. ./homelab", id="open-path", compact=True
             )
@@ -201,7 +204,11 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
             with Horizontal(classes="dialog-buttons"):
                 if self.for_console:
                     yield Button(
-                        "Open console", id="open-console", variant="primary", compact=True, disabled=True
+                        "Open upgrades" if self.for_upgrade else "Open console",
+                        id="open-console",
+                        variant="primary",
+                        compact=True,
+                        disabled=True,
                     )
                 else:
                     yield Button(

@@ -312,6 +312,20 @@ class LoadBalancer(Section):
     )
 
 
+class Upgrade(Section):
+    """How much an upgrade may take away from the cluster at once."""
+
+    max_unavailable_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="The disruption budget: at most this many workers are upgraded (drained and rebooted) at "
+        "once. `skynet upgrade talos --parallel N` may not go beyond it; control planes always go one at a "
+        "time. Default 1.",
+        examples=[2],
+    )
+
+
 class ClusterSpecBody(Section):
     """What to install, and where."""
 
@@ -341,6 +355,10 @@ class ClusterSpecBody(Section):
     registries: Registries = Field(
         default_factory=Registries,
         description="Optional registry mirrors the nodes pull container images through; none when absent.",
+    )
+    upgrade: Upgrade | None = Field(
+        None,
+        description="Limits of guided upgrades (skynet upgrade); absent: one worker at a time.",
     )
 
 

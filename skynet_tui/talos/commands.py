@@ -347,3 +347,10 @@ def upgrade_k8s(
         to.removeprefix("v"),
     ]
     return [*argv, "--dry-run"] if dry_run else argv
+
+
+def etcd_snapshot(
+    node: str, path: Path | str, talosconfig: Path | str, endpoint: str | None = None
+) -> list[str]:
+    """`talosctl etcd snapshot PATH`: a consistent copy of etcd from one healthy control plane (one node only)."""
+    return [TALOSCTL, "etcd", "snapshot", str(path), *_target(node, endpoint or node, talosconfig)]

@@ -6,7 +6,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import getters, on, work
 from textual.app import ComposeResult
@@ -75,6 +75,9 @@ class BootstrapScreen(Screen[bool]):
 
     # Elapsed times and the flush rate read this clock; tests replace it to freeze or step time.
     clock: Callable[[], float] = staticmethod(time.monotonic)
+    # What the outcome is called (the upgrade screen runs its plans here too).
+    summary_titles: ClassVar[dict[Phase, str]] = SUMMARY_TITLES
+    done_notice: ClassVar[str] = "Install complete"
 
     step_list = getters.query_one("#steps", StepList)
     log_view = getters.query_one("#log", LogView)
@@ -142,7 +145,7 @@ class BootstrapScreen(Screen[bool]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
-            yield Label(f"Skynet · installing cluster {getattr(self.cluster, 'name', '')}", id="title")
+            yield Label(self.title_text(), id="title")
             yield Label("SIMULATED LAB", id="sim-badge")
         with Horizontal(id="progress-row"):
             yield ProgressBar(total=None, show_eta=False, id="progress")
@@ -154,6 +157,9 @@ class BootstrapScreen(Screen[bool]):
                     yield Static(id="summary-text", markup=False)
                 yield LogView(placeholder="Preparing the install plan…", id="log")
         yield Footer()
+
+    def title_text(self) -> str:
+        return f"Skynet · installing cluster {getattr(self.cluster, 'name', '')}"
 
     def on_mount(self) -> None:
         self.set_class(self.run_state.simulated, "-simulated")
@@ -295,12 +301,16 @@ class BootstrapScreen(Screen[bool]):
         panel = self.query_one("#summary", VerticalScroll)
         panel.set_class(self.phase is Phase.FAILED, "-failed")
         panel.set_class(self.phase is Phase.CANCELLED, "-cancelled")
-        panel.border_title = SUMMARY_TITLES[self.phase]
-        self.query_one("#summary-text", Static).update(summary_text(self.run_state, self.ws))
+        panel.border_title = self.summary_titles[self.phase]
+        self.query_one("#summary-text", Static).update(self.summary(self.run_state))
         self.set_class(True, "-finished")
         self.post_message(self.Finished(event.ok, event.cancelled, event.summary, event.support_bundle))
         if event.ok:
-            self.notify("Install complete", severity="information")
+            self.notify(self.done_notice, severity="information")
+
+    def summary(self, state: RunProgress) -> str:
+        """The summary panel's text once the plan ended."""
+        return summary_text(state, self.ws)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
