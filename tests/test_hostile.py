@@ -340,7 +340,7 @@ def test_10_a_demo_in_a_temporary_folder_leaves_nothing_behind(
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
 
-    def broken(root: Path, nodes: str) -> None:
+    def broken(root: Path, nodes: str, **_: object) -> None:
         (Path(root) / "simulated-lab").mkdir()  # it got as far as creating its state folder
         raise LabError("no free 127.0.X.0/24 subnet")
 
@@ -348,7 +348,7 @@ def test_10_a_demo_in_a_temporary_folder_leaves_nothing_behind(
     assert main(["demo", "--headless"]) == 1
     assert list(temp.iterdir()) == []
 
-    def interrupted(root: Path, nodes: str) -> None:
+    def interrupted(root: Path, nodes: str, **_: object) -> None:
         (Path(root) / "lab").mkdir()
         raise KeyboardInterrupt
 
@@ -380,7 +380,7 @@ def test_10_a_finished_demo_removes_its_temporary_folder(
         def stop(self) -> None:
             pass
 
-    def prepare(root: Path, nodes: str) -> tuple[Lab, spec.Cluster, Workspace]:
+    def prepare(root: Path, nodes: str, **_: object) -> tuple[Lab, spec.Cluster, Workspace]:
         ws = Workspace.at(Path(root) / "homelab")
         ws.ensure()
         return Lab(), cluster, ws
