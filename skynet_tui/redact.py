@@ -84,6 +84,32 @@ def _secret_values(data: object) -> Iterable[str]:
                 yield line.strip()
 
 
+def _file_secrets(doc: object) -> Iterable[str]:
+    """The values of one YAML document worth masking. A Kubernetes object (a rendered chart in secrets/) holds
+    secrets only in a Secret's data and stringData: the rest is descriptions, names and kinds, and learning it
+    would mask ordinary words ("applications") in every line. Anything else (the Talos secrets bundle, a
+    talosconfig or kubeconfig, a machine config) is learnt whole."""
+    if not (isinstance(doc, dict) and "kind" in doc and isinstance(doc.get("metadata"), dict)):
+        yield from _secret_values(doc)
+        return
+    if doc["kind"] != "Secret":
+        return
+    for field in ("data", "stringData"):
+        values = doc.get(field)
+        for value in values.values() if isinstance(values, dict) else ():
+            if not isinstance(value, str):
+                continue
+            text = value
+            if field == "data":
+                yield value
+                try:
+                    text = base64.b64decode(value, validate=True).decode("utf-8")
+                except (ValueError, UnicodeDecodeError):
+                    continue
+            yield text.strip()
+            yield from (line.strip() for line in text.splitlines() if "-----" not in line)
+
+
 class Redactor:
     """Masks known secret values (from files in `secrets/`, env tokens) and anything shaped like a secret."""
 
@@ -108,7 +134,7 @@ class Redactor:
             return
         try:
             for doc in yaml.safe_load_all(text):
-                self.add(*_secret_values(doc))
+                self.add(*_file_secrets(doc))
         except yaml.YAMLError:
             self.add(*(line.strip() for line in text.splitlines() if len(line.strip()) >= 16))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -54,4 +55,37 @@ def test_what_is_masked() -> None:
     assert redact("join with abcdef.0123456789abcdef") == f"join with {MASK}"
     assert (
         redact("spec.nodes[0].hostname: holds a line break") == "spec.nodes[0].hostname: holds a line break"
+    )
+
+
+def test_a_rendered_chart_teaches_only_its_secrets(tmp_path) -> None:
+    """A chart rendered into secrets/ (Argo CD's install manifests) holds CRD descriptions, names and kinds: only
+    its Secrets' values are learnt, so ordinary words stay readable in every log line."""
+    password = "Zq7-unguessable-pw"
+    manifests = tmp_path / "argocd-install.yaml"
+    manifests.write_text(
+        textwrap.dedent(f"""
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {{name: applications.argoproj.io}}
+        spec:
+          names: {{kind: Application, plural: applications}}
+          description: Application is a definition of Application resource
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {{name: argocd-secret}}
+        data:
+          admin.password: {base64.b64encode(password.encode()).decode()}
+        stringData:
+          server.secretkey: plain-secret-key-42
+        """)
+    )
+    redact = Redactor()
+    redact.add_file(manifests)
+    line = "kubectl get applications -n argocd: Application is a definition of Application resource"
+    assert redact(line) == line
+    assert redact(f"pw {password} key plain-secret-key-42") == f"pw {MASK} key {MASK}"
+    assert base64.b64encode(password.encode()).decode() not in redact(
+        base64.b64encode(password.encode()).decode()
     )
