@@ -358,12 +358,14 @@ def _derive(
     if rebooted and outcome == "ok" and now >= booted:
         node["versions"]["talos"] = upgrade["to"]
     node["kubelet_registered"] = api_up is not None and now >= max(times["first_boot"], api_up)
+    if now >= times["first_boot"]:
+        # Booted from disk once: its config's address from then on, through later reboots (upgrades) too.
+        address, missing = configured_address(node)
+        node.update(address=address, missing_link=missing)
     if now < booted or (rebooted and outcome == "lost"):
         node.update(stage="rebooting", stage_since=restart)
         return node
-    address, missing = configured_address(node)
-    node.update(address=address, missing_link=missing)
-    if address is None:
+    if node["address"] is None:
         # Booted from disk with no address: nothing reaches it, and it never joins the cluster.
         node.update(reachable=False, kubelet_registered=False)
     node["configured"] = True

@@ -110,6 +110,15 @@ def test_a_leased_machine_answers_at_its_lease_until_its_install_then_at_its_ip(
     node = _settled(lab, cp, listening=[cp])  # and no longer at the lease
     assert node["address"] == cp and node["missing_link"] is None
 
+    # Through an upgrade's reboot it stays at its configured address: the lease was the ISO's, before the install.
+    lab.inject(latency={"reboot": 60})
+    at = time.time() + 120  # an upgrade well after its first boot
+    upgrade = {"at": at, "from": "v1.13.9", "to": "v1.13.9", "outcome": "ok"}
+    state.update_node(lab.root, cp, lambda stored: stored.update(upgrade=upgrade))
+    restart = at + state.latency(state.load_lab(lab.root), "upgrade", state.UPGRADE_LATENCY)
+    rebooting = state.load_node(lab.root, cp, now=restart)
+    assert rebooting is not None and rebooting["stage"] == "rebooting" and rebooting["address"] == cp
+
 
 @pytest.mark.parametrize("which", ["missing", "unplugged", "missing-mac"])
 def test_a_config_on_a_link_the_machine_cannot_use_leaves_it_without_any_address(

@@ -60,8 +60,10 @@ class Installed:
 
 
 def install(tmp_path: Path, *, workers: int = 2) -> Installed:
-    """Start a lab on FROM_TALOS and install it headless with Kubernetes FROM_KUBERNETES (the core platform)."""
-    lab = Lab(tmp_path / "lab", 3, workers, latency=FAST, talos_version=FROM_TALOS).start()
+    """Start a lab on FROM_TALOS and install it headless with Kubernetes FROM_KUBERNETES (the core platform).
+    Its first machine answers at a DHCP lease until its install, as in the demo: an upgrade's reboot must bring
+    it back at its configured address, not at the lease."""
+    lab = Lab(tmp_path / "lab", 3, workers, latency=FAST, talos_version=FROM_TALOS, leases=1).start()
     try:
         data = lab.cluster_data()
         data["spec"]["kubernetes"]["version"] = FROM_KUBERNETES
