@@ -177,7 +177,7 @@ def _etcd_rows(ctx: Ctx, sub: str, ip: str, node: dict[str, Any]) -> list[list[s
              f"https://{m['ip']}:2379", "false"]
             for m in sorted(members, key=lambda m: m["ip"])
         ]  # fmt: skip
-    leader = ctx.lab.get("etcd_leader") or (ctx.lab.get("bootstrap") or {}).get("node")
+    leader = str(ctx.lab.get("etcd_leader") or (ctx.lab.get("bootstrap") or {}).get("node") or "")
     known = {n["ip"] for n in ctx.nodes.values()}  # machines by their state key (a new one's is its lease)
     leader_id = hardware.etcd_member_id(leader) if leader in known else "0" * 16
     index = str(1500 + 7 * len(ctx.nodes))

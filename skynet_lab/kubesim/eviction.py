@@ -23,7 +23,9 @@ SUCCESS: Obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": 
 def _requirements(selector: dict[str, Any]) -> list[tuple[str, str, tuple[str, ...]]] | None:
     """A LabelSelector as match requirements; None for an empty selector (it selects nothing in policy/v1
     for this purpose: a budget without a selector protects no pod)."""
-    reqs = [(k, "=", (str(v),)) for k, v in (selector.get("matchLabels") or {}).items()]
+    reqs: list[tuple[str, str, tuple[str, ...]]] = [
+        (str(k), "=", (str(v),)) for k, v in (selector.get("matchLabels") or {}).items()
+    ]
     ops = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
     for expr in selector.get("matchExpressions") or []:
         op = ops.get(str(expr.get("operator")))

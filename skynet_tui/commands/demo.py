@@ -86,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
             code = run_install(cluster, ws, env=env, assume_yes=True, simulated=True)
             if code == 0 and scenario == "upgrade":
                 code = upgrade_scenario(ws, env)
+            if code == 0 and scenario == "replace-node":
+                from skynet_tui.commands.demo_nodes import replace_scenario
+
+                code = replace_scenario(ws, env, lab.add_machine)
         else:
             from skynet_tui.app import BootstrapArgs, run_app
 

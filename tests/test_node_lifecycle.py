@@ -1,0 +1,204 @@
+"""Node lifecycle: the quorum refusal, a drain through the lab's eviction API (a PodDisruptionBudget blocks it and
+is named; without one the pods move to the other nodes), the lab's etcd refusals and its added machines."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from skynet_lab import state
+from skynet_lab.kube import MockKubeAPI
+from skynet_lab.talos_lifecycle import NOT_ENOUGH, quorum_refusal
+from skynet_tui import spec
+from skynet_tui.nodes import answers, drain, quorum
+from skynet_tui.status.client import KubeClient
+from skynet_tui.talos import commands as talos
+from tests.lab_kube_helpers import write_kubeconfig, write_lab
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cluster.yaml"
+
+
+def cluster(control_planes: int = 3, workers: int = 2) -> spec.Cluster:
+    data = spec.to_data(spec.load(EXAMPLE))
+    nodes = [
+        {"hostname": f"cp-{i + 1}", "ip": f"192.168.10.{11 + i}", "role": "controlplane",
+         "installDisk": "/dev/sda", "interface": "eno1"}
+        for i in range(control_planes)
+    ] + [
+        {"hostname": f"worker-{i + 1}", "ip": f"192.168.10.{21 + i}", "role": "worker",
+         "installDisk": "/dev/sda", "interface": "eno1"}
+        for i in range(workers)
+    ]  # fmt: skip
+    data["spec"]["nodes"] = nodes
+    return spec.parse(data)
+
+
+# -- quorum ---------------------------------------------------------------------------------------------------
+def test_removing_a_control_plane_that_breaks_quorum_is_refused_with_the_reason() -> None:
+    answers3 = cluster(3)
+    sick = quorum.members(answers3, ["192.168.10.11", "192.168.10.12"])  # cp-3 does not answer
+    why = quorum.removal_refusal(answers3, "cp-1", sick)
+    assert "would break etcd quorum" in why
+    assert "quorum needs 2 healthy, but only 1 are (cp-2; not healthy: cp-3)" in why
+    # The sick member itself may go: the two healthy ones keep their quorum.
+    assert quorum.removal_refusal(answers3, "cp-3", sick) == ""
+    assert quorum.removal_refusal(answers3, "worker-1", sick) == ""
+    healthy = quorum.members(answers3, ["192.168.10.11", "192.168.10.12", "192.168.10.13"])
+    assert quorum.removal_refusal(answers3, "cp-1", healthy) == ""
+
+
+def test_the_last_control_plane_never_leaves_and_an_unknown_node_is_named() -> None:
+    single = cluster(1, 1)
+    why = quorum.removal_refusal(single, "cp-1", quorum.members(single, ["192.168.10.11"]))
+    assert "the only control plane" in why
+    assert (
+        quorum.removal_refusal(single, "cp-9", [])
+        == "cluster.yaml has no node 'cp-9' (its nodes: cp-1, worker-1)"
+    )
+
+
+def test_the_lab_refuses_what_etcd_refuses() -> None:
+    members = [
+        {"ip": "a", "etcd_running": True},
+        {"ip": "b", "etcd_running": True},
+        {"ip": "c", "etcd_running": False},
+    ]
+    assert quorum_refusal(members, members[0]) == NOT_ENOUGH  # b alone of b, c: no quorum
+    assert quorum_refusal(members, members[2]) is None
+    assert quorum_refusal(members[:1], members[0]) == NOT_ENOUGH  # the last member
+
+
+def test_answers_without_and_with_a_node() -> None:
+    answers3 = cluster(3)
+    rest = answers.without(answers3, "worker-1")
+    assert [n.hostname for n in rest.spec.nodes] == ["cp-1", "cp-2", "cp-3", "worker-2"]
+    back = answers.with_node(rest, {"hostname": "worker-1", "ip": "192.168.10.21", "role": "worker",
+                                    "installDisk": {"serial": "S1"}, "interface": "enp1s0"})  # fmt: skip
+    assert [n.hostname for n in back.spec.nodes][-1] == "worker-1"
+    with pytest.raises(spec.SpecError):
+        answers.with_node(back, {"hostname": "worker-9", "ip": "192.168.10.21", "role": "worker",
+                                 "installDisk": "/dev/sda", "interface": "eno1"})  # fmt: skip
+
+
+def test_talosctl_argv_of_the_lifecycle() -> None:
+    assert talos.etcd_leave("10.0.0.11", "tc", endpoint=["10.0.0.12"]) == [
+        "talosctl", "etcd", "leave", "--talosconfig", "tc", "--endpoints", "10.0.0.12", "--nodes", "10.0.0.11"
+    ]  # fmt: skip
+    assert talos.etcd_remove_member("10.0.0.12", "8f2c", "tc")[:4] == [
+        "talosctl",
+        "etcd",
+        "remove-member",
+        "8f2c",
+    ]
+    with pytest.raises(ValueError):
+        talos.etcd_remove_member("10.0.0.12", "--all", "tc")
+    argv = talos.reset("10.0.0.21", "tc", endpoint=["10.0.0.11"], timeout=600)
+    assert argv[-5:] == ["--graceful=true", "--reboot=false", "--wait", "--timeout", "10m0s"]
+
+
+# -- drain through the lab's eviction API ------------------------------------------------------------------------
+@contextmanager
+def lab_api(tmp_path: Path, workers: int) -> Iterator[SimpleNamespace]:
+    root = tmp_path / "lab"
+    write_lab(root, control_planes=1, workers=workers)
+    api = MockKubeAPI(root, tick=0.02)
+    url = api.start()
+    client = KubeClient(write_kubeconfig(tmp_path / "kubeconfig", url), pool_size=4)
+    try:
+        yield SimpleNamespace(root=root, api=api, client=client)
+    finally:
+        client.close()
+        api.stop()
+
+
+def wait_for(probe: Any, what: str, limit: float = 30.0) -> Any:
+    """Poll until `probe()` is truthy; the limit only bounds a hang."""
+    until = time.monotonic() + limit
+    while time.monotonic() < until:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"never saw {what}")
+
+
+def web(client: KubeClient, replicas: int, budget: dict[str, Any]) -> None:
+    labels = {"app": "web"}
+    deployment = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"containers": [{"name": "web", "image": "nginx:1.29"}]}}},
+    }  # fmt: skip
+    pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+           "metadata": {"name": "web", "namespace": "default"}, "spec": {"selector": {"matchLabels": labels}, **budget}}  # fmt: skip
+    for path, body in (("/apis/apps/v1/namespaces/default/deployments", deployment),
+                       ("/apis/policy/v1/namespaces/default/poddisruptionbudgets", pdb)):  # fmt: skip
+        code, answer = client.send("POST", path, body)
+        assert code == 201, answer
+
+
+def running_web(client: KubeClient, count: int) -> list[dict[str, Any]]:
+    pods = client.get_json("/api/v1/namespaces/default/pods", [("labelSelector", "app=web")])["items"]
+    ready = [
+        p for p in pods
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or [])
+    ]  # fmt: skip
+    return ready if len(ready) == count else []
+
+
+@pytest.mark.lab
+def test_a_drain_blocked_by_a_pod_disruption_budget_names_the_pod(tmp_path: Path) -> None:
+    with lab_api(tmp_path, workers=1) as lab:
+        web(lab.client, 1, {"minAvailable": 1})
+        pod = wait_for(lambda: running_web(lab.client, 1), "the web pod Ready")[0]
+        assert pod["spec"]["nodeName"] == "worker-1"
+        assert drain.cordon(lab.client, "worker-1")
+        lines: list[str] = []
+        with pytest.raises(drain.DrainError) as caught:
+            drain.drain(
+                lab.client, "worker-1", timeout=0.3, interval=0.05, sleep=time.sleep, say=lines.append
+            )
+        name = f"default/{pod['metadata']['name']}"
+        assert name in str(caught.value)
+        assert "The disruption budget web needs 1 healthy pods and has 1 currently" in str(caught.value)
+        assert any(line.startswith(name) for line in lines)
+        node = lab.client.get_json("/api/v1/nodes/worker-1")
+        assert node["spec"]["unschedulable"] is True
+        # The pod stays where it was: nothing was deleted against the budget.
+        assert running_web(lab.client, 1)[0]["metadata"]["uid"] == pod["metadata"]["uid"]
+
+
+@pytest.mark.lab
+def test_draining_evicts_the_pods_onto_the_other_nodes(tmp_path: Path) -> None:
+    with lab_api(tmp_path, workers=2) as lab:
+        web(lab.client, 2, {"maxUnavailable": 1})
+        pods = wait_for(lambda: running_web(lab.client, 2), "two web pods Ready")
+        assert sorted(p["spec"]["nodeName"] for p in pods) == ["worker-1", "worker-2"]
+        assert drain.cordon(lab.client, "worker-1")
+        lines: list[str] = []
+        moved = drain.drain(
+            lab.client, "worker-1", timeout=30, interval=0.05, sleep=time.sleep, say=lines.append
+        )
+        assert moved == len(lines) and any(line.startswith("evicted default/web-") for line in lines), lines
+        assert drain.pods_on(lab.client, "worker-1") == []  # kube-system's CoreDNS moved too; DaemonSets stay
+        after = wait_for(lambda: running_web(lab.client, 2), "two web pods Ready again")
+        assert [p["spec"]["nodeName"] for p in after] == ["worker-2", "worker-2"]
+
+
+@pytest.mark.lab
+def test_a_machine_added_to_a_running_lab_answers_in_maintenance_mode(tmp_path: Path) -> None:
+    from skynet_lab.core import Lab
+
+    with Lab(tmp_path / "lab", 1, 1, latency={"install": 0.0}) as lab:
+        address = lab.add_machine()
+        added = state.load_node(lab.root, address)
+        assert added is not None and added["stage"] == "maintenance" and added["reachable"]
+        assert address.rsplit(".", 1)[1] == "221"
+        assert lab.cluster_data()["spec"]["nodes"][-1]["hostname"] == "worker-1"  # spares are not planned
