@@ -111,8 +111,7 @@ def cordon_step(node: Node, *, deps: tuple[str, ...]) -> Step:
 
     return Step(
         f"cordon-{node.hostname}", f"Cordon {node.hostname} (no new pods)", action, target=node.hostname,
-        deps=deps, transient=NET_ERRORS, timeout=120, commands=lambda: [f"# PATCH {drain.node_path(node.hostname)}"
-                                                                       " spec.unschedulable=true"],
+        deps=deps, transient=NET_ERRORS, timeout=120,
     )  # fmt: skip
 
 
@@ -140,7 +139,6 @@ def drain_step(node: Node, t: NodeTiming, *, deps: tuple[str, ...]) -> Step:
         timeout=t.drain_timeout + 2 * t.read_timeout,
         hint="a PodDisruptionBudget holds the pods named: scale their workload up, or relax the budget, and run "
         "the same command again",
-        commands=lambda: ["# the eviction API for every pod of the node but DaemonSet and mirror pods"],
     )
 
 
@@ -177,12 +175,7 @@ def leave_etcd_step(cluster: Cluster, node: Node, t: NodeTiming, *, deps: tuple[
         target=host, deps=deps, postcondition=left, postcondition_text=f"etcd does not list {host}",
         transient=NET_ERRORS + TLS_ERRORS, timeout=4 * t.read_timeout, writes_machines=True,
         hint="`talosctl etcd members` on a healthy control plane shows the members",
-        commands=lambda: [talos.etcd_leave(node.ip, cluster_talosconfig(), endpoint=others)],
     )  # fmt: skip
-
-
-def cluster_talosconfig() -> str:
-    return "secrets/talosconfig"
 
 
 def reset_step(cluster: Cluster, node: Node, t: NodeTiming, *, deps: tuple[str, ...]) -> Step:
@@ -209,7 +202,6 @@ def reset_step(cluster: Cluster, node: Node, t: NodeTiming, *, deps: tuple[str, 
         postcondition=gone, postcondition_text=f"{host} does not answer (powered off, or its disk is gone)",
         transient=NET_ERRORS, timeout=t.reset_timeout + 2 * t.read_timeout + 60, writes_machines=True,
         hint=f"check {host}'s console",
-        commands=lambda: [talos.reset(node.ip, cluster_talosconfig(), endpoint=endpoints, timeout=t.reset_timeout)],
     )  # fmt: skip
 
 
@@ -232,7 +224,6 @@ def delete_node_step(node: Node, *, deps: tuple[str, ...]) -> Step:
     return Step(
         f"delete-node-{node.hostname}", f"Delete the Node object {node.hostname}", action, target=node.hostname,
         deps=deps, transient=NET_ERRORS, timeout=120,
-        commands=lambda: [f"# DELETE {drain.node_path(node.hostname)}"],
     )  # fmt: skip
 
 
@@ -244,6 +235,11 @@ def rewrite(ctx: Context, edit: Callable[[Cluster], Cluster], message: str, *, p
     files = {"cluster.yaml": spec.dump(cluster), **talos_patches.build(cluster).files()}
     with ctx.ws.lock():
         changed = [rel for rel, text in files.items() if ctx.ws.write(rel, text)]
+        for path in sorted(ctx.ws.talos_dir.rglob("*.yaml")) if ctx.ws.talos_dir.is_dir() else []:
+            rel = path.relative_to(ctx.ws.root).as_posix()
+            if rel not in files:  # the patch of the node that left
+                path.unlink()
+                changed.append(rel)
         ctx.ws.commit(message, COMMITTED)
     ctx.line(f"written: {', '.join(changed) or 'nothing changed'}")
     call(generate, cluster, ctx.ws, on_line=on_line(ctx), env=ctx.env, push=push)
