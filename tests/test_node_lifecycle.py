@@ -3,14 +3,17 @@ is named; without one the pods move to the other nodes), the lab's etcd refusals
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from skynet_lab import state
 from skynet_lab.kube import MockKubeAPI
@@ -18,7 +21,9 @@ from skynet_lab.talos_lifecycle import NOT_ENOUGH, quorum_refusal
 from skynet_tui import spec
 from skynet_tui.nodes import answers, drain, quorum
 from skynet_tui.status.client import KubeClient
+from skynet_tui.status.model import EtcdMember, Snapshot, TalosLayer
 from skynet_tui.talos import commands as talos
+from skynet_tui.workspace import Workspace
 from tests.lab_kube_helpers import write_kubeconfig, write_lab
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cluster.yaml"
@@ -202,3 +207,36 @@ def test_a_machine_added_to_a_running_lab_answers_in_maintenance_mode(tmp_path: 
         assert added is not None and added["stage"] == "maintenance" and added["reachable"]
         assert address.rsplit(".", 1)[1] == "221"
         assert lab.cluster_data()["spec"]["nodes"][-1]["hostname"] == "worker-1"  # spares are not planned
+
+
+# -- the command -------------------------------------------------------------------------------------------------
+def etcd_row(ip: str, errors: str = "") -> EtcdMember:
+    return EtcdMember(
+        ip, f"id-{ip}", "4 MB", "2 MB", "id-192.168.10.11", 10, 2, 10, False, "3.6.0", "3.6.0", errors
+    )
+
+
+def test_node_remove_refuses_a_quorum_break_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skynet_tui.commands import node as command
+
+    ws = Workspace.at(tmp_path / "ws")
+    ws.root.mkdir()
+    ws.cluster_yaml.write_text(spec.dump(cluster(3, 1)))
+    rows = (
+        etcd_row("192.168.10.11"),
+        etcd_row("192.168.10.12"),
+        etcd_row("192.168.10.13", "context deadline exceeded"),
+    )
+    snap = Snapshot(datetime.now(UTC), 0.0, "homelab", talos=TalosLayer(configured=True, why="", etcd=rows))
+    monkeypatch.setattr(command.live, "read", lambda *a, **k: snap)
+    monkeypatch.setattr(command, "run_plan", lambda *a, **k: pytest.fail("nothing may run"))
+    out = Console(file=io.StringIO(), width=300)
+    assert command.run_node(ws, "remove", "cp-1", assume_yes=True, console=out) == 2
+    text = out.file.getvalue()
+    assert "Refused: removing cp-1 would break etcd quorum" in text and "not healthy: cp-3" in text
+    assert command.run_node(ws, "replace", "cp-2", assume_yes=True, console=out) == 2
+    assert command.run_node(ws, "remove", "nope", assume_yes=True, console=out) == 2
+    assert "cluster.yaml has no node 'nope'" in out.file.getvalue()
+    assert spec.load(ws.cluster_yaml) == cluster(3, 1)  # nothing was written

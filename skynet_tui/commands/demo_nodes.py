@@ -4,12 +4,17 @@ membership checked after each (`node <host> removed` / `node <host> joined` line
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from skynet_tui import spec
 from skynet_tui.workspace import Workspace
 
 REPLACED = ("worker-1", "cp-1")  # a worker, then a control plane (the one etcd was bootstrapped on)
+REPLACE_NEEDS = (
+    "--scenario replace-node replaces worker-1, then cp-1: it needs --nodes with 2 or more control planes "
+    "(etcd keeps its quorum while one is replaced) and a worker (3+2 by default)"
+)
 
 
 def membership(ws: Workspace, env: dict[str, str]) -> tuple[bool, str]:
@@ -26,6 +31,11 @@ def replace_scenario(ws: Workspace, env: dict[str, str], add_machine: Callable[[
     """Replace each node of REPLACED on a new lab machine; the first exit code that is not 0."""
     from skynet_tui.commands.node import run_node
 
+    hosts = {n.hostname: n.role for n in spec.load(ws.cluster_yaml).spec.nodes}
+    planes = sum(1 for role in hosts.values() if role == "controlplane")
+    if any(host not in hosts for host in REPLACED) or planes < 2:
+        print(f"skynet demo: {REPLACE_NEEDS}", file=sys.stderr)
+        return 2
     for host in REPLACED:
         address = add_machine()
         print(
