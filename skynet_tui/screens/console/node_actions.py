@@ -3,6 +3,7 @@ new machine found by discovery off the UI thread, confirmed, then run with the i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,12 +15,16 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Static
 
 from skynet_tui import spec
+from skynet_tui.events import Event
 from skynet_tui.nodes import answers, quorum
+from skynet_tui.plan import Plan
 from skynet_tui.plan import node as node_plans
 from skynet_tui.plan.node_steps import healthy_members
 from skynet_tui.progress import Phase
+from skynet_tui.runner import Runner
+from skynet_tui.screens.bootstrap import BootstrapScreen
+from skynet_tui.screens.bootstrap.inbox import RunnerLike
 from skynet_tui.screens.dialogs import ConfirmDialog
-from skynet_tui.screens.upgrade.run import UpgradeRunScreen
 from skynet_tui.status.model import Snapshot
 from skynet_tui.workspace import Workspace
 
@@ -33,9 +38,9 @@ STEPS = {
 }
 
 
-class NodeRunScreen(UpgradeRunScreen):
-    """A node being added, removed or replaced: its steps, the selected step's log, progress and the outcome;
-    `p` pauses between steps, `a` aborts (run the same action again to resume)."""
+class NodeRunScreen(BootstrapScreen):
+    """A node being added, removed or replaced: its steps, the selected step's log, progress and the outcome
+    (the install screen's widgets); a stopped run resumes when the same action is asked for again."""
 
     summary_titles: ClassVar[dict[Phase, str]] = {
         Phase.SUCCEEDED: "✔ Done",
@@ -43,6 +48,19 @@ class NodeRunScreen(UpgradeRunScreen):
         Phase.CANCELLED: "■ Stopped: run it again to resume",
     }
     done_notice: ClassVar[str] = "Node action complete"
+
+    def __init__(
+        self, cluster: Any, ws: Workspace, plan: Plan, *, title: str, env: dict[str, str], simulated: bool
+    ) -> None:
+        self.run_title = title
+
+        def runner(on_event: Callable[[Event], None]) -> RunnerLike:
+            return Runner(plan, ws, on_event, env=env)
+
+        super().__init__(cluster, ws, env=env, simulated=simulated, runner_factory=runner)
+
+    def title_text(self) -> str:
+        return f"Skynet · {self.run_title} · {self.cluster.name}"
 
 
 class AddressDialog(ModalScreen[str | None]):
@@ -145,7 +163,7 @@ def _confirm(
     ws = Workspace.at(folder)
     simulated = snap.simulated
 
-    def make(_ask: Any) -> Any:
+    def make() -> Plan:
         if action == "add":
             return node_plans.add_plan(cluster, entry, ws, env=env, simulated=simulated)
         node = quorum.find(cluster, name)
@@ -158,7 +176,7 @@ def _confirm(
         if yes:
             title = f"{action} {host}"
             screen.app.push_screen(
-                NodeRunScreen(cluster, ws, make, title=title, env=env, simulated=simulated)
+                NodeRunScreen(cluster, ws, make(), title=title, env=env, simulated=simulated)
             )
 
     screen.app.push_screen(ConfirmDialog(f"{action.capitalize()} {host} in {cluster.name}?", text,
