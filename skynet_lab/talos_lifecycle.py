@@ -3,7 +3,7 @@ is wiped, with the refusals real Talos and etcd give.
 
 etcd refuses a member removal that would leave fewer started members than the quorum of the members that remain
 (its strict reconfiguration check: "re-configuration failed due to not enough started members"); the lab counts
-members as the control planes that joined and did not leave, started ones as those whose etcd runs. A reset
+members as the control planes that joined and did not leave, started ones as those whose etcd runs and that answer. A reset
 (`--graceful`, the default) leaves etcd first, so it is refused the same way; `--reboot` brings the machine back in
 maintenance mode (a wiped disk boots the ISO again, with a new certificate), without it the machine powers off.
 """
@@ -42,7 +42,7 @@ def _members(ctx: Ctx) -> list[dict[str, Any]]:
 def quorum_refusal(members: list[dict[str, Any]], leaving: dict[str, Any]) -> str | None:
     """etcd's strict reconfiguration check for removing `leaving`: None when it may go."""
     remaining = [m for m in members if m["ip"] != leaving["ip"]]
-    started = sum(1 for m in remaining if m["etcd_running"])
+    started = sum(1 for m in remaining if m["etcd_running"] and m.get("reachable", True))
     if not remaining or started < len(remaining) // 2 + 1:
         return NOT_ENOUGH
     return None
@@ -56,7 +56,9 @@ def _leave(ctx: Ctx, node: dict[str, Any], prefix: str) -> None:
     refusal = quorum_refusal(members, node)
     if refusal:
         raise Failure(prefix + refusal)
-    successor = next(m["ip"] for m in members if m["ip"] != node["ip"] and m["etcd_running"])
+    successor = next(
+        m["ip"] for m in members if m["ip"] != node["ip"] and m["etcd_running"] and m.get("reachable", True)
+    )
 
     def hand_over(lab: dict[str, Any]) -> None:
         leader = lab.get("etcd_leader") or (lab.get("bootstrap") or {}).get("node")

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from skynet_lab import state
+from skynet_lab import cli, hardware, state
+from skynet_lab.fake_talosctl import TALOSCTL
 from skynet_lab.kube import MockKubeAPI
 from skynet_lab.talos_lifecycle import NOT_ENOUGH, quorum_refusal
 from skynet_tui import spec
@@ -23,7 +24,14 @@ from skynet_tui.nodes import answers, drain, quorum
 from skynet_tui.status.client import KubeClient
 from skynet_tui.status.model import EtcdMember, Snapshot, TalosLayer
 from skynet_tui.talos import commands as talos
+from skynet_tui.talos import parse
 from skynet_tui.workspace import Workspace
+from tests.lab_helpers import (  # noqa: F401 - lab_factory_fixture provides the lab_factory fixture
+    install_state,
+    lab_factory_fixture,
+    talosctl,
+    write_talosconfig,
+)
 from tests.lab_kube_helpers import write_kubeconfig, write_lab
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cluster.yaml"
@@ -105,6 +113,15 @@ def test_talosctl_argv_of_the_lifecycle() -> None:
         talos.etcd_remove_member("10.0.0.12", "--all", "tc")
     argv = talos.reset("10.0.0.21", "tc", endpoint=["10.0.0.11"], timeout=600)
     assert argv[-5:] == ["--graceful=true", "--reboot=false", "--wait", "--timeout", "10m0s"]
+    # Every flag is one talosctl 1.13.9 has (the vendored CLI reference the lab's parser reads).
+    for built in (
+        talos.etcd_leave("10.0.0.11", "tc"),
+        talos.etcd_remove_member("10.0.0.12", "8f2c", "tc"),
+        argv,
+    ):
+        inv = cli.parse(TALOSCTL, built[1:])
+        assert built[1 : 1 + len(inv.command)] == list(inv.command) and not TALOSCTL.is_group(inv.command)
+    assert cli.parse(TALOSCTL, argv[1:]).flags["graceful"] is True
 
 
 # -- drain through the lab's eviction API ------------------------------------------------------------------------
@@ -240,3 +257,36 @@ def test_node_remove_refuses_a_quorum_break_before_anything_runs(
     assert command.run_node(ws, "remove", "nope", assume_yes=True, console=out) == 2
     assert "cluster.yaml has no node 'nope'" in out.file.getvalue()
     assert spec.load(ws.cluster_yaml) == cluster(3, 1)  # nothing was written
+
+
+@pytest.mark.lab
+def test_the_labs_talosctl_leaves_etcd_and_resets_as_talos_does(lab_factory, tmp_path: Path) -> None:
+    lab = lab_factory(3, 1)
+    install_state(lab)
+    cps, worker = lab.control_plane_ips, lab.worker_ips[0]
+    tc = write_talosconfig(tmp_path / "talosconfig", cps)
+    lab.inject(unreachable=[cps[2]])  # cp-3 is down: two members of three are started
+    refused = talosctl(lab, *talos.etcd_leave(cps[0], tc)[1:])
+    assert refused.returncode == 1 and "not enough started members" in refused.stderr
+    refused = talosctl(lab, *talos.reset(cps[1], tc, endpoint=cps[:1])[1:])
+    assert refused.returncode == 1 and "failed to leave etcd" in refused.stderr
+    # The dead member is removed from a healthy one; then a second control plane may leave, the last one never.
+    dead = hardware.etcd_member_id(cps[2])
+    assert talosctl(lab, *talos.etcd_remove_member(cps[0], dead, tc)[1:]).returncode == 0
+    members = parse.table(talosctl(lab, *talos.etcd_members(cps[0], tc)[1:]).stdout)
+    assert [m["HOSTNAME"] for m in members] == ["cp-1", "cp-2"]
+    assert talosctl(lab, *talos.etcd_leave(cps[0], tc, endpoint=cps[1:2])[1:]).returncode == 0
+    status = parse.table(talosctl(lab, *talos.etcd_status([cps[1]], tc)[1:]).stdout)
+    assert status[0]["LEADER"] == hardware.etcd_member_id(cps[1])  # cp-1 led: leadership moved to cp-2
+    last = talosctl(lab, *talos.etcd_leave(cps[1], tc, endpoint=cps[1:2])[1:])
+    assert last.returncode == 1 and "not enough started members" in last.stderr
+    # A worker's reset wipes it and powers it off: it answers nowhere any more.
+    assert talosctl(lab, *talos.reset(worker, tc, endpoint=cps[1:2])[1:]).returncode == 0
+    node = state.load_node(lab.root, worker)
+    assert node is not None and node["stage"] == "off" and not node["reachable"]
+    assert (
+        talosctl(
+            lab, "version", "--talosconfig", str(tc), "--endpoints", cps[1], "--nodes", worker
+        ).returncode
+        == 1
+    )
