@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from skynet_tui import spec
+from skynet_tui.plan.timing import SCALE_ENV
 from tests.lab_helpers import make_lab
 from tests.upgrade_helpers import FAST
 
@@ -52,6 +53,31 @@ def test_the_replace_node_scenario_replaces_a_worker_then_a_control_plane(tmp_pa
                      "skynet node add: cp-1"):  # fmt: skip
         assert any(s.startswith(expected) for s in subjects), subjects
     assert "SIMULATED LAB stopped" in out
+
+    # cp-2's machine dies: it is removed all the same (etcd remove-member from cp-1, no reset: it cannot answer),
+    # and then cp-1, the last control plane, is refused.
+    lab = make_lab(tmp_path, root=root / "simulated-lab")
+    try:
+        cp2 = next(n.ip for n in answers.spec.nodes if n.hostname == "cp-2")
+        lab.inject(unreachable=[cp2])
+        env = {**lab.env(), SCALE_ENV: "0.2"}
+        gone = node_command(["remove", "cp-2"], ws, env)
+        assert gone.returncode == 0, gone.stdout[-4000:] + gone.stderr
+        assert "its member" in gone.stdout and "is removed from another control plane" in gone.stdout
+        assert "cp-2 does not answer (powered off, or its disk is gone)" in gone.stdout
+        assert "node cp-2 removed" in gone.stdout.splitlines()
+        last = node_command(["remove", "cp-1"], ws, env)
+    finally:
+        lab.stop()
+    assert last.returncode == 2 and "Refused: cp-1 is the only control plane" in last.stdout, last.stdout
+    assert [n.hostname for n in spec.load(ws / "cluster.yaml").spec.nodes] == ["worker-1", "cp-1"]
+
+
+def node_command(args: list[str], ws: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "skynet_tui", "node", *args, "--yes", "--workspace", str(ws)],
+        capture_output=True, text=True, timeout=600, env=env, check=False,
+    )  # fmt: skip
 
 
 def test_the_scenario_needs_a_second_control_plane_and_says_so_before_starting(tmp_path: Path) -> None:

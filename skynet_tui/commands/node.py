@@ -25,7 +25,7 @@ from skynet_tui.headless import run_plan
 from skynet_tui.nodes import answers, quorum
 from skynet_tui.plan import Plan
 from skynet_tui.plan import node as node_plans
-from skynet_tui.plan.node_steps import MILESTONE, NodeTiming, healthy_members
+from skynet_tui.plan.node_steps import MILESTONE, NodeTiming, leaving_refusal
 from skynet_tui.upgrade import live
 from skynet_tui.workspace import Workspace
 
@@ -91,7 +91,7 @@ def run_node(
         if node is None:
             return _refused(console, quorum.removal_refusal(cluster, name, []))
         snap = live.read(ws.root, env=env)
-        refusal = quorum.removal_refusal(cluster, name, healthy_members(cluster, snap))
+        refusal = leaving_refusal(cluster, name, snap)
         if refusal:
             return _refused(console, refusal)
     entry: dict[str, Any] = {}

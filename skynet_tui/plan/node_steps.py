@@ -67,6 +67,20 @@ class LeavingRules(GateRules):
         return (*judged, gate_rules.Gate("quorum", title, not refusal, refusal or "yes"))
 
 
+def leaving_refusal(cluster: Cluster, hostname: str, snap: Snapshot) -> str:
+    """Why `hostname` may not leave, judged on a snapshot ("" when it may); etcd unread refuses a control plane."""
+    node = quorum.find(cluster, hostname)
+    if (
+        node is not None
+        and node.role == "controlplane"
+        and len(cluster.control_planes) > 1
+        and not snap.talos.known
+    ):
+        why = "no talosconfig" if not snap.talos.configured else (snap.talos.why or "no answer")
+        return f"etcd's members could not be read ({why}): whether {hostname} may leave cannot be judged"
+    return quorum.removal_refusal(cluster, hostname, healthy_members(cluster, snap))
+
+
 def healthy_members(cluster: Cluster, snap: Snapshot) -> list[quorum.Member]:
     """The control planes and whether their etcd answered the snapshot's `etcd status` without errors."""
     return quorum.members(cluster, [r.node for r in snap.talos.etcd if not r.errors and not r.learner])

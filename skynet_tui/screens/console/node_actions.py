@@ -19,7 +19,7 @@ from skynet_tui.events import Event
 from skynet_tui.nodes import answers, quorum
 from skynet_tui.plan import Plan
 from skynet_tui.plan import node as node_plans
-from skynet_tui.plan.node_steps import healthy_members
+from skynet_tui.plan.node_steps import leaving_refusal
 from skynet_tui.progress import Phase
 from skynet_tui.runner import Runner
 from skynet_tui.screens.bootstrap import BootstrapScreen
@@ -104,7 +104,7 @@ def start(
         screen.notify(f"{folder / 'cluster.yaml'} is invalid: {exc}", severity="error", markup=False)
         return
     if action in ("remove", "replace"):
-        refusal = quorum.removal_refusal(cluster, name, healthy_members(cluster, snap))
+        refusal = leaving_refusal(cluster, name, snap)
         if refusal:
             screen.notify(f"{action} {name} refused: {refusal}", severity="error", markup=False, timeout=20)
             return
