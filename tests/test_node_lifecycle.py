@@ -19,7 +19,7 @@ from skynet_lab import cli, hardware, state
 from skynet_lab.fake_talosctl import TALOSCTL
 from skynet_lab.kube import MockKubeAPI
 from skynet_lab.talos_lifecycle import NOT_ENOUGH, quorum_refusal
-from skynet_tui import spec
+from skynet_tui import discovery, spec
 from skynet_tui.nodes import answers, drain, quorum
 from skynet_tui.status.client import KubeClient
 from skynet_tui.status.model import EtcdMember, Snapshot, TalosLayer
@@ -290,3 +290,34 @@ def test_the_labs_talosctl_leaves_etcd_and_resets_as_talos_does(lab_factory, tmp
         ).returncode
         == 1
     )
+
+
+def test_the_new_machine_is_drafted_with_its_safe_disk_and_found_among_maintenance_machines() -> None:
+    answers3 = cluster(3, 1)
+    link = discovery.Link("enp3s0", mac="aa:bb:cc:dd:ee:09", type="ether", oper_state="up",
+                          link_state=True, bus_path="pci-0000:03:00.0")  # fmt: skip
+    data_disk = discovery.Disk("sda", "/dev/sda", size=500 * 10**9, serial="OLD1", volumes=("sda1 xfs data",))
+    clean = discovery.Disk("nvme0n1", "/dev/nvme0n1", size=512 * 10**9, serial="S5GX01")
+    machine = discovery.Hardware(
+        "192.168.10.230",
+        [data_disk, clean],
+        [link],
+        fingerprint="j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec=",
+    )
+    entry = answers.draft(answers3, machine, ip="192.168.10.22")
+    assert entry == {
+        "hostname": "worker-2", "ip": "192.168.10.22", "role": "worker", "installDisk": {"serial": "S5GX01"},
+        "interface": "enp3s0", "certFingerprint": "j8iNuGT6IsHyWS0K8D5r5KJXy+ba0Tt3ZnsdDGgb/ec=", "maintenanceAddress": "192.168.10.230",
+    }  # fmt: skip
+    answers.with_node(answers3, entry)  # valid answers
+    only_data = discovery.Hardware("192.168.10.231", [data_disk], [link])
+    with pytest.raises(answers.NoMachine, match="no disk that is safe to install onto .*holds data"):
+        answers.draft(answers3, only_data, ip="192.168.10.23")
+    read = {"192.168.10.230": machine, "192.168.10.11": discovery.Hardware("192.168.10.11")}.__getitem__
+    found = answers.maintenance_machines(answers3, found=["192.168.10.11", "192.168.10.230"], read=read)
+    assert [m.ip for m in found] == ["192.168.10.230"]  # the installed cp-1 is not a candidate
+    assert answers.choose(found, answers3) is machine
+    with pytest.raises(answers.NoMachine, match="pass --address IP"):
+        answers.choose([machine, machine], answers3)
+    with pytest.raises(answers.NoMachine, match="no machine answers in maintenance mode at 192.168.10.99"):
+        answers.choose([], answers3, "192.168.10.99")

@@ -105,7 +105,7 @@ def run_node(
             )
         try:
             found = answers.maintenance_machines(base, env, cidr=scan, only=address)
-            machine = answers.choose(found, base)
+            machine = answers.choose(found, base, address or scan)
             entry = answers.draft(base, machine, ip=ip, hostname=hostname, role=role)
             answers.with_node(base, entry)
         except answers.NoMachine as exc:

@@ -80,12 +80,14 @@ def maintenance_machines(
     return out
 
 
-def choose(machines_found: list[discovery.Hardware], cluster: Cluster) -> discovery.Hardware:
-    """The one machine to add: NoMachine when there is none, or several (then --address picks one)."""
+def choose(machines_found: list[discovery.Hardware], cluster: Cluster, where: str = "") -> discovery.Hardware:
+    """The one machine to add: NoMachine when there is none, or several (then --address picks one). `where`:
+    the address or range that was searched (default the cluster's subnet)."""
     if not machines_found:
         raise NoMachine(
-            f"no machine answers in maintenance mode in {cluster.spec.network.subnet}: boot the new machine from "
-            "the Talos ISO, wait for its console to show its address, and run again (or pass --address IP)"
+            f"no machine answers in maintenance mode {'at' if where and '/' not in where else 'in'} "
+            f"{where or cluster.spec.network.subnet}: boot the new machine from the Talos ISO, wait for its "
+            "console to show its address, and run again (or pass --address IP)"
         )
     if len(machines_found) > 1:
         shown = ", ".join(m.ip for m in machines_found)
