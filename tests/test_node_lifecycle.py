@@ -19,13 +19,15 @@ from skynet_lab import cli, hardware, state
 from skynet_lab.fake_talosctl import TALOSCTL
 from skynet_lab.kube import MockKubeAPI
 from skynet_lab.talos_lifecycle import NOT_ENOUGH, quorum_refusal
-from skynet_tui import discovery, spec
+from skynet_tui import discovery, launcher, spec
 from skynet_tui.nodes import answers, drain, quorum
 from skynet_tui.status.client import KubeClient
 from skynet_tui.status.model import EtcdMember, Snapshot, TalosLayer
+from skynet_tui.status.talos import TalosReader
 from skynet_tui.talos import commands as talos
 from skynet_tui.talos import parse
 from skynet_tui.workspace import Workspace
+from tests import talos_samples
 from tests.lab_helpers import (  # noqa: F401 - lab_factory_fixture provides the lab_factory fixture
     install_state,
     lab_factory_fixture,
@@ -321,3 +323,29 @@ def test_the_new_machine_is_drafted_with_its_safe_disk_and_found_among_maintenan
         answers.choose([machine, machine], answers3)
     with pytest.raises(answers.NoMachine, match="no machine answers in maintenance mode at 192.168.10.99"):
         answers.choose([], answers3, "192.168.10.99")
+
+
+def test_a_dead_first_control_plane_does_not_blind_the_talos_layer(tmp_path: Path) -> None:
+    """The status core reads discovery's members from the next endpoint when the first does not answer (the
+    control plane a removal is about may be the talosconfig's first endpoint)."""
+    nodes = [("cp-1", "10.5.0.11", True), ("cp-2", "10.5.0.12", True), ("worker-1", "10.5.0.21", False)]
+    outputs = talos_samples.cluster_outputs(nodes)
+    asked: list[list[str]] = []
+
+    def run(argv: list[str], **_: Any) -> launcher.Result:
+        asked.append(argv)
+        key = argv[2] if argv[1] == "get" else "etcd"
+        dead = argv[1] == "get" and argv[argv.index("--nodes") + 1] == "10.5.0.11"
+        out, err = ("", "connection refused") if dead else (outputs[key], "")
+        lines = [("out", line) for line in out.splitlines()] + [("err", line) for line in err.splitlines()]
+        return launcher.Result(argv, 1 if dead else 0, out, lines)  # type: ignore[arg-type]
+
+    tc = talos_samples.talosconfig(tmp_path / "talosconfig", [], ["10.5.0.11", "10.5.0.12"])
+    bin_dir = talos_samples.install_standin(tmp_path / "bin", {})
+    layer = TalosReader(tc, env={"PATH": str(bin_dir)}, run=run).read()
+    assert layer.known and [m.hostname for m in layer.members] == ["cp-1", "cp-2", "worker-1"]
+    assert [a[a.index("--nodes") + 1] for a in asked[:2]] == ["10.5.0.11", "10.5.0.12"]
+    refused = TalosReader(
+        tc, env={"PATH": str(bin_dir)}, run=lambda argv, **_: run([*argv[:-3], "10.5.0.11", *argv[-2:]])
+    ).read()
+    assert refused.why == "talosctl get members: connection refused"
