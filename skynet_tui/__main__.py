@@ -171,6 +171,12 @@ def _node_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     node.add_argument("--role", choices=("controlplane", "worker"), help="add: its role (default: suggested)")
     node.add_argument("--yes", action="store_true", help="do not ask before changing the machines")
     node.add_argument(
+        "--drain-timeout",
+        type=float,
+        metavar="S",
+        help="how long a drain retries evictions a PodDisruptionBudget refuses (default 600)",
+    )
+    node.add_argument(
         "--allow-degraded", action="store_true", help="go on although Applications are not Healthy (listed)"
     )
 

@@ -10,6 +10,8 @@ Exit codes: 0 done, 1 failed or stopped (run it again to resume), 2 bad input or
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 import time
 from typing import Any
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         role=args.role or "",
         assume_yes=args.yes,
         allow_degraded=args.allow_degraded,
+        drain_timeout=args.drain_timeout,
     )
 
 
@@ -78,9 +81,16 @@ def run_node(
     console: Console | None = None,
     simulated: bool = False,
     timing: NodeTiming | None = None,
+    drain_timeout: float | None = None,
 ) -> int:
     """Check, then run one node action headless; an exit code."""
     console = console or Console(highlight=False)
+    if drain_timeout is not None:
+        if drain_timeout <= 0:
+            return _refused(console, "--drain-timeout takes a number of seconds above 0")
+        timing = dataclasses.replace(
+            timing or NodeTiming.from_env(env or dict(os.environ)), drain_timeout=drain_timeout
+        )
     try:
         cluster = spec.load(ws.cluster_yaml)
     except spec.SpecError as exc:

@@ -105,7 +105,7 @@ def etcd_members(
     return None
 
 
-def answers_node(ctx: Context, ip: str, t: UpgradeTiming) -> bool:
+def answers_node(ctx: Context, ip: str) -> bool:
     """Whether the installed node answers the Talos API (mTLS)."""
     return machine_stage(ctx, ip, secure=True) is not None
 
@@ -167,7 +167,7 @@ def leave_etcd_step(cluster: Cluster, node: Node, t: NodeTiming, *, deps: tuple[
         return members is not None and host not in members
 
     def action(ctx: Context) -> None:
-        if answers_node(ctx, node.ip, t):
+        if answers_node(ctx, node.ip):
             ctx.check(ctx.run(talos.etcd_leave(node.ip, ctx.ws.talosconfig, endpoint=others)))
         else:
             members = etcd_members(ctx, cluster, t, skip=host)
@@ -197,7 +197,7 @@ def reset_step(cluster: Cluster, node: Node, t: NodeTiming, *, deps: tuple[str, 
     endpoints = [n.ip for n in cluster.control_planes if n.hostname != host]
 
     def gone(ctx: Context) -> bool:
-        return not answers_node(ctx, node.ip, t)
+        return not answers_node(ctx, node.ip)
 
     def action(ctx: Context) -> None:
         argv = talos.reset(node.ip, ctx.ws.talosconfig, endpoint=endpoints, timeout=t.reset_timeout)
