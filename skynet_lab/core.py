@@ -24,6 +24,7 @@ POOL = (200, 220)
 LEASE_BASE = 221  # machines booted on a DHCP lease answer maintenance mode at .221+ until their install
 MAX_LEASES = 255 - LEASE_BASE
 SYNC_INTERVAL = 0.25  # how often the listeners follow the machines' addresses (a reboot moves one)
+SPARE = "spare"  # the planned role of a machine added to a running lab (Lab.add_machine)
 MAX_CONTROL_PLANES = WORKER_BASE - CP_BASE
 MAX_WORKERS = POOL[0] - WORKER_BASE
 
@@ -287,6 +288,43 @@ class Lab:
                 self._sync_listeners()
         return str(stored["fingerprint"])
 
+    def add_machine(self) -> str:
+        """Boot one more machine from the ISO into the running lab, as an operator racks a new or replacement
+        one: in maintenance mode on the next free DHCP lease, with hardware and a certificate of its own and no
+        planned role. Returns the address it answers at (discovery finds it there)."""
+        stored = state.load_stored_nodes(self.root)
+        taken = {n["ip"] for n in stored} | {n.get("lease") for n in stored}
+        free = [self.address(h) for h in range(LEASE_BASE, 255) if self.address(h) not in taken]
+        if not free:
+            raise LabError(f"no free DHCP lease left in {self.subnet} for another machine")
+        ip, index = free[0], max((int(n["index"]) for n in stored), default=-1) + 1
+        state.write_node(
+            self.root,
+            {
+                "ip": ip,
+                "lease": ip,
+                "fingerprint": talos_tls.issue(self.root, ip, [ip]),
+                "boot": {"schematic": api.VANILLA_SCHEMATIC, "extensions": []},
+                "index": index,
+                "planned_role": SPARE,
+                "role": SPARE,
+                "planned_hostname": "",
+                "maintenance_hostname": hardware.maintenance_hostname(ip),
+                "node_id": hardware.node_id(ip),
+                "created_at": time.time(),
+                "hardware": hardware.machine_hardware(index, ip),
+                "applied_at": None,
+                "config": None,
+                "etcd_bootstrapped": False,
+                "versions": {"talos": self.talos_version, "kubernetes": None},
+                "fault_used": {},
+            },
+        )
+        with self._lock:
+            if self._started:
+                self._sync_listeners()
+        return ip
+
     def nodes(self) -> list[dict[str, Any]]:
         """Every node with its derived stage (see skynet_lab/state.py)."""
         return state.load_nodes(self.root)
@@ -299,6 +337,8 @@ class Lab:
         kubernetes = release.k8s_default if release else api.DEFAULT_KUBERNETES
         nodes = []
         for stored in state.load_stored_nodes(self.root):
+            if stored["planned_role"] == SPARE:
+                continue
             hw = stored["hardware"]
             disk = hardware.install_candidate(hw)
             link = hardware.primary_link(hw)
@@ -380,7 +420,7 @@ class Lab:
             raise LabError(f"the lab in {self.root} is in use by another process ({lab['subnet']})")
         stored = state.load_stored_nodes(self.root)
         self.control_planes = sum(1 for n in stored if n["planned_role"] == "controlplane")
-        self.workers = len(stored) - self.control_planes
+        self.workers = sum(1 for n in stored if n["planned_role"] == "worker")  # not the machines added later
         self.talos_version = lab.get("versions", {}).get("talos", self.talos_version)
         self._latency = {**lab.get("latency", {})}
 

@@ -27,7 +27,7 @@ import yaml
 from aiohttp import web
 
 from skynet_lab import argo
-from skynet_lab.kubesim import metrics
+from skynet_lab.kubesim import eviction, metrics
 from skynet_lab.kubesim.kubectl_client import BUILD_INFO
 from skynet_lab.kubesim.resources import BUILTIN, Resource
 from skynet_lab.kubesim.store import ApiError, Store
@@ -347,6 +347,9 @@ class MockKubeAPI:
         ns = route.namespace or ""
         if route.sub == "log" and res.key == ("", "pods") and method == "GET" and route.name:
             return self._log(request, route)
+        if route.sub == "eviction" and res.key == ("", "pods") and method == "POST" and route.name:
+            await self._body(request)  # a policy/v1 Eviction naming the pod (and maybe deleteOptions)
+            return _ok(eviction.evict(store, ns, route.name), 201)
         if route.sub and route.sub != "status" and route.sub != "finalize":
             return self._not_found()
         if method == "GET":

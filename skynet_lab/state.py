@@ -13,11 +13,13 @@ Layout under the lab root (`SKYNET_LAB_DIR`):
   address it answers at in maintenance mode, its DHCP lease; absent: its `ip`), `fingerprint` (its maintenance
   certificate's, as its console prints it), `boot` ({schematic, extensions}: what the ISO it booted carries),
   `upgrade` ({at, from, to, outcome} of the last `talosctl upgrade`: outcome ok, rollback (back on `from`) or lost
-  (never back); the derived `versions.talos` switches to `to` once an ok upgrade rebooted).
+  (never back); the derived `versions.talos` switches to `to` once an ok upgrade rebooted), `etcd_left` (the
+  control plane left etcd: `talosctl etcd leave` or `remove-member`), `reset` ({at, hostname, graceful} of the
+  last `talosctl reset`), `powered_off` (reset without a reboot: wiped and off, stage `off`).
 
 Stages are not stored: `derive` computes them on every read from the timestamps and the lab's latencies, so no
 daemon is needed. Readers (the fake talosctl, the mock Kubernetes API) get these derived keys from `load_nodes`:
-`stage` (maintenance|installing|rebooting|booting|running|upgrading), `stage_since`, `hostname`, `reachable`, `configured`
+`stage` (maintenance|installing|rebooting|booting|running|upgrading|off), `stage_since`, `hostname`, `reachable`, `configured`
 (the mTLS API answers), `ready`, `unmet_conditions`, `etcd_running`, `kubelet_registered`, `node_ready`,
 `bootstrap_available`, `address` (where it answers now: its lease until the install's reboot, then the address
 its config puts on a link, or None when that link does not exist or has no carrier: a link config turns DHCP
@@ -339,6 +341,12 @@ def _derive(
         bootstrap_available=False,
         running_since=None,
     )
+    if node.get("powered_off"):
+        # Reset without a reboot (`talosctl reset`): its disk wiped, the machine is off and answers nowhere.
+        node.update(
+            stage="off", stage_since=(node.get("reset") or {}).get("at"), reachable=False, address=None
+        )
+        return node
     times = _timeline(lab, node)
     if times["installed"] is None:
         # Talos checks readiness only while booting or running: a machine in maintenance reports ready.
@@ -371,7 +379,7 @@ def _derive(
     node["configured"] = True
     node["bootstrap_available"] = is_cp and now >= booted + latency(lab, "bootstrap_ready")
     etcd_up = max(booted, bootstrapped_at) + latency(lab, "etcd") if is_cp and bootstrapped_at else None
-    node["etcd_running"] = etcd_up is not None and now >= etcd_up
+    node["etcd_running"] = etcd_up is not None and now >= etcd_up and not node.get("etcd_left")
     if upgrade and not rebooted:
         node.update(stage="upgrading", stage_since=upgrade["at"])
         return node

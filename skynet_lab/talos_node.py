@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from skynet_lab import state, talos_health, talos_read, talos_tls, talos_upgrade
+from skynet_lab import state, talos_health, talos_lifecycle, talos_read, talos_tls, talos_upgrade
 from skynet_lab.cli import CliError, Invocation, check_args
 from skynet_lab.talos_conn import APID_PORT, Ctx, Failure
 from skynet_tui import api
@@ -26,7 +26,10 @@ from skynet_tui import api
 def handle(inv: Invocation) -> int:
     """Run one node-facing talosctl command against the lab in SKYNET_LAB_DIR; returns the exit code."""
     handler = (
-        talos_upgrade.HANDLERS.get(inv.command) or HANDLERS.get(inv.command) or HANDLERS.get(inv.command[:1])
+        talos_upgrade.HANDLERS.get(inv.command)
+        or talos_lifecycle.HANDLERS.get(inv.command)
+        or HANDLERS.get(inv.command)
+        or HANDLERS.get(inv.command[:1])
     )
     if handler is None:
         print(

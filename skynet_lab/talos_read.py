@@ -177,11 +177,12 @@ def _etcd_rows(ctx: Ctx, sub: str, ip: str, node: dict[str, Any]) -> list[list[s
              f"https://{m['ip']}:2379", "false"]
             for m in sorted(members, key=lambda m: m["ip"])
         ]  # fmt: skip
-    leader = (ctx.lab.get("bootstrap") or {}).get("node")
-    leader_id = hardware.etcd_member_id(leader) if leader in ctx.nodes else "0" * 16
+    leader = str(ctx.lab.get("etcd_leader") or (ctx.lab.get("bootstrap") or {}).get("node") or "")
+    known = {n["ip"] for n in ctx.nodes.values()}  # machines by their state key (a new one's is its lease)
+    leader_id = hardware.etcd_member_id(leader) if leader in known else "0" * 16
     index = str(1500 + 7 * len(ctx.nodes))
     return [
-        [ip, hardware.etcd_member_id(ip), "4.2 MB", "2.1 MB (50.00%)", leader_id, index, "2", index,
+        [ip, hardware.etcd_member_id(node["ip"]), "4.2 MB", "2.1 MB (50.00%)", leader_id, index, "2", index,
          "false", "3.6.0", "3.6.0", ""]
     ]  # fmt: skip
 

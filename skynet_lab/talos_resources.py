@@ -128,7 +128,7 @@ def _members(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, int, dict[str, A
             continue
         spec: dict[str, Any] = {
             "nodeId": other["node_id"],
-            "addresses": [other["ip"]],
+            "addresses": [other["address"] or other["ip"]],
             "hostname": other["hostname"],
             "machineType": other["role"],
             "operatingSystem": f"Talos ({other['versions']['talos']})",

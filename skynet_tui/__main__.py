@@ -70,11 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
     demo.add_argument(
         "--scenario",
-        choices=("install", "upgrade"),
+        choices=("install", "upgrade", "replace-node"),
         default="install",
         metavar="NAME",
         help="install (default), or upgrade: install Talos v1.13.8 / Kubernetes 1.35.4, then upgrade to v1.13.9 "
-        "and 1.36.3 (headless)",
+        "and 1.36.3 (headless); or replace-node: replace worker-1, then cp-1, on new machines (headless)",
     )
     demo.add_argument(
         "--keep",
@@ -116,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     _upgrade_parser(sub)
+    _node_parser(sub)
     sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
     return parser
 
@@ -149,6 +150,34 @@ def _upgrade_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=1,
         metavar="N",
         help="upgrade N workers at once, within spec.upgrade.maxUnavailableWorkers (default 1)",
+    )
+
+
+def _node_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    node = sub.add_parser(
+        "node",
+        help="add, remove or replace a machine of the cluster (gated, one node, journaled)",
+        description="add: find a machine in maintenance mode and join it; remove NAME: cordon, drain, leave etcd, "
+        "reset, delete (refused when etcd would lose quorum); replace NAME: remove, then add a new machine with "
+        "the same hostname, IP and role. Exit 0 done, 1 failed or stopped (run again to resume), 2 refused.",
+    )
+    node.add_argument("action", choices=("add", "remove", "replace"), help="what to do")
+    node.add_argument("name", nargs="?", help="the node's hostname (remove, replace; add: --hostname)")
+    node.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
+    node.add_argument("--address", metavar="IP", help="the new machine's maintenance address (default: scan)")
+    node.add_argument("--scan", metavar="CIDR", help="where to look for it (default: network.subnet)")
+    node.add_argument("--ip", metavar="IP", help="add: the static address the node keeps")
+    node.add_argument("--hostname", metavar="NAME", help="add: its hostname (default: the next free one)")
+    node.add_argument("--role", choices=("controlplane", "worker"), help="add: its role (default: suggested)")
+    node.add_argument("--yes", action="store_true", help="do not ask before changing the machines")
+    node.add_argument(
+        "--drain-timeout",
+        type=float,
+        metavar="S",
+        help="how long a drain retries evictions a PodDisruptionBudget refuses (default 600)",
+    )
+    node.add_argument(
+        "--allow-degraded", action="store_true", help="go on although Applications are not Healthy (listed)"
     )
 
 

@@ -96,7 +96,7 @@ def node_object(lab: dict[str, Any], node: dict[str, Any], tainted: bool) -> Obj
         },
         "status": {
             "addresses": [
-                {"address": node["ip"], "type": "InternalIP"},
+                {"address": node.get("address") or node["ip"], "type": "InternalIP"},
                 {"address": name, "type": "Hostname"},
             ],
             "allocatable": dict(capacity),
@@ -185,9 +185,16 @@ def step_nodes(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any]]) ->
         if new is not None and ready != was_ready:
             status = "NodeReady" if ready else "NodeNotReady"
             sim.event(new, status, f"Node {name} status is now: {status}", component="kubelet")
+    # A machine reset without a reboot leaves its Node behind, its kubelet silent, until someone deletes it.
+    gone = {(m.get("reset") or {}).get("hostname") for m in machines if m.get("stage") == "off"}
     for name, node in live.items():
-        if name not in wanted and SIMULATED in (node["metadata"].get("labels") or {}):
-            sim.delete(node)
+        if name in wanted or SIMULATED not in (node["metadata"].get("labels") or {}):
+            continue
+        if name in gone:
+            if condition(node, "Ready").get("status") != "Unknown":
+                sim.mutate(node, lambda n: n["status"].update(conditions=_conditions(n["status"].get("conditions") or [], False, True)))  # fmt: skip
+            continue
+        sim.delete(node)
 
 
 def step_kube_system(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any]]) -> None:
@@ -204,7 +211,9 @@ def step_kube_system(sim: Sim, lab: dict[str, Any], machines: list[dict[str, Any
             continue
         node_k8s = node["status"]["nodeInfo"]["kubeletVersion"]
         for comp in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-            sim.ensure(_static_pod(comp, node, node_k8s, machine["ip"]), manager="kubelet")
+            sim.ensure(
+                _static_pod(comp, node, node_k8s, machine.get("address") or machine["ip"]), manager="kubelet"
+            )
     cni = next(((m.get("config") or {}).get("cni") for m in registered if m.get("config")), "flannel")
     system = [_daemonset("kube-proxy", f"registry.k8s.io/kube-proxy:{k8s}", {"k8s-app": "kube-proxy"})]
     if cni == "flannel":

@@ -52,7 +52,9 @@ class Kubelet:
     def _schedule(self, pod: Obj, nodes: list[Obj]) -> tuple[str, str]:
         """(node name, "") or ("", why not) for a pod without nodeName."""
         spec = pod["spec"]
-        fits = [n for n in nodes if node_ready(n) and tolerates(spec, n) and selects(spec, n)]
+        # A cordoned node (spec.unschedulable, the taint node.kubernetes.io/unschedulable) takes no new pod.
+        usable = [n for n in nodes if not n["spec"].get("unschedulable")]
+        fits = [n for n in usable if node_ready(n) and tolerates(spec, n) and selects(spec, n)]
         if not fits:
             not_ready = sum(1 for n in nodes if not node_ready(n))
             tainted = sum(1 for n in nodes if node_ready(n) and not tolerates(spec, n))

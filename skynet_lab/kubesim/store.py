@@ -44,7 +44,9 @@ class ApiError(Exception):
     ):
         super().__init__(message)
         self.code, self.reason, self.message = code, reason, message
-        self.details = {k: v for k, v in (("name", name), ("group", group), ("kind", kind)) if v}
+        self.details: dict[str, Any] = {
+            k: v for k, v in (("name", name), ("group", group), ("kind", kind)) if v
+        }
 
     def status(self) -> Obj:
         out: Obj = {

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from skynet_tui.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from skynet_tui.commands.demo_nodes import REPLACE_NEEDS
 from skynet_tui.commands.demo_upgrade import UPGRADE_FROM, upgrade_scenario
 from skynet_tui.demo import (
     FaultError,
@@ -39,9 +40,12 @@ def run(args: argparse.Namespace) -> int:
     if args.stop or args.fault:
         return _day_two(args)
     try:
-        parse_nodes(args.nodes)
+        control_planes, workers = parse_nodes(args.nodes)
     except ValueError as exc:
         print(f"skynet demo: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if getattr(args, "scenario", "install") == "replace-node" and (control_planes < 2 or workers < 1):
+        print(f"skynet demo: {REPLACE_NEEDS}, not {args.nodes}", file=sys.stderr)
         return EXIT_USAGE
     temporary = not args.workspace
     root = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="skynet-demo-"))
@@ -86,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
             code = run_install(cluster, ws, env=env, assume_yes=True, simulated=True)
             if code == 0 and scenario == "upgrade":
                 code = upgrade_scenario(ws, env)
+            if code == 0 and scenario == "replace-node":
+                from skynet_tui.commands.demo_nodes import replace_scenario
+
+                code = replace_scenario(ws, env, lab.add_machine)
         else:
             from skynet_tui.app import BootstrapArgs, run_app
 

@@ -204,3 +204,17 @@ class KubeClient:
         except ValueError:
             return {}
         return out if isinstance(out, dict) else {}
+
+    def send(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        """Any request with a JSON body: (HTTP status, the answer as a dict), errors included (an eviction's 429
+        carries its causes); Unreachable when the API does not answer."""
+        response = self._call(method, path, body=body, content_type="application/json" if body else None)
+        try:
+            data: bytes = response.read()
+        except Exception as exc:
+            raise Unreachable(_short(exc)) from None
+        try:
+            out = json.loads(data) if data else {}
+        except ValueError:
+            out = {}
+        return int(response.status), out if isinstance(out, dict) else {}

@@ -153,20 +153,27 @@ class TalosReader:
             nodes, endpoints = talosconfig_targets(tc)
         except (OSError, yaml.YAMLError, AttributeError) as exc:
             return TalosLayer(configured=True, why=f"cannot read talosconfig {tc}: {type(exc).__name__}")
-        first = (nodes or endpoints or [ip for _, ip, _ in hint if ip] or [""])[0]
-        if not first:
+        candidates = [ip for ip in (nodes or endpoints or [ip for _, ip, _ in hint if ip]) if ip]
+        if not candidates:
             return TalosLayer(configured=True, why="the talosconfig names no endpoints or nodes")
         try:
-            return self._read(tc, first, hint)
+            return self._read(tc, candidates, hint)
         except launcher.ToolNotFound as exc:
             return TalosLayer(configured=True, why=str(exc).split(";")[0])
         except ValueError as exc:  # output that is not what talosctl prints
             return TalosLayer(configured=True, why=f"talosctl: {exc}")
 
-    def _read(self, tc: Path, first: str, hint: Sequence[tuple[str, str, bool]]) -> TalosLayer:
-        result = self._call(talos.get_on("members", [first], tc))
-        if not result.ok:
-            return TalosLayer(configured=True, why=f"talosctl get members: {_first_line(result)}")
+    def _read(self, tc: Path, candidates: Sequence[str], hint: Sequence[tuple[str, str, bool]]) -> TalosLayer:
+        # Discovery's members from the first machine that answers: a control plane that died (the one a node
+        # removal is about) must not blind the whole layer.
+        failures: list[launcher.Result] = []
+        for node in candidates:
+            result = self._call(talos.get_on("members", [node], tc))
+            if result.ok:
+                break
+            failures.append(result)
+        else:
+            return TalosLayer(configured=True, why=f"talosctl get members: {_first_line(failures[0])}")
         members = parse_members(result.stdout)
         all_ips = [m.address for m in members if m.address] or [ip for _, ip, _ in hint if ip]
         control_planes = [m.address for m in members if m.machine_type == "controlplane" and m.address] or [

@@ -354,3 +354,41 @@ def etcd_snapshot(
 ) -> list[str]:
     """`talosctl etcd snapshot PATH`: a consistent copy of etcd from one healthy control plane (one node only)."""
     return [TALOSCTL, "etcd", "snapshot", str(path), *_target(node, endpoint or node, talosconfig)]
+
+
+def etcd_leave(node: str, talosconfig: Path | str, endpoint: str | Sequence[str] | None = None) -> list[str]:
+    """`talosctl etcd leave`: the control plane's own member leaves etcd, and its etcd stops (etcd-maintenance)."""
+    return [TALOSCTL, "etcd", "leave", *_target(node, endpoint, talosconfig)]
+
+
+def etcd_remove_member(
+    node: str, member_id: str, talosconfig: Path | str, endpoint: str | Sequence[str] | None = None
+) -> list[str]:
+    """`talosctl etcd remove-member ID`, run on a healthy control plane: removes a member that cannot leave by
+    itself (its machine is gone)."""
+    if not member_id or member_id.startswith("-"):
+        raise ValueError(f"{member_id!r} is not an etcd member ID")
+    return [TALOSCTL, "etcd", "remove-member", member_id, *_target(node, endpoint, talosconfig)]
+
+
+def reset(
+    node: str,
+    talosconfig: Path | str,
+    *,
+    endpoint: str | Sequence[str] | None = None,
+    graceful: bool = True,
+    reboot: bool = False,
+    timeout: float = 600,
+) -> list[str]:
+    """`talosctl reset`: wipe the node (graceful: cordon, drain and leave etcd first), then power it off (or
+    reboot it into maintenance mode); waits for the reset to finish (scaling-down)."""
+    return [
+        TALOSCTL,
+        "reset",
+        *_target(node, endpoint, talosconfig),
+        f"--graceful={'true' if graceful else 'false'}",
+        f"--reboot={'true' if reboot else 'false'}",
+        "--wait",
+        "--timeout",
+        duration(timeout),
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from rich.text import Text
@@ -129,9 +131,35 @@ class DetailScreen(Screen[None]):
 
 # -- a node ---------------------------------------------------------------------------------------------------
 class NodeScreen(DetailScreen):
-    """One node: its status, roles, versions and taints, its conditions, its Talos services, and the pods on it."""
+    """One node: its status, roles, versions and taints, its conditions, its Talos services, and the pods on it.
+    On a workspace's console: remove it, replace it by a new machine, or add a node (skynet node …)."""
 
     KIND = "Node"
+    BINDINGS: ClassVar = [
+        *DetailScreen.BINDINGS,
+        Binding("x", "node('remove')", "Remove node", id="node.remove"),
+        Binding("R", "node('replace')", "Replace node", id="node.replace"),
+        Binding("a", "node('add')", "Add a node", id="node.add"),
+    ]
+
+    def workspace(self) -> Path | None:
+        """The workspace of the console this drill-down came from (node actions need its cluster.yaml)."""
+        found = getattr(self.app, "console_workspaces", {}).get(self.console)
+        return Path(found) if found is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "node":
+            return self.workspace() is not None
+        return True
+
+    def action_node(self, action: str) -> None:
+        folder, snap = self.workspace(), self.console.snapshot
+        if folder is None or snap is None:
+            return
+        from skynet_tui.screens.console import node_actions  # the node plans load when an action is asked for
+
+        env = dict(getattr(self.app, "env", None) or os.environ)
+        node_actions.start(self, folder, env, snap, action, self.key)
 
     def sections(self) -> ComposeResult:
         yield Label("Conditions", classes="section")
