@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from skynet_lab import state, talos_health, talos_read, talos_tls, talos_upgrade
+from skynet_lab import state, talos_etcd, talos_health, talos_read, talos_tls, talos_upgrade
 from skynet_lab.cli import CliError, Invocation, check_args
 from skynet_lab.talos_conn import APID_PORT, Ctx, Failure
 from skynet_tui import api
@@ -275,6 +275,8 @@ def bootstrap(ctx: Ctx) -> int:
     except Failure as exc:
         raise Failure(f"error executing bootstrap: {exc.message}") from None
     ctx.sleep("bootstrap")
+    if ctx.inv.get("recover-from"):
+        return talos_etcd.recover(ctx, node)
     if node["role"] != "controlplane":
         raise Failure(prefix + "FailedPrecondition desc = bootstrap is not available on worker nodes")
     limit = int(ctx.lab.get("faults", {}).get("bootstrap_not_ready") or 0)

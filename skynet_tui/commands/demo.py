@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from skynet_tui.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from skynet_tui.commands.demo_backup import backup_restore_scenario
 from skynet_tui.commands.demo_upgrade import UPGRADE_FROM, upgrade_scenario
 from skynet_tui.demo import (
     FaultError,
@@ -25,6 +26,7 @@ from skynet_tui.demo import (
     inject_faults,
     keep,
     kept,
+    lose_etcd,
     parse_nodes,
     prepare_demo,
     stop_kept,
@@ -86,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
             code = run_install(cluster, ws, env=env, assume_yes=True, simulated=True)
             if code == 0 and scenario == "upgrade":
                 code = upgrade_scenario(ws, env)
+            if code == 0 and scenario == "backup-restore":
+                code = backup_restore_scenario(ws, env, lambda: lose_etcd(lab))
         else:
             from skynet_tui.app import BootstrapArgs, run_app
 

@@ -354,3 +354,27 @@ def etcd_snapshot(
 ) -> list[str]:
     """`talosctl etcd snapshot PATH`: a consistent copy of etcd from one healthy control plane (one node only)."""
     return [TALOSCTL, "etcd", "snapshot", str(path), *_target(node, endpoint or node, talosconfig)]
+
+
+def reset_etcd_data(node: str, talosconfig: Path | str) -> list[str]:
+    """`talosctl reset` of a control plane for disaster recovery: wipe EPHEMERAL (etcd's data at v1.13), no
+    graceful leave (there is no cluster to leave), reboot; its etcd then waits for a bootstrap."""
+    return [
+        TALOSCTL,
+        "reset",
+        *_target(node, node, talosconfig),
+        "--graceful=false",
+        "--reboot",
+        "--system-labels-to-wipe",
+        "EPHEMERAL",
+    ]
+
+
+def bootstrap_recover(node: str, snapshot: Path | str, talosconfig: Path | str) -> list[str]:
+    """`talosctl bootstrap --recover-from=FILE`: etcd starts on this one control plane from the snapshot."""
+    return [TALOSCTL, "bootstrap", *_target(node, node, talosconfig), f"--recover-from={snapshot}"]
+
+
+def service(node: str, name: str, talosconfig: Path | str) -> list[str]:
+    """`talosctl service NAME` on one node: its state (Running, Preparing, Failed…) as a text table."""
+    return [TALOSCTL, "service", name, *_target(node, node, talosconfig)]
