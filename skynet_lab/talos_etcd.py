@@ -87,7 +87,7 @@ def reset(ctx: Ctx) -> int:
     """`talosctl reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL -n CP`: the disaster-recovery
     wipe of a control plane's etcd data; the machine reboots with its config and waits for a bootstrap."""
     check_args(ctx.inv, exact=0)
-    labels: list[str] = list(ctx.inv.get("system-labels-to-wipe") or [])
+    labels = ctx.inv.strings("system-labels-to-wipe")
     if ctx.inv.get("graceful", True) or not ctx.inv.get("reboot") or labels != ["EPHEMERAL"]:
         raise Failure(
             "talosctl reset is simulated by the Skynet lab for the disaster-recovery wipe only: "
