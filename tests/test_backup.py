@@ -12,7 +12,6 @@ import pytest
 
 from skynet_tui import spec
 from skynet_tui.backup import assess, catalog
-from skynet_tui.status.model import EtcdMember
 from skynet_tui.workspace import Workspace
 
 
@@ -90,8 +89,8 @@ def test_age_text(seconds: int, text: str) -> None:
     assert catalog.age_text(dt.timedelta(seconds=seconds)) == text
 
 
-def member(ip: str, *, leader: str = "aaaaaaaaaaaaaaaa", errors: str = "") -> EtcdMember:
-    return EtcdMember(ip, "m", "4 MB", "2 MB", leader, 1, 2, 1, False, "3.6.0", "3.6.0", errors)
+def member(ip: str, *, leader: str = "aaaaaaaaaaaaaaaa", errors: str = "") -> assess.Member:
+    return assess.Member(ip, leader, errors)
 
 
 def test_quorum_is_a_majority_of_the_control_planes_with_a_leader(example_data: dict) -> None:
@@ -108,3 +107,41 @@ def test_quorum_is_a_majority_of_the_control_planes_with_a_leader(example_data: 
     assert not lost.has_quorum and lost.healthy == ("cp-1",)
     assert "has lost its quorum" in lost.text()
     assert not assess.judge(cluster, [], "error getting status: connection refused").has_quorum
+
+
+def test_the_console_shows_the_newest_backups_age_and_warns_when_old_or_missing(tmp_path: Path) -> None:
+    from skynet_tui.screens.console.texts import overview
+    from skynet_tui.status.fold import Fold
+    from skynet_tui.status.monitor import KINDS
+    from skynet_tui.status.report import to_dict
+
+    now = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+    fold = Fold(
+        [k.name for k in KINDS], lambda snap: None, cluster="lab", wall=lambda: now, workspace=tmp_path
+    )
+    snap = fold.build()
+    assert (snap.backup_level, snap.backup) == (
+        "warn",
+        "no etcd backup in backups/ yet: take one with `skynet backup`",
+    )
+    assert any(p.layer == "etcd" and p.text == snap.backup for p in snap.problems)
+    ws = Workspace.at(tmp_path)
+    write_backup(ws, "etcd-a.snapshot", now - dt.timedelta(hours=30))
+    snap = fold.build()
+    assert snap.backup_level == "warn"
+    assert (
+        snap.backup
+        == "newest etcd backup 30h old (etcd-a.snapshot): older than 26h, take one with `skynet backup`"
+    )
+    write_backup(ws, "etcd-b.snapshot", now - dt.timedelta(minutes=5))
+    snap = fold.build()  # backups/ changed: read again
+    assert (snap.backup_level, snap.backup) == ("ok", "newest etcd backup 5m old (etcd-b.snapshot)")
+    assert not any(p.text == snap.backup for p in snap.problems)
+    assert to_dict(snap)["backup"] == {"text": snap.backup, "level": "ok"}
+    assert (
+        "Backup      newest etcd backup 5m old"
+        in overview(snap.layers, "", snap.backup, snap.backup_level).plain
+    )
+    # Without a workspace there is nothing to say about backups/.
+    bare = Fold([k.name for k in KINDS], lambda snap: None, cluster="lab", wall=lambda: now).build()
+    assert bare.backup == "" and to_dict(bare)["backup"] is None

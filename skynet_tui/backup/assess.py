@@ -12,12 +12,28 @@ from pathlib import Path
 
 from skynet_tui import launcher
 from skynet_tui.spec import Cluster
-from skynet_tui.status.model import EtcdMember
-from skynet_tui.status.talos import parse_etcd_status
 from skynet_tui.talos import commands as talos
+from skynet_tui.talos.parse import table
 
 NO_LEADER = "0" * 16
 READ_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Member:
+    """What a restore needs of one row of `talosctl etcd status`."""
+
+    node: str
+    leader_id: str
+    errors: str = ""
+
+
+def parse_status(text: str) -> tuple[Member, ...]:
+    return tuple(
+        Member(row.get("NODE", ""), row.get("LEADER", ""), row.get("ERRORS", ""))
+        for row in table(text)
+        if "MEMBER" in row
+    )
 
 
 @dataclass(frozen=True)
@@ -46,7 +62,7 @@ class Assessment:
         return f"{count}{names}; a quorum needs {self.quorum}: etcd has lost its quorum, a restore is the way back"
 
 
-def judge(cluster: Cluster, rows: Sequence[EtcdMember], error: str = "") -> Assessment:
+def judge(cluster: Cluster, rows: Sequence[Member], error: str = "") -> Assessment:
     """The control planes of cluster.yaml against the rows `talosctl etcd status` printed."""
     by_ip = {node.ip: node.hostname for node in cluster.control_planes}
     healthy = [
@@ -72,4 +88,4 @@ def read(
         talos.etcd_status_on([n.ip for n in cluster.control_planes], talosconfig), env=env, timeout=timeout
     )
     error = "" if result.ok else (result.tail(1) or f"exit code {result.returncode}")
-    return judge(cluster, parse_etcd_status(result.stdout) if result.ok else (), error)
+    return judge(cluster, parse_status(result.stdout) if result.ok else (), error)

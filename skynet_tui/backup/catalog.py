@@ -183,3 +183,32 @@ def age_text(age: dt.timedelta) -> str:
     if seconds < 3 * 86400:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
+
+
+def summary(newest_backup: Backup | None, now: dt.datetime) -> tuple[str, str]:
+    """The console's line about backups/: (text, "ok" or "warn"); warn with none, or the newest past WARN_AGE."""
+    if newest_backup is None:
+        return f"no etcd backup in {FOLDER}/ yet: take one with `skynet backup`", "warn"
+    age = now - newest_backup.taken
+    text = f"newest etcd backup {age_text(age)} old ({newest_backup.path.name})"
+    if age > WARN_AGE:
+        hours = int(WARN_AGE.total_seconds() // 3600)
+        return f"{text}: older than {hours}h, take one with `skynet backup`", "warn"
+    return text, "ok"
+
+
+class Watcher:
+    """The newest backup of a workspace, read again only when backups/ changes (the console asks often)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._seen: tuple[int, Backup | None] | None = None
+
+    def newest(self) -> Backup | None:
+        try:
+            stamp = (self.root / FOLDER).stat().st_mtime_ns
+        except OSError:
+            stamp = -1
+        if self._seen is None or self._seen[0] != stamp:
+            self._seen = (stamp, newest(self.root))
+        return self._seen[1]
