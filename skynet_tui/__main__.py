@@ -169,7 +169,9 @@ def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Follows Talos's disaster-recovery procedure. Refuses while etcd has quorum (exit 1, "
         "saying why) unless --force. Exit 0 restored, 1 refused or failed, 2 bad input.",
     )
-    restore.add_argument("--snapshot", required=True, metavar="FILE", help="an etcd snapshot (skynet backup)")
+    restore.add_argument(
+        "--snapshot", metavar="FILE", help="an etcd snapshot (skynet backup); without it, the restore screen"
+    )
     restore.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
     restore.add_argument("--force", action="store_true", help="restore although etcd still has quorum")
     restore.add_argument("--yes", action="store_true", help="do not ask for the cluster's name first")

@@ -1,4 +1,5 @@
-"""`skynet restore --snapshot FILE [--workspace DIR] [--force] [--yes]`: the guided disaster recovery, headless.
+"""`skynet restore --snapshot FILE [--workspace DIR] [--force] [--yes]`: the guided disaster recovery, headless;
+`skynet restore` without --snapshot opens the restore screen (screens/restore.py) on a terminal.
 
 It checks the snapshot, then whether the cluster is really lost: while etcd has quorum it refuses (exit 1) and says
 why, unless `--force`. Before the first machine is wiped it asks for the cluster's name to be typed, or takes
@@ -9,6 +10,7 @@ Exit codes: 0 restored, 1 refused or failed, 2 bad input (no such snapshot, no t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -30,7 +32,22 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"skynet restore: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.snapshot is None:
+        return _screen(ws)
     return run_restore(ws, Path(args.snapshot), force=args.force, assume_yes=args.yes)
+
+
+def _screen(ws: Workspace) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("TEXTUAL_DRIVER"):
+        print(
+            "skynet restore: the restore screen needs a terminal; without one use "
+            "`skynet restore --snapshot FILE --yes`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from skynet_tui.app import run_app  # Textual loads once the workspace is known
+
+    return run_app(restore=ws.root)
 
 
 def _confirm(console: Console, name: str) -> bool:
