@@ -97,3 +97,25 @@ def test_backup_answers_are_checked(
     issue = error.value.issues[0]
     assert issue.path == "spec.backup." + ".".join(path)
     assert message in issue.message
+
+
+def test_the_backup_keys_never_reach_a_log_or_the_journal(example_data: dict, tmp_path) -> None:
+    import os
+
+    from skynet_tui.plan.install import install_plan
+    from skynet_tui.plan.steps import Step
+    from skynet_tui.workspace import Workspace
+    from tests.runner_helpers import py, run_plan
+
+    ws = Workspace.at(tmp_path / "ws")
+    ws.ensure()
+    plan = install_plan(cluster_backup(example_data), ws, env={}, simulated=True)
+    assert {"BACKUP_S3_ACCESS_KEY", "BACKUP_S3_SECRET_KEY"} <= set(plan.secret_env)
+    # A step that prints both keys (as a failing kubectl might echo a Secret): the runner redacts them.
+    code = "import os\nprint(os.environ['BACKUP_S3_ACCESS_KEY'], os.environ['BACKUP_S3_SECRET_KEY'])\nraise SystemExit(1)"
+    ok, rec = run_plan(ws, [Step("leak", "leak", py(code))], env={**os.environ, **BACKUP_ENV},
+                       plan_kwargs={"secret_env": plan.secret_env})  # fmt: skip
+    assert not ok and len(rec.lines("leak")) == 1
+    written = "\n".join(p.read_text() for p in ws.logs_dir.glob("*.log")) + ws.journal.read_text()
+    for value in BACKUP_ENV.values():
+        assert value not in rec.lines("leak")[0] and value not in written
