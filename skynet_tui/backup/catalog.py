@@ -106,10 +106,17 @@ def verify(path: Path) -> None:
             f"{path} is not an etcd snapshot: {size} bytes, and a snapshot is its database (pages of 512 bytes) "
             "and a sha256 of 32"
         )
+    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        body = handle.read(size - HASH_SIZE)
+        left = size - HASH_SIZE
+        while left:  # a snapshot may be gigabytes: hashed in chunks
+            chunk = handle.read(min(left, 1 << 20))
+            if not chunk:
+                break
+            digest.update(chunk)
+            left -= len(chunk)
         trailer = handle.read()
-    if hashlib.sha256(body).digest() != trailer:
+    if digest.digest() != trailer:
         raise BackupError(f"{path}: the sha256 at its end does not match its content (a damaged snapshot)")
 
 

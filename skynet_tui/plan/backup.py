@@ -63,7 +63,7 @@ def take(ctx: Context, cluster: Cluster, *, label: str, reason: str, timeout: fl
             errors.append(f"{node.hostname}: {result.tail(1) or f'exit code {result.returncode}'}")
             continue
         path.chmod(0o600)
-        data = path.read_bytes()
+        size = path.stat().st_size
         manifest = catalog.Manifest(
             file=path.name,
             taken_at=catalog.now_rfc3339(now),
@@ -71,15 +71,15 @@ def take(ctx: Context, cluster: Cluster, *, label: str, reason: str, timeout: fl
             node=node.hostname,
             talos=cluster.spec.talos.version,
             kubernetes=cluster.spec.kubernetes.version,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
+            sha256=catalog.sha256_of(path),
+            size=size,
             commit=_commit(ctx),
             reason=reason,
             members=_members(ctx, node.ip, timeout),
         )
         catalog.write_manifest(path, manifest)
         rel = path.relative_to(ctx.ws.root)
-        ctx.line(f"etcd snapshot from {node.hostname}: {rel} ({len(data)} bytes, 0600, not in git)")
+        ctx.line(f"etcd snapshot from {node.hostname}: {rel} ({size} bytes, 0600, not in git)")
         return path
     raise StepError("no control plane gave an etcd snapshot (" + "; ".join(errors) + ")")
 
