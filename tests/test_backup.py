@@ -51,6 +51,11 @@ def test_verify_checks_size_and_trailing_sha256_as_talosctl(tmp_path: Path) -> N
         catalog.verify(damaged)
     with pytest.raises(catalog.BackupError, match="No such file"):
         catalog.verify(tmp_path / "missing.snapshot")
+    # What the scheduled backups upload is age-encrypted: said so, with how to decrypt it.
+    encrypted = tmp_path / "homelab-2026-12-03T03:00:00Z.snap.age"
+    encrypted.write_bytes(b"age-encryption.org/v1\n-> X25519 abc\n" + b"\0" * 600)
+    with pytest.raises(catalog.BackupError, match="encrypted with age: decrypt it first"):
+        catalog.verify(encrypted)
 
 
 def test_listing_is_newest_first_and_keep_prunes_the_rest_with_their_manifests(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ FOLDER = "backups"  # git-ignored (workspace.py), 0700, files 0600
 SUFFIX = ".snapshot"
 MANIFEST_SUFFIX = ".json"
 HASH_SIZE = 32  # etcd appends the sha256 of the database to a snapshot
+AGE_HEADER = b"age-encryption.org/v1"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 PAGE = 512
 # The console warns once the newest backup is older than this (a day and a bit: a daily backup that ran late).
 WARN_AGE = dt.timedelta(hours=26)
@@ -101,6 +103,14 @@ def verify(path: Path) -> None:
         raise BackupError(f"{path}: {exc.strerror or exc}") from None
     if not path.is_file():
         raise BackupError(f"{path} is not a file")
+    with open(path, "rb") as handle:
+        head = handle.read(len(AGE_HEADER))
+    if head == AGE_HEADER:  # a scheduled backup, as talos-backup uploads it
+        raise BackupError(
+            f"{path} is encrypted with age: decrypt it first (age -d -i KEY -o FILE.snapshot {path})"
+        )
+    if head.startswith(ZSTD_MAGIC):
+        raise BackupError(f"{path} is zstd-compressed: decompress it first (zstd -d {path})")
     if size < PAGE + HASH_SIZE or size % PAGE != HASH_SIZE:
         raise BackupError(
             f"{path} is not an etcd snapshot: {size} bytes, and a snapshot is its database (pages of 512 bytes) "
