@@ -15,6 +15,7 @@ import json
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +163,6 @@ def api_down(lab: dict[str, Any]) -> bool:
 
 def restores(lab: dict[str, Any]) -> int:
     return int(lab.get("etcd_restores") or 0)
+
+
+HANDLERS: dict[tuple[str, ...], Callable[[Ctx], int]] = {("reset",): reset}

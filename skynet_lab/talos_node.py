@@ -26,7 +26,10 @@ from skynet_tui import api
 def handle(inv: Invocation) -> int:
     """Run one node-facing talosctl command against the lab in SKYNET_LAB_DIR; returns the exit code."""
     handler = (
-        talos_upgrade.HANDLERS.get(inv.command) or HANDLERS.get(inv.command) or HANDLERS.get(inv.command[:1])
+        talos_upgrade.HANDLERS.get(inv.command)
+        or talos_etcd.HANDLERS.get(inv.command)
+        or HANDLERS.get(inv.command)
+        or HANDLERS.get(inv.command[:1])
     )
     if handler is None:
         print(

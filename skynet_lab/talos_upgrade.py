@@ -296,5 +296,4 @@ HANDLERS: dict[tuple[str, ...], Callable[[Ctx], int]] = {
     ("upgrade",): upgrade,
     ("upgrade-k8s",): upgrade_k8s,
     ("etcd", "snapshot"): etcd_snapshot,
-    ("reset",): talos_etcd.reset,
 }

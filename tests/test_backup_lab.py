@@ -83,6 +83,13 @@ def test_restore_is_refused_while_etcd_has_quorum(installed: Installed) -> None:
     assert recover.returncode == 1
     assert "etcd service is not ready for recovery yet" in recover.stderr
     assert 'recovering from snapshot "' in recover.stderr  # talosctl reads the file before it sends it
+    # The lab's reset is the disaster-recovery wipe and nothing else.
+    reset = subprocess.run(
+        ["talosctl", "reset", "--talosconfig", str(ws.talosconfig), "--nodes", installed.cluster.control_planes[0].ip,
+         "--graceful"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert reset.returncode == 1 and "--system-labels-to-wipe=EPHEMERAL" in reset.stderr
 
 
 def test_a_file_that_is_not_a_snapshot_is_bad_input(installed: Installed, tmp_path: Path) -> None:
