@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from skynet_lab import hardware, state, talos_tls
+from skynet_lab import hardware, state, talos_etcd, talos_tls
 from skynet_lab.bin import install_fakes, lab_path
 from skynet_lab.kube import MockKubeAPI
 from skynet_tui import api
@@ -122,6 +122,7 @@ class Lab:
         self._kube: Any = None
         self._started = False
         self._api_up = False
+        self._restores = 0  # etcd recoveries whose objects the API serves (talos_etcd.restores)
         self._lock = threading.Lock()
         self._owner = api.LockFile(self.root / OWNER_LOCK)
         self._stop_sync = threading.Event()
@@ -481,8 +482,9 @@ class Lab:
         if not result.ok:
             raise LabError(f"cannot create the lab's GitOps repository: {result.tail(3)}")
 
-    def _sync_api(self, down: bool) -> None:
-        """The api_down fault: stop serving (the store is kept) and serve again on the same port once cleared."""
+    def _sync_api(self, down: bool, restores: int = 0) -> None:
+        """The api_down fault and a lost etcd: stop serving (the store is kept) and serve again on the same port
+        once cleared; after an etcd recovery, the objects of the snapshot instead (talos_etcd.py)."""
         kube = self._kube
         if kube is None or down != self._api_up:
             return
@@ -490,6 +492,9 @@ class Lab:
             kube.stop()
             self._api_up = False
             return
+        if restores != self._restores:
+            kube.store.clear()  # start() loads the recovered objects the fake talosctl wrote
+            self._restores = restores
         try:
             kube.start(kube.port, exact=True)
         except OSError:  # the port is not free yet: the next poll tries again
@@ -521,7 +526,9 @@ class Lab:
                     return
                 with contextlib.suppress(LabError, OSError, ValueError, KeyError):
                     self._sync_listeners()
-                    self._sync_api(bool((state.load_lab(self.root).get("faults") or {}).get("api_down")))
+                    lab = state.load_lab(self.root)
+                    down = bool((lab.get("faults") or {}).get("api_down")) or talos_etcd.api_down(lab)
+                    self._sync_api(down, talos_etcd.restores(lab))
 
     def _start_kube(self) -> None:
         previous = state.load_lab(self.root).get("api_url") or ""
@@ -530,6 +537,7 @@ class Lab:
         self.api_url = kube.start(int(previous.rsplit(":", 1)[1]) if previous.count(":") == 2 else 0)
         self._kube = kube
         self._api_up = True
+        self._restores = talos_etcd.restores(state.load_lab(self.root))
         url = self.api_url
         state.update_lab(self.root, lambda lab: lab.update(api_url=url))
 

@@ -260,6 +260,8 @@ class MockKubeAPI:
             return web.Response(text="ok")
         if parts == ["version"]:
             return _ok(self._version())
+        if parts == ["skynet-lab", "etcd-snapshot"] and request.method == "GET":
+            return _ok(self.store.snapshot())  # what the lab's etcd holds: its snapshots copy it
         if parts == ["api"]:
             return _ok(reg.api_versions(self.url.removeprefix("http://")))
         if parts == ["apis"]:

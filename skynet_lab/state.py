@@ -307,11 +307,24 @@ def _timeline(lab: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     upgrade = node.get("upgrade")
     if upgrade:
         restarts.append(upgrade["at"] + latency(lab, "upgrade", UPGRADE_LATENCY))
+    if node.get("reset_at") and node["reset_at"] > installed:
+        restarts.append(node["reset_at"])  # a reset that wiped EPHEMERAL reboots the machine
     return {
         "first_boot": installed + latency(lab, "reboot"),
         "installed": installed,
         "restarts": sorted(restarts),
     }
+
+
+def etcd_standing(lab: dict[str, Any], node: dict[str, Any]) -> str:
+    """A control plane's etcd against a loss (lab.json `etcd_lost_at`): "" (no loss, or recovered here), "failed"
+    (its data is gone and it was not wiped since), "preparing" (wiped: waiting for a bootstrap to recover)."""
+    lost = lab.get("etcd_lost_at")
+    if not lost or node.get("role") != "controlplane":
+        return ""
+    if float(node.get("etcd_wiped_at") or 0) < lost:
+        return "failed"
+    return "" if float((lab.get("bootstrap") or {}).get("at") or 0) >= lost else "preparing"
 
 
 def _derive(
@@ -379,7 +392,9 @@ def _derive(
     node["configured"] = True
     node["bootstrap_available"] = is_cp and now >= booted + latency(lab, "bootstrap_ready")
     etcd_up = max(booted, bootstrapped_at) + latency(lab, "etcd") if is_cp and bootstrapped_at else None
-    node["etcd_running"] = etcd_up is not None and now >= etcd_up and not node.get("etcd_left")
+    node["etcd_running"] = (
+        etcd_up is not None and now >= etcd_up and not node.get("etcd_left") and not etcd_standing(lab, node)
+    )
     if upgrade and not rebooted:
         node.update(stage="upgrading", stage_since=upgrade["at"])
         return node

@@ -166,5 +166,4 @@ def _wiped(
 HANDLERS: dict[tuple[str, ...], Callable[[Ctx], int]] = {
     ("etcd", "leave"): etcd_leave,
     ("etcd", "remove-member"): etcd_remove_member,
-    ("reset",): reset,
 }

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from skynet_lab import state, talos_health, talos_lifecycle, talos_read, talos_tls, talos_upgrade
+from skynet_lab import state, talos_etcd, talos_health, talos_lifecycle, talos_read, talos_tls, talos_upgrade
 from skynet_lab.cli import CliError, Invocation, check_args
 from skynet_lab.talos_conn import APID_PORT, Ctx, Failure
 from skynet_tui import api
@@ -27,8 +27,8 @@ def handle(inv: Invocation) -> int:
     """Run one node-facing talosctl command against the lab in SKYNET_LAB_DIR; returns the exit code."""
     handler = (
         talos_upgrade.HANDLERS.get(inv.command)
-        or talos_lifecycle.HANDLERS.get(inv.command)
         or HANDLERS.get(inv.command)
+        or talos_lifecycle.HANDLERS.get(inv.command)
         or HANDLERS.get(inv.command[:1])
     )
     if handler is None:
@@ -278,6 +278,8 @@ def bootstrap(ctx: Ctx) -> int:
     except Failure as exc:
         raise Failure(f"error executing bootstrap: {exc.message}") from None
     ctx.sleep("bootstrap")
+    if ctx.inv.get("recover-from"):
+        return talos_etcd.recover(ctx, node)
     if node["role"] != "controlplane":
         raise Failure(prefix + "FailedPrecondition desc = bootstrap is not available on worker nodes")
     limit = int(ctx.lab.get("faults", {}).get("bootstrap_not_ready") or 0)
@@ -357,7 +359,16 @@ def _kubeconfig_text(ctx: Ctx, node: dict[str, Any]) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
+def reset(ctx: Ctx) -> int:
+    """`talosctl reset`: with --system-labels-to-wipe the disaster-recovery wipe of etcd's data (skynet restore),
+    else the reset of a whole machine (skynet node remove)."""
+    if ctx.inv.has("system-labels-to-wipe"):
+        return talos_etcd.reset(ctx)
+    return talos_lifecycle.reset(ctx)
+
+
 HANDLERS: dict[tuple[str, ...], Callable[[Ctx], int]] = {
+    ("reset",): reset,
     ("get",): talos_read.get,
     ("version",): talos_read.version,
     ("service",): talos_read.service,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from skynet_lab import hardware
+from skynet_lab import hardware, state
 from skynet_lab.talos_conn import Ctx, Failure
 
 Builder = Callable[[Ctx, dict[str, Any]], list[tuple[str, int, dict[str, Any]]]]  # → [(id, version, spec)]
@@ -155,15 +155,22 @@ def services(ctx: Ctx, node: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         base += [("kubelet", "Failed", "Fail") if stopped else ("kubelet", "Running", "OK")]
         if node["role"] == "controlplane":
             base += [("trustd", "Running", "OK")]
-            base += [("etcd", "Running", "OK") if node["etcd_running"] else ("etcd", "Preparing", "?")]
+            lost = state.etcd_standing(ctx.lab, node) == "failed"
+            etcd = ("etcd", "Failed", "Fail") if lost else ("etcd", "Preparing", "?")
+            base += [("etcd", "Running", "OK") if node["etcd_running"] else etcd]
     events = {
         "OK": "Health check successful",
         "?": "Service started as goroutine",
         "Fail": "Failed running service: SIMULATED LAB fault node-notready: the kubelet has stopped",
+        "etcd-Fail": "Failed running service: SIMULATED LAB: etcd's data is lost (reset EPHEMERAL, then recover)",
     }
     out = []
     for name, run_state, health in sorted(base):
-        event = "Running pre state" if run_state == "Preparing" else events[health]
+        event = (
+            "Running pre state"
+            if run_state == "Preparing"
+            else events.get(f"{name}-{health}", events[health])
+        )
         out.append((name, run_state, health, event))
     return out
 

@@ -9,7 +9,6 @@ one minor at most, within every node's Talos range, printing talosctl's phases.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skynet_lab import hardware, state
+from skynet_lab import state, talos_etcd
 from skynet_lab.cli import CliError, check_args
 from skynet_lab.talos_conn import Ctx, Failure
 from skynet_tui import api
@@ -272,10 +271,8 @@ def etcd_snapshot(ctx: Ctx) -> int:
     if not node["etcd_running"]:
         raise Failure("error reading file: rpc error: code = FailedPrecondition desc = etcd is not running")
     path = Path(ctx.inv.args[0])
-    revision = 1500 + 7 * len(ctx.nodes) + int(time.time()) % 1000
-    body = f"SIMULATED LAB etcd snapshot of member {hardware.etcd_member_id(node['ip'])} at revision {revision}\n"
-    data = body.encode().ljust(4096, b"\0")
-    data += hashlib.sha256(data).digest()
+    # The data is the cluster's objects as the mock API holds them now: a recovery brings them back.
+    data, revision, keys = talos_etcd.snapshot_bytes(ctx, node)
     part = path.with_name(path.name + ".part")
     try:
         with open(part, "wb") as handle:
@@ -288,8 +285,7 @@ def etcd_snapshot(ctx: Ctx) -> int:
     print(f'etcd snapshot saved to "{path}" ({len(data)} bytes)', file=sys.stderr, flush=True)
     digest = int.from_bytes(data[-4:], "big")
     print(
-        f"snapshot info: hash {digest:08x}, revision {revision}, total keys {120 + len(ctx.nodes)}, "
-        f"total size {len(data)}",
+        f"snapshot info: hash {digest:08x}, revision {revision}, total keys {keys}, total size {len(data)}",
         file=sys.stderr,
         flush=True,
     )

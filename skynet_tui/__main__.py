@@ -70,11 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
     demo.add_argument(
         "--scenario",
-        choices=("install", "upgrade", "replace-node"),
+        choices=("install", "upgrade", "replace-node", "backup-restore"),
         default="install",
         metavar="NAME",
         help="install (default), or upgrade: install Talos v1.13.8 / Kubernetes 1.35.4, then upgrade to v1.13.9 "
-        "and 1.36.3 (headless); or replace-node: replace worker-1, then cp-1, on new machines (headless)",
+        "and 1.36.3 (headless); replace-node: replace worker-1, then cp-1, on new machines (headless); "
+        "backup-restore: back up, lose etcd, restore (headless)",
     )
     demo.add_argument(
         "--keep",
@@ -117,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _upgrade_parser(sub)
     _node_parser(sub)
+    _backup_parsers(sub)
     sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
     return parser
 
@@ -179,6 +181,30 @@ def _node_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     node.add_argument(
         "--allow-degraded", action="store_true", help="go on although Applications are not Healthy (listed)"
     )
+
+
+def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backup = sub.add_parser(
+        "backup",
+        help="an etcd snapshot into the workspace's backups/ (0600, outside git) with its manifest",
+        description="Snapshot etcd (talosctl etcd snapshot) into backups/ with a manifest: time, versions, "
+        "members, workspace commit, sha256. Exit 0 written, 1 failed, 2 bad input.",
+    )
+    backup.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
+    backup.add_argument("--keep", type=int, metavar="N", help="then remove all but the newest N backups")
+    backup.add_argument("--list", action="store_true", help="list the backups, newest first, and exit")
+    restore = sub.add_parser(
+        "restore",
+        help="disaster recovery: wipe etcd on the control planes and recover it from a snapshot",
+        description="Follows Talos's disaster-recovery procedure. Refuses while etcd has quorum (exit 1, "
+        "saying why) unless --force. Exit 0 restored, 1 refused or failed, 2 bad input.",
+    )
+    restore.add_argument(
+        "--snapshot", metavar="FILE", help="an etcd snapshot (skynet backup); without it, the restore screen"
+    )
+    restore.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
+    restore.add_argument("--force", action="store_true", help="restore although etcd still has quorum")
+    restore.add_argument("--yes", action="store_true", help="do not ask for the cluster's name first")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,9 +93,11 @@ class SkynetApp(App[int]):
         console: Source | None = None,
         console_factory: ConsoleFactory | None = None,
         upgrade: Path | None = None,
+        restore: Path | None = None,
     ):
         super().__init__()
         self.upgrade_folder = Path(upgrade) if upgrade else None
+        self.restore_folder = Path(restore) if restore else None
         self.console_workspaces: dict[Screen[Any], Path] = {}  # the console screens opened on a workspace
         self.config = Path(config) if config else None
         self.workspace = Path(workspace) if workspace else None
@@ -123,6 +125,8 @@ class SkynetApp(App[int]):
             self.open_install(install.cluster, install.ws, install.env, install.simulated, exit_after=True)
         elif self.upgrade_folder is not None:
             self.open_upgrade(self.upgrade_folder)
+        elif self.restore_folder is not None:
+            self.open_restore(self.restore_folder)
         elif self.config is not None:
             self.open_config(self.config, self.workspace)
         elif self.start == "wizard":
@@ -253,6 +257,19 @@ class SkynetApp(App[int]):
                 env=talos_env,
                 monitor_factory=lambda publish: Monitor(source, publish, env=talos_env),
             )
+        )
+
+    def open_restore(self, folder: Path, env: dict[str, str] | None = None) -> None:
+        """Push the restore screen of a workspace's cluster (its backups, etcd's quorum, the typed name)."""
+        try:
+            cluster = spec.load(Path(folder) / "cluster.yaml")
+        except spec.SpecError as exc:
+            self.notify(f"No restore for {folder}: {exc}", severity="error", markup=False, timeout=10)
+            return
+        from skynet_tui.screens.restore import RestoreScreen  # loads when it opens
+
+        self.push_screen(
+            RestoreScreen(Workspace.at(folder), cluster, env=env if env is not None else self.env)
         )
 
     def action_upgrade(self) -> None:
@@ -519,13 +536,20 @@ def run_app(
     bootstrap: BootstrapArgs | None = None,
     console: Source | None = None,
     upgrade: Path | None = None,
+    restore: Path | None = None,
 ) -> int:
     """Run the terminal UI until it quits; the exit code is 1 when an install failed or was stopped, else 0.
 
     With `bootstrap`, what the install ended with stays on the terminal: the runner's summary after a success
     (it says "is up" only when the run checked it), "cancelled" after the operator stopped it."""
     app = SkynetApp(
-        config=config, workspace=workspace, start=start, bootstrap=bootstrap, console=console, upgrade=upgrade
+        config=config,
+        workspace=workspace,
+        start=start,
+        bootstrap=bootstrap,
+        console=console,
+        upgrade=upgrade,
+        restore=restore,
     )
     result = app.run()
     code = int(result) if isinstance(result, int) else app.exit_code()

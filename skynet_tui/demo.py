@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from skynet_lab import faults, serve
+from skynet_lab import faults, serve, talos_etcd
 from skynet_lab.core import Lab, LabBusy, LabError
 from skynet_lab.demo import LAB_DIR, parse_nodes, start_lab
 from skynet_lab.faults import FaultError
@@ -31,6 +31,7 @@ __all__ = [
     "keep",
     "kept",
     "lab_root",
+    "lose_etcd",
     "parse_nodes",
     "prepare_demo",
     "stop_kept",
@@ -106,6 +107,11 @@ def kept(root: str | Path) -> Kept | None:
 def stop_kept(root: str | Path) -> int | None:
     """Stop the kept lab of a demo folder; its pid, or None when none was running."""
     return serve.stop(lab_root(root))
+
+
+def lose_etcd(lab: Lab) -> None:
+    """Every control plane of a running lab loses its etcd data (the backup-restore scenario's disaster)."""
+    talos_etcd.lose(lab.root)
 
 
 def inject_faults(root: str | Path, specs: list[str]) -> tuple[list[str], bool]:

@@ -70,7 +70,28 @@ METALLB_DEFAULTS: dict[str, Any] = {
     "crds": {"enabled": True, "validationFailurePolicy": "Fail"},
     "frrk8s": {"enabled": True},
 }
-CHART_DEFAULTS: dict[str, dict[str, Any]] = {"metallb": METALLB_DEFAULTS}
+# velero 12.1.0 vendors its whole values.yaml beside the schema (its schema requires image.tag and more).
+CHART_DEFAULTS: dict[str, dict[str, Any]] = {
+    "metallb": METALLB_DEFAULTS,
+    "velero": yaml.safe_load((HELM_SCHEMAS / "velero" / "values.yaml").read_text()),
+}
+
+
+BACKUP_ENV = {
+    "BACKUP_S3_ACCESS_KEY": "AKIABACKUPKEY0123456",
+    "BACKUP_S3_SECRET_KEY": "s3-secret-backup-value-0123456789",
+}
+BACKUP = {
+    "schedule": "0 */6 * * *",
+    "s3": {
+        "endpoint": "https://s3.example.com",
+        "bucket": "skynet-backups",
+        "region": "eu-west-1",
+        "accessKeyEnv": "BACKUP_S3_ACCESS_KEY",
+        "secretKeyEnv": "BACKUP_S3_SECRET_KEY",
+    },
+    "ageRecipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+}
 
 
 # ---------------------------------------------------------------- representative answers
@@ -78,8 +99,9 @@ CHART_DEFAULTS: dict[str, dict[str, Any]] = {"metallb": METALLB_DEFAULTS}
 
 def cluster_all(data: dict) -> Cluster:
     """Every component on, three control planes and two workers (the example answers); DNS-01 through
-    Cloudflare, which external-dns needs."""
+    Cloudflare, which external-dns needs; scheduled backups with the volumes."""
     data = copy.deepcopy(data)
+    data["spec"]["backup"] = {**copy.deepcopy(BACKUP), "volumes": True}
     data["spec"]["components"] = {
         info.alias or name: True for name, info in spec.Components.model_fields.items()
     }
@@ -132,6 +154,13 @@ def cluster_dns01(
     data["spec"]["gitops"]["credentials"] = {"tokenEnv": "GIT_TOKEN"}
     data["spec"].setdefault("components", {})["imageSecurity"] = True
     data["spec"]["components"]["externalDNS"] = external_dns
+    return spec.parse(data)
+
+
+def cluster_backup(data: dict, *, volumes: bool = True) -> Cluster:
+    """Scheduled etcd backups to an S3-compatible bucket, and the volumes with Velero when asked."""
+    data = copy.deepcopy(data)
+    data["spec"]["backup"] = {**copy.deepcopy(BACKUP), "volumes": volumes}
     return spec.parse(data)
 
 

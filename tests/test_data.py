@@ -40,6 +40,6 @@ def test_every_vendored_file_is_described_with_its_checksum(path: Path) -> None:
 def test_chart_schemas_are_vendored_for_the_charts_that_ship_one() -> None:
     # validate_values skips a chart without a schema, so a schema missing here would pass silently.
     vendored = {p.parent.name for p in HELM_SCHEMAS.glob("*/values.schema.json")}
-    assert vendored == {"cert-manager", "external-dns", "loki", "metallb", "traefik"}
+    assert vendored == {"cert-manager", "external-dns", "loki", "metallb", "traefik", "velero"}
     assert vendored <= {app.chart for app in APPS}
     assert all(helm_validator(chart) is not None for chart in vendored)

@@ -16,7 +16,7 @@ from skynet_tui import gitops, spec
 from skynet_tui.__main__ import main
 from skynet_tui.gitops.render import render_tree
 from skynet_tui.workspace import COMMITTED, GIT_IDENTITY, Workspace
-from tests.gitops_helpers import cluster_dns01, cluster_minimal
+from tests.gitops_helpers import BACKUP, BACKUP_ENV, cluster_dns01, cluster_minimal
 
 PATHS = [*COMMITTED, "gitops"]  # what generate commits for gitops.path: gitops
 
@@ -29,6 +29,18 @@ def git(*args: str, cwd: Path | None = None) -> str:
     return subprocess.run(
         ["git", *args], cwd=cwd, env=GIT_ENV, capture_output=True, text=True, check=True
     ).stdout
+
+
+def git_objects(repo: Path) -> str:
+    """Every object of a repository, reachable or not, decompressed (trees hold binary ids)."""
+    out = subprocess.run(
+        ["git", "cat-file", "--batch-all-objects", "--batch"],
+        cwd=repo,
+        env=GIT_ENV,
+        capture_output=True,
+        check=True,
+    ).stdout
+    return out.decode("utf-8", errors="replace")
 
 
 def bare_remote(tmp_path: Path) -> Path:
@@ -260,12 +272,13 @@ def test_no_secret_reaches_the_remote(example_data, tmp_path):
     remote = bare_remote(tmp_path)
     data = spec.to_data(cluster_dns01(example_data))
     data["spec"]["gitops"]["repoURL"] = f"file://{remote}"
+    data["spec"]["backup"] = {**BACKUP, "volumes": True}
     cluster = spec.parse(data)
     ws = new_workspace(tmp_path)
     ws.write("cluster.yaml", spec.dump(cluster))
     ws.write_secret("secrets.yaml", "cluster:\n  secret: c2VjcmV0LWJ1bmRsZS12YWx1ZS0xMjM0NTY=\n")
     password = gitops.grafana_admin_password(ws)
-    env = {"CF_API_TOKEN": "cf-dns-token-0123456789", "GIT_TOKEN": "git-token-abcdefghijkl"}
+    env = {"CF_API_TOKEN": "cf-dns-token-0123456789", "GIT_TOKEN": "git-token-abcdefghijkl", **BACKUP_ENV}
     manifests = gitops.bootstrap_secrets(cluster, env, grafana_password=password)
     gitops.write_tree(ws, cluster)
     ws.commit("generate", PATHS)
@@ -280,8 +293,19 @@ def test_no_secret_reaches_the_remote(example_data, tmp_path):
     assert "gitops/values/argocd.yaml" in git("ls-files", cwd=clone)
     needles = _secret_strings(ws.secrets_dir) | set(env.values()) | set(gitops.secret_values(manifests))
     assert password in needles and len(needles) >= 4
+    assert set(BACKUP_ENV.values()) <= set(gitops.secret_values(manifests))  # they do go into Secrets
+    objects = git_objects(clone)  # every object, reachable or not
     for needle in needles:
         assert needle not in committed and needle not in history, "a secret value is in the GitOps remote"
+        assert needle not in objects, "a secret value is in a git object of the remote"
+    # The backup's S3 keys are named in the tree by their variables only, and no file of the workspace holds them.
+    assert "BACKUP_S3_SECRET_KEY" in committed
+    workspace_text = "\n".join(
+        p.read_text(errors="replace") for p in ws.root.rglob("*") if p.is_file() and ".git" not in p.parts
+    )
+    workspace_objects = git_objects(ws.root)
+    for needle in BACKUP_ENV.values():
+        assert needle not in workspace_text and needle not in workspace_objects
 
 
 @pytest.mark.slow

@@ -129,7 +129,9 @@ def test_each_component_switch_adds_exactly_its_apps(example_data, flag, names):
 
 
 def test_component_names_are_the_spec_switches():
-    assert set(typing.get_args(Component)) == set(spec.Components.model_fields)
+    # Beside the switches of spec.components, spec.backup turns on the etcd backup, and its volumes Velero.
+    backup = {"etcd_backup", "volume_backup"}
+    assert set(typing.get_args(Component)) == set(spec.Components.model_fields) | backup
 
 
 def test_root_application_points_at_apps_folder_without_finalizer_or_prune(example_data):
@@ -173,7 +175,7 @@ def test_every_application_has_waves_retries_ssa_namespace_labels(example_data):
         .get("pod-security.kubernetes.io/enforce")
         == "privileged"
     }
-    assert privileged == {"metallb-system", "monitoring", "local-path-storage", "alloy"}
+    assert privileged == {"metallb-system", "monitoring", "local-path-storage", "alloy", "velero"}
 
 
 def test_chart_sources_use_values_ref_under_gitops_path(example_data):
@@ -208,7 +210,8 @@ def test_crd_providers_sync_in_an_earlier_wave_than_their_consumers(example_data
                         "kustomization.yaml"
                     ):
                         used |= {doc["apiVersion"].rpartition("/")[0] for doc in documents(files, path)}
-            used -= {"", "rbac.authorization.k8s.io", "networking.k8s.io"}
+            used -= {"", "rbac.authorization.k8s.io", "networking.k8s.io", "batch"}
+            used -= {"talos.dev"}  # Talos serves its ServiceAccount CRD once kubernetesTalosAPIAccess is on
             for group in used:
                 assert group in provider_wave, f"{app.name} uses {group}, which no enabled app provides"
                 assert provider_wave[group] < app.wave, f"{app.name} (wave {app.wave}) needs {group}"

@@ -12,6 +12,7 @@ from skynet_tui.gitops.render import render_tree
 from tests.gitops_helpers import (
     APPLICATION_SCHEMA,
     cluster_all,
+    cluster_backup,
     cluster_dns01,
     cluster_minimal,
     documents,
@@ -24,6 +25,8 @@ from tests.tools import require
 SPECS = {
     "all-components": cluster_all,
     "minimal": cluster_minimal,
+    "backup-volumes": cluster_backup,
+    "backup-etcd-only": lambda data: cluster_backup(data, volumes=False),
     "dns01-image-security": cluster_dns01,
     "dns01-route53": lambda data: cluster_dns01(data, provider="route53", token_env="AWS_DNS"),
     "external-dns-route53": lambda data: cluster_dns01(data, "route53", "AWS_DNS", external_dns=True),
@@ -161,7 +164,9 @@ def test_kubectl_kustomize_builds_every_config_folder(example_data, tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     folders = sorted({path.rsplit("/", 1)[0] for path in files if path.startswith("config/")})
-    assert folders == ["config/cert-manager", "config/metallb", "config/policies", "config/traefik"]
+    assert folders == [
+        "config/cert-manager", "config/etcd-backup", "config/metallb", "config/policies", "config/traefik",
+    ]  # fmt: skip
     assert "external-dns.alpha.kubernetes.io/target" in files["config/traefik/dashboard.yaml"]
     for folder in folders:
         result = subprocess.run(

@@ -57,7 +57,17 @@ def test_once_exits_0_on_a_healthy_cluster_and_1_when_a_layer_is_not(lab, capsys
         {"type": "Ready", "status": "False", "reason": "KubeletNotReady", "message": "PLEG is not healthy"}]))  # fmt: skip
     assert main([*argv, "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"cluster", "taken_at", "healthy", "api", "layers", "capacity", "problems"}
+    assert set(report) == {
+        "cluster",
+        "taken_at",
+        "healthy",
+        "api",
+        "layers",
+        "capacity",
+        "backup",
+        "problems",
+    }
+    assert report["backup"] is None  # a kubeconfig, not a workspace: no backups/ to read
     assert report["healthy"] is False and report["api"]["reachable"] is True
     assert [layer["layer"] for layer in report["layers"]] == [
         "talos",

@@ -10,6 +10,7 @@ import yaml
 
 from skynet_tui.talos import patches
 from skynet_tui.talos.images import installer_image, kubernetes_image
+from tests.gitops_helpers import BACKUP
 from tests.talos_helpers import parse, schema_errors, talos_114
 
 
@@ -38,6 +39,9 @@ def _variants(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     d["spec"]["components"] = {"metrics": False, "logging": False}
     d["spec"]["registries"] = {"mirrors": MIRRORS}
     out["mirrors-no-metrics-no-logging"] = d
+    d = copy.deepcopy(data)
+    d["spec"]["backup"] = copy.deepcopy(BACKUP)
+    out["scheduled-backup"] = d
     return out
 
 
@@ -52,6 +56,7 @@ CASES = [
     "dns-endpoint",
     "single-node-wwid-mac",
     "mirrors-no-metrics-no-logging",
+    "scheduled-backup",
 ]
 
 
@@ -357,3 +362,21 @@ def test_registry_mirrors_are_documents_on_both_versions(example_data: dict, min
     assert all("registries" not in (doc.get("machine") or {}) for doc in docs)  # deprecated since 1.12
     del example_data["spec"]["registries"]
     assert not _by_kind(patches.common(parse(example_data)), "RegistryMirrorConfig")
+
+
+@pytest.mark.parametrize("minor", ["1.13", "1.14"])
+def test_scheduled_backup_gives_its_namespace_the_etcd_backup_role_on_control_planes(
+    example_data: dict, minor: str
+) -> None:
+    data = copy.deepcopy(example_data)
+    data["spec"]["backup"] = copy.deepcopy(BACKUP)
+    files = patches.build(parse(talos_114(data) if minor == "1.14" else data)).files()
+    access = {"allowedRoles": ["os:etcd:backup"], "allowedKubernetesNamespaces": ["etcd-backup"]}
+    docs = list(yaml.safe_load_all(files["talos/controlplane.yaml"]))
+    if minor == "1.13":
+        assert docs[0]["machine"]["features"]["kubernetesTalosAPIAccess"] == {"enabled": True, **access}
+    else:
+        assert {"apiVersion": "v1alpha1", "kind": "KubeTalosAPIAccessConfig", **access} in docs
+    # Workers never get it: Talos refuses the feature on a machine that is not a control plane.
+    assert "TalosAPIAccess" not in files.get("talos/worker.yaml", "")
+    assert "TalosAPIAccess" not in yaml.safe_dump(list(yaml.safe_load_all(files["talos/common.yaml"])))

@@ -400,6 +400,15 @@ class Store:
             self._compacted = self._rv
             self._history.clear()
 
+    def clear(self) -> None:
+        """Forget every object (the lab's etcd is recovered from a snapshot, whose objects are loaded next)."""
+        with self.lock:
+            self._objects.clear()
+            self._by_resource.clear()
+            self._history.clear()
+            self._compacted = self._rv
+            self._refresh_registry()
+
     def close_watches(self) -> None:
         with self.lock:
             for watcher in list(self._watchers):

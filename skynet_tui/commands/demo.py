@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from skynet_tui.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from skynet_tui.commands.demo_backup import backup_restore_scenario
 from skynet_tui.commands.demo_nodes import REPLACE_NEEDS
 from skynet_tui.commands.demo_upgrade import UPGRADE_FROM, upgrade_scenario
 from skynet_tui.demo import (
@@ -26,6 +27,7 @@ from skynet_tui.demo import (
     inject_faults,
     keep,
     kept,
+    lose_etcd,
     parse_nodes,
     prepare_demo,
     stop_kept,
@@ -94,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
                 from skynet_tui.commands.demo_nodes import replace_scenario
 
                 code = replace_scenario(ws, env, lab.add_machine)
+            if code == 0 and scenario == "backup-restore":
+                code = backup_restore_scenario(ws, env, lambda: lose_etcd(lab))
         else:
             from skynet_tui.app import BootstrapArgs, run_app
 

@@ -74,6 +74,11 @@ def _print(snap: Snapshot) -> None:
         console.print(line)
     if snap.capacity:
         console.print(Text(f"▲ {'Capacity':<12}{snap.capacity}", style="yellow"))
+    if snap.backup:
+        warn = snap.backup_level == "warn"
+        console.print(
+            Text(f"{'▲' if warn else '●'} {'Backup':<12}{snap.backup}", style="yellow" if warn else "")
+        )
     if snap.problems:
         console.print(Text(f"\n{len(snap.problems)} problem(s):", style="bold"))
         for problem in snap.problems:

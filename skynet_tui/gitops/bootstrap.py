@@ -1,5 +1,5 @@
 """Out-of-git Secrets the installer creates before Argo CD syncs: Grafana admin, DNS provider token (for
-cert-manager, and for external-dns when it is on), repo access."""
+cert-manager, and for external-dns when it is on), the backups' S3 keys (etcd, and Velero's), repo access."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from skynet_tui.gitops.charts import BY_NAME
 from skynet_tui.gitops.errors import GitOpsError
 from skynet_tui.gitops.render import (
     CERT_MANAGER_NAMESPACE,
+    ETCD_BACKUP_SECRET,
     EXTERNAL_DNS_NAMESPACE,
     GRAFANA_NAMESPACE,
     GRAFANA_SECRET,
+    VELERO_SECRET,
     dns01_secret_name,
     namespace_labels,
 )
 from skynet_tui.spec import DNS01_PROVIDERS, Cluster
+from skynet_tui.spec import backup as backup_spec
 from skynet_tui.workspace import Workspace
 
 GRAFANA_PASSWORD_FILE = "grafana-admin-password"  # under secrets/
@@ -134,6 +137,22 @@ def bootstrap_secrets(
         if spec.components.external_dns:  # external-dns reads the same token in its own namespace
             namespaces[EXTERNAL_DNS_NAMESPACE] = namespace_labels(BY_NAME["external-dns"])
             out.append(_secret(dns01_secret_name(acme.dns01.provider), EXTERNAL_DNS_NAMESPACE, data))
+    if spec.backup is not None:
+        s3 = spec.backup.s3
+        keys = {
+            "AWS_ACCESS_KEY_ID": _env_value(env, s3.access_key_env, "spec.backup.s3.accessKeyEnv"),
+            "AWS_SECRET_ACCESS_KEY": _env_value(env, s3.secret_key_env, "spec.backup.s3.secretKeyEnv"),
+        }
+        namespaces[backup_spec.NAMESPACE] = namespace_labels(BY_NAME["etcd-backup"])
+        out.append(_secret(ETCD_BACKUP_SECRET, backup_spec.NAMESPACE, keys))
+        if spec.backup.volumes:  # Velero reads an AWS credentials file under the key "cloud"
+            velero = BY_NAME["velero"]
+            namespaces[velero.namespace] = namespace_labels(velero)
+            cloud = (
+                f"[default]\naws_access_key_id={keys['AWS_ACCESS_KEY_ID']}\n"
+                f"aws_secret_access_key={keys['AWS_SECRET_ACCESS_KEY']}\n"
+            )
+            out.append(_secret(VELERO_SECRET, velero.namespace, {"cloud": cloud}))
     if spec.gitops.credentials is not None:
         namespaces["argocd"] = namespace_labels(BY_NAME["argocd"])
         out.append(_repo_secret(cluster, env, ssh_key))

@@ -29,6 +29,8 @@ Component = Literal[
     "policies",
     "image_security",
     "external_dns",
+    "etcd_backup",  # spec.backup is set (not a switch of spec.components)
+    "volume_backup",  # spec.backup.volumes
 ]
 
 # One entry of an Application's spec.ignoreDifferences.
@@ -43,7 +45,9 @@ class App:
     kind: AppKind
     namespace: str
     wave: int
-    enabled_by: Component | None = None  # attribute of spec.components; None = always installed
+    enabled_by: Component | None = (
+        None  # attribute of spec.components (or spec.backup); None = always installed
+    )
     repo_url: str = ""  # Helm repository or git repository of the chart
     chart: str = ""  # chart name (HELM)
     path: str = ""  # chart or kustomize folder inside repo_url (GIT_CHART, GIT_MANIFESTS)
@@ -327,6 +331,32 @@ APPS: Final[tuple[App, ...]] = (
         provides=("aquasecurity.github.io",),
         monitors=True,
     ),
+    # The etcd backup CronJob (siderolabs/talos-backup; its image is pinned in the config folder): a Talos
+    # ServiceAccount gives it the os:etcd:backup role, which the control planes' Talos config allows there.
+    App(
+        "etcd-backup",
+        CONFIG,
+        "etcd-backup",
+        1,
+        enabled_by="etcd_backup",
+        config_dir="etcd-backup",  # its talos.dev ServiceAccount CRD is Talos's own (no app provides it)
+    ),
+    # Chart 12.1.0 ships Velero 1.18.1 (vmware-tanzu/helm-charts tag velero-12.1.0); file-system backup of the
+    # volumes with Kopia through the node-agent, which mounts hostPath: its namespace is privileged.
+    App(
+        "velero",
+        HELM,
+        "velero",
+        1,
+        enabled_by="volume_backup",
+        repo_url="https://vmware-tanzu.github.io/helm-charts",
+        chart="velero",
+        version="12.1.0",
+        release="velero",
+        privileged=True,
+        provides=("velero.io",),
+        monitors=True,
+    ),
     App("platform-policies", CONFIG, "apps", 2, enabled_by="policies", config_dir="policies"),
     App(
         "kyverno-policies",
@@ -345,10 +375,20 @@ APPS: Final[tuple[App, ...]] = (
 BY_NAME: Final[dict[str, App]] = {app.name: app for app in APPS}
 
 
+def _enabled(app: App, cluster: Cluster) -> bool:
+    backup = cluster.spec.backup
+    if app.enabled_by is None:
+        return True
+    if app.enabled_by == "etcd_backup":
+        return backup is not None
+    if app.enabled_by == "volume_backup":
+        return backup is not None and backup.volumes
+    return bool(getattr(cluster.spec.components, app.enabled_by))
+
+
 def enabled_apps(cluster: Cluster) -> list[App]:
     """The apps this cluster gets, in wave order (table order within a wave)."""
-    components = cluster.spec.components
-    chosen = [app for app in APPS if app.enabled_by is None or getattr(components, app.enabled_by)]
+    chosen = [app for app in APPS if _enabled(app, cluster)]
     return sorted(chosen, key=lambda app: app.wave)  # sorted() is stable: table order within a wave
 
 

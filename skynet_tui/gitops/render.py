@@ -15,6 +15,7 @@ from skynet_tui.gitops.charts import BY_NAME, CONFIG, App, enabled_apps
 from skynet_tui.gitops.checks import SAFE_LOADER
 from skynet_tui.gitops.errors import GitOpsError
 from skynet_tui.spec import DNS01_PROVIDERS, Cluster, pool_bounds
+from skynet_tui.spec import backup as backup_spec
 from skynet_tui.talos.platform import HOST_LOG_PORTS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "gitops"
@@ -101,6 +102,37 @@ def _external_dns(cluster: Cluster, dns01: dict[str, Any] | None) -> dict[str, A
     }
 
 
+ETCD_BACKUP_SECRET = "etcd-backup-s3"  # the S3 keys of the etcd backup CronJob, created by the installer
+VELERO_SECRET = "velero-s3"  # Velero's credentials file (key "cloud"), created by the installer
+TALOS_BACKUP_IMAGE = "ghcr.io/siderolabs/talos-backup:v0.1.0-beta.3"
+VELERO_AWS_PLUGIN = "velero/velero-plugin-for-aws:v1.14.0"  # the plugin series of Velero 1.18
+VOLUME_SCHEDULE = "0 4 * * *"  # the volumes' daily backup, an hour after the default etcd one
+
+
+def _backup(cluster: Cluster) -> dict[str, Any] | None:
+    backup = cluster.spec.backup
+    if backup is None:
+        return None
+    s3 = backup.s3
+    return {
+        "namespace": backup_spec.NAMESPACE,
+        "role": backup_spec.ROLE,
+        "schedule": backup.schedule,
+        "volume_schedule": VOLUME_SCHEDULE,
+        "bucket": s3.bucket,
+        "region": s3.region,
+        "endpoint": s3.endpoint or "",
+        "prefix": s3.prefix or cluster.name,
+        "access_key_env": s3.access_key_env,
+        "secret_key_env": s3.secret_key_env,
+        "age_recipient": backup.age_recipient,
+        "secret": ETCD_BACKUP_SECRET,
+        "velero_secret": VELERO_SECRET,
+        "image": TALOS_BACKUP_IMAGE,
+        "velero_plugin": VELERO_AWS_PLUGIN,
+    }
+
+
 def context(cluster: Cluster) -> dict[str, Any]:
     """Everything the templates read, as plain data."""
     spec = cluster.spec
@@ -135,6 +167,7 @@ def context(cluster: Cluster) -> dict[str, Any]:
         "viewer_group": VIEWER_GROUP,
         "operator_group": OPERATOR_GROUP,
         "has_repo_credentials": spec.gitops.credentials is not None,
+        "backup": _backup(cluster),
     }
 
 

@@ -205,6 +205,8 @@ def install_plan(
     steps += platform.steps(cluster, ws, t)
 
     dns01, creds = cluster.spec.ingress.acme.dns01, cluster.spec.gitops.credentials
+    s3 = cluster.spec.backup.s3 if cluster.spec.backup else None
+    backup_env = (s3.access_key_env, s3.secret_key_env) if s3 else ()
     return Plan(
         name=f"install {cluster.name}",
         answers=fingerprint(cluster),
@@ -212,6 +214,6 @@ def install_plan(
         simulated=simulated,
         summary=lambda finished_at: platform.summary(cluster, ws, finished_at),
         on_failure=platform.bundle,
-        secret_env=tuple(n for n in (dns01 and dns01.token_env, creds and creds.token_env) if n),
+        secret_env=tuple(n for n in (dns01 and dns01.token_env, creds and creds.token_env, *backup_env) if n),
         secret_files=(Path(str(creds.ssh_key_file)).expanduser(),) if creds and creds.ssh_key_file else (),
     )

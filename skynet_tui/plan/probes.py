@@ -82,9 +82,12 @@ def missing_secrets(cluster: Cluster, env: dict[str, str]) -> list[str]:
     spec = cluster.spec
     missing = []
     dns01 = spec.ingress.acme.dns01 if spec.ingress.acme.challenge == "dns01" else None
+    s3 = spec.backup.s3 if spec.backup else None
     for name, where in (
         (dns01 and dns01.token_env, "ingress.acme.dns01.tokenEnv"),
         (spec.gitops.credentials and spec.gitops.credentials.token_env, "gitops.credentials.tokenEnv"),
+        (s3 and s3.access_key_env, "backup.s3.accessKeyEnv"),
+        (s3 and s3.secret_key_env, "backup.s3.secretKeyEnv"),
     ):
         if name and not env.get(name):
             missing.append(f"the environment variable {name} ({where}) is not set: export it and run again")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from skynet_tui import kube
+from skynet_tui.plan import backup
 from skynet_tui.plan.probes import NET_ERRORS, TLS_ERRORS
 from skynet_tui.plan.steps import Step, StepError, call
 from skynet_tui.plan.timing import Timing
@@ -205,33 +206,9 @@ def gates_step(
 
 
 def snapshot_step(cluster: Cluster, t: UpgradeTiming, *, deps: tuple[str, ...], label: str) -> Step:
-    """`talosctl etcd snapshot` from the first control plane that answers, into backups/ (0600, git-ignored)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-
-    def action(ctx: Context) -> None:
-        folder = record.backups_dir(ctx.ws)
-        path = folder / f"etcd-{stamp}-before-{label}.snapshot"
-        errors = []
-        for node in cluster.control_planes:
-            result = ctx.run(
-                talos.etcd_snapshot(node.ip, path, ctx.ws.talosconfig), timeout=t.snapshot_timeout
-            )
-            if result.ok and path.is_file():
-                path.chmod(0o600)
-                size = path.stat().st_size
-                rel = path.relative_to(ctx.ws.root)
-                ctx.line(f"etcd snapshot from {node.hostname}: {rel} ({size} bytes, 0600, not in git)")
-                return
-            errors.append(f"{node.hostname}: {result.tail(1) or f'exit code {result.returncode}'}")
-        raise StepError("no control plane gave an etcd snapshot (" + "; ".join(errors) + ")")
-
-    return Step(
-        "etcd-snapshot",
-        "Snapshot etcd into backups/ before anything changes",
-        action,
-        deps=deps,
-        timeout=t.snapshot_timeout * max(1, len(cluster.control_planes)) + 30,
-        hint="an upgrade never starts without a fresh etcd snapshot: check etcd (skynet status)",
+    """`talosctl etcd snapshot` into backups/ with its manifest, before the upgrade changes anything."""
+    return backup.snapshot_step(
+        cluster, t, deps=deps, label=f"before-{label}", reason=f"before upgrade {label}"
     )
 
 

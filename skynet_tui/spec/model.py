@@ -13,6 +13,7 @@ from typing import Final, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from skynet_tui import versions
+from skynet_tui.spec.backup import Backup
 from skynet_tui.spec.fields import (
     CIDR,
     CertFingerprint,
@@ -359,6 +360,11 @@ class ClusterSpecBody(Section):
     upgrade: Upgrade | None = Field(
         None,
         description="Limits of guided upgrades (skynet upgrade); absent: one worker at a time.",
+    )
+    backup: Backup | None = Field(
+        None,
+        description="Scheduled backups in the cluster to an S3-compatible bucket; absent: none (skynet backup "
+        "still takes one on demand).",
     )
 
 

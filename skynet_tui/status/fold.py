@@ -15,9 +15,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from skynet_tui.backup import catalog
 from skynet_tui.status import health
 from skynet_tui.status.model import (
     ApiState,
@@ -153,8 +155,10 @@ class Fold:
         wall: Callable[[], datetime] = utcnow,
         interval: float = INTERVAL,
         refresh: float = REFRESH,
+        workspace: Path | None = None,
     ):
         self.publish = publish
+        self.backups = catalog.Watcher(workspace) if workspace is not None else None
         self.cluster = cluster
         self.clock = clock
         self.wall = wall
@@ -279,6 +283,9 @@ class Fold:
                 **fields,
             )
         snap = dataclasses.replace(snap, capacity=health.capacity(snap))
+        if self.backups is not None:
+            text, level = catalog.summary(self.backups.newest(), snap.taken_at)
+            snap = dataclasses.replace(snap, backup=text, backup_level=level)
         layers, problems = health.assess(snap)
         return dataclasses.replace(snap, layers=layers, problems=problems)
 

@@ -397,5 +397,7 @@ def assess(snap: Snapshot) -> tuple[tuple[LayerHealth, ...], tuple[Problem, ...]
     ]
     layers = tuple(layer for layer, _ in parts)
     problems = [p for _, found in parts for p in found]
+    if snap.backup_level == "warn":  # a workspace without a recent etcd backup: a restore would lose more
+        problems.append(Problem("etcd", "warn", snap.backup))
     problems.sort(key=lambda p: -SEVERITY[p.level])  # stable: layer order kept within a level
     return layers, tuple(problems)

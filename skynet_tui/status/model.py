@@ -352,6 +352,8 @@ class Snapshot:
     layers: tuple[LayerHealth, ...] = ()
     problems: tuple[Problem, ...] = ()
     capacity: str = ""  # "3 pods wait for capacity: add a node", or ""
+    backup: str = ""  # a workspace's newest etcd backup and its age ("" when the console reads no workspace)
+    backup_level: str = ""  # "ok", or "warn" with none or one past backup/catalog.WARN_AGE
 
     @property
     def stale(self) -> bool:

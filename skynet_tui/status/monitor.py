@@ -63,6 +63,7 @@ class Monitor:
             clock=clock,
             wall=wall,
             interval=interval,
+            workspace=source.workspace,
         )
         self.loops = [
             WatchLoop(k, self.client, self.fold, clock=clock, backoff=backoff, watch_seconds=watch_seconds)

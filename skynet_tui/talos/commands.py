@@ -392,3 +392,27 @@ def reset(
         "--timeout",
         duration(timeout),
     ]
+
+
+def reset_etcd_data(node: str, talosconfig: Path | str) -> list[str]:
+    """`talosctl reset` of a control plane for disaster recovery: wipe EPHEMERAL (etcd's data at v1.13), no
+    graceful leave (there is no cluster to leave), reboot; its etcd then waits for a bootstrap."""
+    return [
+        TALOSCTL,
+        "reset",
+        *_target(node, node, talosconfig),
+        "--graceful=false",
+        "--reboot",
+        "--system-labels-to-wipe",
+        "EPHEMERAL",
+    ]
+
+
+def bootstrap_recover(node: str, snapshot: Path | str, talosconfig: Path | str) -> list[str]:
+    """`talosctl bootstrap --recover-from=FILE`: etcd starts on this one control plane from the snapshot."""
+    return [TALOSCTL, "bootstrap", *_target(node, node, talosconfig), f"--recover-from={snapshot}"]
+
+
+def service(node: str, name: str, talosconfig: Path | str) -> list[str]:
+    """`talosctl service NAME` on one node: its state (Running, Preparing, Failed…) as a text table."""
+    return [TALOSCTL, "service", name, *_target(node, node, talosconfig)]

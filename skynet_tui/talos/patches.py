@@ -19,6 +19,7 @@ from typing import Any
 
 from skynet_tui import versions
 from skynet_tui.spec import Cluster, DiskSelector, Node
+from skynet_tui.spec import backup as backup_spec
 from skynet_tui.talos import platform, yamlio
 from skynet_tui.talos.images import installer_image, kubernetes_image
 
@@ -131,6 +132,13 @@ def controlplane(cluster: Cluster) -> list[Document]:
         etcd["extraArgs"] = dict(ETCD_ARGS)
     legacy: Document = {"cluster": {"etcd": etcd}}
     docs: list[Document] = [legacy]
+    if spec.backup is not None:
+        # The etcd backup CronJob reaches the Talos API from its namespace with the os:etcd:backup role only.
+        access = {"allowedRoles": [backup_spec.ROLE], "allowedKubernetesNamespaces": [backup_spec.NAMESPACE]}
+        if split_documents(cluster):
+            docs.append(_doc("KubeTalosAPIAccessConfig", **access))
+        else:
+            legacy["machine"] = {"features": {"kubernetesTalosAPIAccess": {"enabled": True, **access}}}
     if split_documents(cluster):
         if spec.kubernetes.cni == "none":
             # Only control-plane configs carry the Flannel document (it renders the CNI manifests).

@@ -7,14 +7,10 @@ under secrets/ are rendered again by the next `skynet generate`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from skynet_tui import spec
 from skynet_tui.spec import Cluster
 from skynet_tui.talos import patches
 from skynet_tui.workspace import COMMITTED, Workspace
-
-BACKUPS = "backups"  # etcd snapshots: git-ignored, 0700, files 0600
 
 
 def with_versions(cluster: Cluster, *, talos: str | None = None, kubernetes: str | None = None) -> Cluster:
@@ -47,11 +43,3 @@ def record_versions(
             f"skynet upgrade: {cluster.name} runs {', '.join(moves) or 'the same versions'}", COMMITTED
         )
     return changed, committed
-
-
-def backups_dir(ws: Workspace) -> Path:
-    """The workspace's backups/ (created 0700; git ignores it)."""
-    folder = ws.root / BACKUPS
-    folder.mkdir(mode=0o700, exist_ok=True)
-    folder.chmod(0o700)
-    return folder

@@ -42,8 +42,11 @@ def word(value: str) -> Text:
     return Text(value, style=style)
 
 
-def overview(layers: tuple[LayerHealth, ...], capacity: str) -> Text:
-    """One line per layer: mark, title, level, text; then the capacity line when pods wait for it."""
+def overview(
+    layers: tuple[LayerHealth, ...], capacity: str, backup: str = "", backup_level: str = ""
+) -> Text:
+    """One line per layer: mark, title, level, text; then the capacity line when pods wait for it, and a
+    workspace's newest etcd backup (yellow when there is none or it is old)."""
     out = Text()
     for index, layer in enumerate(layers):
         if index:
@@ -57,6 +60,12 @@ def overview(layers: tuple[LayerHealth, ...], capacity: str) -> Text:
         out.append("▲ ", style="yellow")
         out.append(f"{'Capacity':<12}", style="bold")
         out.append(capacity, style="yellow")
+    if backup:
+        warn = backup_level == "warn"
+        out.append("\n")
+        out.append("▲ " if warn else "● ", style="yellow" if warn else "green")
+        out.append(f"{'Backup':<12}", style="bold")
+        out.append(backup, style="yellow" if warn else "")
     return out
 
 
