@@ -65,7 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--headless", action="store_true", help="print to the terminal instead of the TUI")
     demo.add_argument(
-        "--workspace", metavar="DIR", help="where the workspace and lab state go (default: temp)"
+        "--workspace",
+        metavar="DIR",
+        help="where the workspace and lab state go (default: skynet/demo in the user's data directory, "
+        "$XDG_DATA_HOME or ~/.local/share; a stopped demo resumes there)",
+    )
+    demo.add_argument(
+        "--fresh", action="store_true", help="remove the demo's folder first: start over instead of resuming"
     )
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
     demo.add_argument(
