@@ -66,9 +66,10 @@ _CHOICE_LABELS = {
 
 
 def _placeholder(example: Any) -> str:
+    """The model's example as a hint that cannot pass for a value: `e.g. homelab`."""
     if example is None or isinstance(example, bool):
         return ""
-    return ", ".join(map(str, example)) if isinstance(example, list) else str(example)
+    return "e.g. " + (", ".join(map(str, example)) if isinstance(example, list) else str(example))
 
 
 def _field(path: str, step: StepId, label: str, *, model_path: str = "", placeholder: str = "") -> FieldSpec:
@@ -108,7 +109,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         WORKSPACE,
         "cluster",
         "Workspace folder",
-        placeholder="./<cluster name>",
+        placeholder="default: ./<cluster name>",
         help="Where cluster.yaml, talos/, gitops/ and secrets/ are written",
     ),
     _field("spec.talos.version", "cluster", "Talos version"),
@@ -149,7 +150,7 @@ NODE_FIELDS: tuple[FieldSpec, ...] = (
         "node.link",
         "nodes",
         "Link",
-        placeholder="eth0  or  aa:bb:cc:dd:ee:ff",
+        placeholder="e.g. eth0  or  aa:bb:cc:dd:ee:ff",
         help="The network link by name, or pinned by its MAC address",
     ),
     _field(
@@ -157,7 +158,7 @@ NODE_FIELDS: tuple[FieldSpec, ...] = (
         "nodes",
         "Install disk",
         model_path="spec.nodes.installDisk",
-        placeholder="/dev/sda  or  serial:…  or  wwid:…",
+        placeholder="e.g. /dev/sda  or  serial:…  or  wwid:…",
     ),
 )
 # The node dialog's row for each key of a node (spec's issue keys): one Link row edits interface or mac.

@@ -84,7 +84,9 @@ class DiscoveryScreen(Screen[None]):
         yield TitleBar("Scan for machines in Talos maintenance mode (TCP port 50000)")
         with Horizontal(id="scan-row"):
             yield Label("Range")
-            yield Input(self._default_range(), placeholder="192.168.10.0/24", id="scan-cidr", compact=True)
+            yield Input(
+                self._default_range(), placeholder="e.g. 192.168.10.0/24", id="scan-cidr", compact=True
+            )
             yield Button("Scan", id="scan-start", variant="primary", compact=True)
         yield ProgressBar(id="scan-progress", show_eta=False)
         yield Static(

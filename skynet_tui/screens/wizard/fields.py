@@ -118,12 +118,18 @@ class FieldRow(Vertical):
             return
         self._shown = (errors, notes)
         error_line = self.query_one(".field-error", Static)
-        error_line.update("\n".join(f"✗ {e}" for e in errors))
+        label = self.spec_field.label
+        error_line.update("\n".join(f"✗ {label} {e}" if e == "is required" else f"✗ {e}" for e in errors))
         error_line.set_class(not errors, "-empty")
         note_line = self.query_one(".field-note", Static)
         note_line.update("\n".join(f"! {n} (fix before writing)" for n in notes))
         note_line.set_class(not notes, "-empty")
         self.control.set_class(bool(errors), "-invalid")
+
+    def reveal(self) -> None:
+        """Show every message now, 'is required' too (Next was pressed on a step with errors)."""
+        self.touched = True
+        self.show(*self._raw)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
@@ -181,6 +187,6 @@ class TitleBar(Static):
     """One line: what is being edited, where it will be written, and SIMULATED when the lab is behind it."""
 
     DEFAULT_CSS = """
-    TitleBar { height: 1; padding: 0 1; background: $primary; color: $text; text-style: bold; }
+    TitleBar { height: auto; padding: 0 1; background: $primary; color: $text; text-style: bold; }
     TitleBar:nocolor { text-style: bold reverse; }
     """

@@ -92,6 +92,13 @@ class NodesStep(StepScreen):
             result.errors["spec.nodes"] = ["add at least one node (a control plane)"]
         return result
 
+    def show_all_errors(self) -> None:
+        """The problems are listed under the table; the first node with one is highlighted."""
+        table = self.query_one("#nodes-table", DataTable)
+        table.focus()
+        if self.result.node_errors:
+            table.move_cursor(row=min(self.result.node_errors))
+
     def problem_labels(self) -> list[str]:
         labels = [f"node {i + 1}" for i in sorted(self.result.node_errors)]
         return labels or ["nodes"]

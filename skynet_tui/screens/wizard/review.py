@@ -129,6 +129,7 @@ class ReviewStep(StepScreen):
     def show_status(self) -> None:
         if self.writing:
             return
+        self.query_one("#next", Button).disabled = not self.result.ok
         status = self.query_one("#step-status", Static)
         if self.result.ok:
             status.update("✓ ready to write the workspace")
