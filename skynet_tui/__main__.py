@@ -198,13 +198,19 @@ def _report(exc: Exception, *, debug: bool) -> int:
 
     redact = Redactor()
     if isinstance(exc, SpecError):
+        unread = [i for i in exc.issues if i.message.startswith("cannot read the answers file")]
+        if unread and len(exc.issues) == 1:  # no file to judge: say so, not "invalid"
+            reason = unread[0].message.removeprefix("cannot read the answers file: ")
+            print(f"skynet: cannot read {redact(unread[0].path)}: {reason}", file=sys.stderr)
+            return EXIT_USAGE
         print(
             f"skynet: the answers are invalid; nothing was written ({len(exc.issues)} problem(s)):",
             file=sys.stderr,
         )
         for issue in exc.issues[:MAX_ISSUES_SHOWN]:
             # Path and message apart: "tokenEnv: holds …" would read to the redactor as a key and its secret.
-            print(f"  {redact(issue.path)}: {redact(issue.message)}", file=sys.stderr)
+            node = f" ({redact(issue.subject)})" if issue.subject else ""
+            print(f"  {redact(issue.path)}{node}: {redact(issue.message)}", file=sys.stderr)
         if len(exc.issues) > MAX_ISSUES_SHOWN:
             print(f"  … and {len(exc.issues) - MAX_ISSUES_SHOWN} more", file=sys.stderr)
         return EXIT_USAGE

@@ -69,6 +69,7 @@ class SkynetApp(App[int]):
 
     BINDINGS: ClassVar = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("f1", "toggle_help", "Keys", id="app.help"),
         Binding("ctrl+u", "upgrade_console", "Upgrade", id="app.upgrade"),  # on a workspace's console only
     ]
 
@@ -281,6 +282,15 @@ class SkynetApp(App[int]):
                 self.open_upgrade(choice.path)
 
         self.push_screen(OpenWorkspaceDialog(for_upgrade=True), done)
+
+    def action_toggle_help(self) -> None:
+        """F1: the keys of the current screen, and what each does (again: hide them)."""
+        from textual.widgets import HelpPanel
+
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def action_upgrade_console(self) -> None:
         """ctrl+u on a workspace's console: its upgrade screen."""

@@ -43,6 +43,7 @@ class FieldSpec:
     help: str = ""
     placeholder: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # (label, value)
+    default: str | None = None  # a choice the model falls back to: the select offers no blank then
 
     @property
     def widget_id(self) -> str:
@@ -76,7 +77,8 @@ def _field(path: str, step: StepId, label: str, *, model_path: str = "", placeho
     """The input of an answers field: its kind, choices, help and placeholder read from the model (at
     `model_path` when the wizard's path is not an answers path)."""
     source = model_path or path
-    annotation = spec.field_at(source).annotation
+    info = spec.field_at(source)
+    annotation = info.annotation
     values = spec.choices(source)
     kind: FieldKind = "text"
     if values:
@@ -93,6 +95,7 @@ def _field(path: str, step: StepId, label: str, *, model_path: str = "", placeho
         help=spec.help_line(source),
         placeholder=placeholder or _placeholder(spec.example(source)),
         choices=tuple((_CHOICE_LABELS.get(value, value), value) for value in values),
+        default=str(info.default) if values and info.default in values else None,
     )
 
 

@@ -148,14 +148,14 @@ class StepScreen(Screen[None]):
 
     def problem_labels(self) -> list[str]:
         labels = [FIELD_BY_PATH[p].label if p in FIELD_BY_PATH else p for p in self.result.errors]
-        labels += [f"node {i + 1}" for i in sorted(self.result.node_errors)]
+        labels += [checks.node_name(self.wizard.answers.data, i) for i in sorted(self.result.node_errors)]
         return labels
 
     def show_status(self) -> None:
         status = self.query_one("#step-status", Static)
         if self.result.ok:
             notes = sum(len(v) for v in self.result.notes.values())
-            extra = f" · {notes} clash{'es' if notes != 1 else ''} to fix before writing" if notes else ""
+            extra = f" · {notes} problem{'s' if notes != 1 else ''} to fix before writing" if notes else ""
             self.set_text(status, f"✓ fields valid{extra}")
         else:
             self.set_text(status, "✗ to fix: " + ", ".join(self.problem_labels()))

@@ -128,6 +128,10 @@ class DiscoveryScreen(Screen[None]):
             return
         self._stop.set()
         self._stop = threading.Event()
+        # A new scan lists what answers now: the machines of the scan before are not counted again.
+        self.found = []
+        self.query_one("#found", DataTable).clear()
+        self._show_disks()
         bar = self.query_one("#scan-progress", ProgressBar)
         bar.update(total=len(targets), progress=0)
         bar.add_class("-running")

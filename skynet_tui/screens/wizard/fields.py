@@ -66,13 +66,15 @@ class FieldRow(Vertical):
             if field.kind == "bool":
                 yield Toggle(self._help, bool(self._value), id=field.widget_id, compact=True)
             elif field.kind == "choice":
-                value = self._value if self._value in {v for _, v in field.choices} else Select.NULL
+                # A choice the model defaults has no blank: a blank would drop the answer silently.
+                blank = Select.NULL if field.default is None else field.default
+                value = self._value if self._value in {v for _, v in field.choices} else blank
                 yield Select(
                     list(field.choices),
                     value=value,
                     id=field.widget_id,
                     compact=True,
-                    allow_blank=True,
+                    allow_blank=field.default is None,
                     prompt="choose…",
                 )
             else:
