@@ -113,6 +113,9 @@ class DiscoveryScreen(Screen[None]):
         self.query_one("#scan-cidr", Input).focus()
         for ip in self.wizard.hardware:
             self._add_found(ip)
+        # The demo shows the scan at work: the lab's range is filled in, so it starts at once.
+        if self.wizard.simulated and not self.wizard.hardware and self._default_range():
+            self.action_scan()
 
     def on_unmount(self) -> None:
         self._stop.set()
