@@ -69,7 +69,7 @@ class SkynetApp(App[int]):
 
     BINDINGS: ClassVar = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
-        Binding("f1", "toggle_help", "Keys", id="app.help"),
+        Binding("f1", "toggle_help", "Keys", id="app.help", show=False),  # too wide for 80 columns
         Binding("ctrl+u", "upgrade_console", "Upgrade", id="app.upgrade"),  # on a workspace's console only
     ]
 
@@ -432,7 +432,7 @@ class SkynetApp(App[int]):
         self.start_wizard(answers, title="Lab demo", env=env, simulated=True)
         self.notify(
             "Every answer for the SIMULATED lab is filled in: ctrl+n walks through the steps to the review, "
-            "which writes the workspace and installs.",
+            "which writes the workspace and installs. F1 lists the keys.",
             timeout=10,
             markup=False,
         )

@@ -33,7 +33,7 @@ class NodesStep(StepScreen):
         *StepScreen.BINDINGS,
         Binding("a", "add", "Add", id="nodes.add"),
         Binding("e", "edit", "Edit", id="nodes.edit"),
-        Binding("d,delete", "delete", "Delete", id="nodes.delete"),
+        Binding("d,delete", "delete", "Del", id="nodes.delete"),
         Binding("s", "scan", "Scan", id="nodes.scan"),
     ]
 
