@@ -453,10 +453,15 @@ class SkynetApp(App[int]):
                     self.install_ok, self.install_cancelled, self.install_summary = False, True, ""
                     self.exit(self.exit_code())
 
+            again = (
+                "Run skynet demo again to resume."
+                if self.demo is not None
+                else "Run skynet again and open the workspace to resume."
+            )
             self.push_screen(
                 ConfirmDialog(
                     "Stop the install and quit?",
-                    "The running steps are stopped. Run skynet again and open the workspace to resume.",
+                    f"The running steps are stopped. {again}",
                     confirm="Stop and quit",
                 ),
                 stop,

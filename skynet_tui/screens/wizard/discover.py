@@ -81,7 +81,8 @@ class DiscoveryScreen(Screen[None]):
         self._added: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield TitleBar("Scan for machines in Talos maintenance mode (TCP port 50000)")
+        lab = "SIMULATED LAB · " if self.wizard.simulated else ""
+        yield TitleBar(f"{lab}Scan for machines in Talos maintenance mode (TCP port 50000)")
         with Horizontal(id="scan-row"):
             yield Label("Range")
             yield Input(
