@@ -65,7 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--headless", action="store_true", help="print to the terminal instead of the TUI")
     demo.add_argument(
-        "--workspace", metavar="DIR", help="where the workspace and lab state go (default: temp)"
+        "--workspace",
+        metavar="DIR",
+        help="where the workspace and lab state go (default: skynet/demo in the user's data directory, "
+        "$XDG_DATA_HOME or ~/.local/share; a stopped demo resumes there)",
+    )
+    demo.add_argument(
+        "--fresh", action="store_true", help="remove the demo's folder first: start over instead of resuming"
     )
     demo.add_argument("--nodes", default="3+2", metavar="CP+W", help="control planes + workers (default 3+2)")
     demo.add_argument(
@@ -247,13 +253,19 @@ def _report(exc: Exception, *, debug: bool) -> int:
 
     redact = Redactor()
     if isinstance(exc, SpecError):
+        unread = [i for i in exc.issues if i.message.startswith("cannot read the answers file")]
+        if unread and len(exc.issues) == 1:  # no file to judge: say so, not "invalid"
+            reason = unread[0].message.removeprefix("cannot read the answers file: ")
+            print(f"skynet: cannot read {redact(unread[0].path)}: {reason}", file=sys.stderr)
+            return EXIT_USAGE
         print(
             f"skynet: the answers are invalid; nothing was written ({len(exc.issues)} problem(s)):",
             file=sys.stderr,
         )
         for issue in exc.issues[:MAX_ISSUES_SHOWN]:
             # Path and message apart: "tokenEnv: holds …" would read to the redactor as a key and its secret.
-            print(f"  {redact(issue.path)}: {redact(issue.message)}", file=sys.stderr)
+            node = f" ({redact(issue.subject)})" if issue.subject else ""
+            print(f"  {redact(issue.path)}{node}: {redact(issue.message)}", file=sys.stderr)
         if len(exc.issues) > MAX_ISSUES_SHOWN:
             print(f"  … and {len(exc.issues) - MAX_ISSUES_SHOWN} more", file=sys.stderr)
         return EXIT_USAGE

@@ -49,6 +49,16 @@ class BootstrapArgs:
     simulated: bool = False  # the machines are the lab's
 
 
+@dataclass(frozen=True)
+class DemoArgs:
+    """A lab demo to walk at start (`skynet demo`): the wizard from its first step on the lab's answers, then
+    the install and the lab cluster's console."""
+
+    cluster: Cluster
+    ws: Workspace
+    env: dict[str, str]
+
+
 class SkynetApp(App[int]):
     """The welcome screen first; a wizard per cluster being edited; the install screen after writing; the console
     of a running cluster (after an install, from a finished workspace, or `skynet status`)."""
@@ -59,6 +69,7 @@ class SkynetApp(App[int]):
 
     BINDINGS: ClassVar = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("f1", "toggle_help", "Keys", id="app.help", show=False),  # too wide for 80 columns
         Binding("ctrl+u", "upgrade_console", "Upgrade", id="app.upgrade"),  # on a workspace's console only
     ]
 
@@ -94,8 +105,10 @@ class SkynetApp(App[int]):
         console_factory: ConsoleFactory | None = None,
         upgrade: Path | None = None,
         restore: Path | None = None,
+        demo: DemoArgs | None = None,
     ):
         super().__init__()
+        self.demo = demo
         self.upgrade_folder = Path(upgrade) if upgrade else None
         self.restore_folder = Path(restore) if restore else None
         self.console_workspaces: dict[Screen[Any], Path] = {}  # the console screens opened on a workspace
@@ -113,6 +126,7 @@ class SkynetApp(App[int]):
         self.install_ok: bool | None = None
         self.install_cancelled = False  # the operator stopped a running install (quit): exit 1, never "up"
         self.install_summary = ""  # the runner's text of the last install that succeeded
+        self.demo_running = False  # a lab demo is being walked: no second lab, no other cluster
 
     # ------------------------------------------------------------ start
 
@@ -123,6 +137,8 @@ class SkynetApp(App[int]):
         elif self.bootstrap is not None:
             install = self.bootstrap
             self.open_install(install.cluster, install.ws, install.env, install.simulated, exit_after=True)
+        elif self.demo is not None:
+            self.start_demo(self.demo.cluster, self.demo.ws, self.demo.env)
         elif self.upgrade_folder is not None:
             self.open_upgrade(self.upgrade_folder)
         elif self.restore_folder is not None:
@@ -284,6 +300,15 @@ class SkynetApp(App[int]):
 
         self.push_screen(OpenWorkspaceDialog(for_upgrade=True), done)
 
+    def action_toggle_help(self) -> None:
+        """F1: the keys of the current screen, and what each does (again: hide them)."""
+        from textual.widgets import HelpPanel
+
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def action_upgrade_console(self) -> None:
         """ctrl+u on a workspace's console: its upgrade screen."""
         folder = self.console_workspaces.get(self.screen)
@@ -390,7 +415,7 @@ class SkynetApp(App[int]):
         self.resume_install(message.folder)
 
     def action_lab_demo(self) -> None:
-        if self.lab is not None:
+        if self.lab is not None or self.demo_running:
             self.notify("The lab demo is already running.", markup=False)
             return
         self.notify("Starting the SIMULATED lab …", markup=False)
@@ -398,7 +423,8 @@ class SkynetApp(App[int]):
 
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False, description="Starting the lab")
     def prepare_demo(self) -> None:
-        from skynet_tui.demo import prepare_demo  # the lab (with aiohttp, ~0.5 s) loads only for the demo
+        # the lab (with aiohttp, ~0.5 s) loads only for the demo
+        from skynet_tui.demo import prepare_demo
 
         root = Path(tempfile.mkdtemp(prefix="skynet-demo-"))
         try:
@@ -411,13 +437,20 @@ class SkynetApp(App[int]):
 
     @on(DemoReady)
     def _demo_ready(self, message: DemoReady) -> None:
+        from skynet_tui.demo import demo_env
+
         self.lab, self.lab_root = message.lab, message.root
-        answers = Answers.from_cluster(message.cluster, message.ws.root)
-        self.start_wizard(answers, title="Lab demo", step="review", env=message.lab.env(), simulated=True)
+        self.start_demo(message.cluster, message.ws, demo_env(message.lab))
+
+    def start_demo(self, cluster: Cluster, ws: Workspace, env: dict[str, str]) -> None:
+        """The wizard from its first step on the lab's answers: every field filled in and valid."""
+        self.demo_running = True
+        answers = Answers.from_cluster(cluster, ws.root)
+        self.start_wizard(answers, title="Lab demo", env=env, simulated=True)
         self.notify(
-            "Answers for the SIMULATED lab are filled in. Esc walks back through the steps; "
-            "ctrl+n writes the workspace and installs.",
-            timeout=8,
+            "Every answer for the SIMULATED lab is filled in: ctrl+n walks through the steps to the review, "
+            "which writes the workspace and installs. F1 lists the keys.",
+            timeout=10,
             markup=False,
         )
 
@@ -437,10 +470,15 @@ class SkynetApp(App[int]):
                     self.install_ok, self.install_cancelled, self.install_summary = False, True, ""
                     self.exit(self.exit_code())
 
+            again = (
+                "Run skynet demo again to resume."
+                if self.demo is not None
+                else "Run skynet again and open the workspace to resume."
+            )
             self.push_screen(
                 ConfirmDialog(
                     "Stop the install and quit?",
-                    "The running steps are stopped. Run skynet again and open the workspace to resume.",
+                    f"The running steps are stopped. {again}",
                     confirm="Stop and quit",
                 ),
                 stop,
@@ -494,17 +532,22 @@ class SkynetApp(App[int]):
     # ------------------------------------------------------------ command palette
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield SystemCommand("New cluster", "Start the wizard with empty answers", self.action_new_cluster)
-        yield SystemCommand(
-            "Open a workspace", "Edit a workspace's answers or resume its install", self.action_open_workspace
-        )
-        yield SystemCommand("Lab demo", "Everything against SIMULATED machines", self.action_lab_demo)
-        yield SystemCommand(
-            "Console", "Day two: the live status of a workspace's cluster", self.action_console
-        )
-        yield SystemCommand(
-            "Upgrades", "Day two: Talos, Kubernetes or the platform's charts, gated", self.action_upgrade
-        )
+        # What starts another cluster (or a second lab) is offered on the welcome screen only, and never
+        # during a lab demo: the demo's workspace is the one quitting names to resume.
+        if isinstance(screen, WelcomeScreen) and not self.demo_running:
+            yield SystemCommand("New cluster", "Start the wizard with empty answers", self.action_new_cluster)
+            yield SystemCommand(
+                "Open a workspace",
+                "Edit a workspace's answers or resume its install",
+                self.action_open_workspace,
+            )
+            yield SystemCommand("Lab demo", "Everything against SIMULATED machines", self.action_lab_demo)
+            yield SystemCommand(
+                "Console", "Day two: the live status of a workspace's cluster", self.action_console
+            )
+            yield SystemCommand(
+                "Upgrades", "Day two: Talos, Kubernetes or the platform's charts, gated", self.action_upgrade
+            )
         commands = getattr(screen, "palette_commands", None)
         if commands is not None:
             for title, text, callback in commands():
@@ -537,6 +580,7 @@ def run_app(
     console: Source | None = None,
     upgrade: Path | None = None,
     restore: Path | None = None,
+    demo: DemoArgs | None = None,
 ) -> int:
     """Run the terminal UI until it quits; the exit code is 1 when an install failed or was stopped, else 0.
 
@@ -550,9 +594,10 @@ def run_app(
         console=console,
         upgrade=upgrade,
         restore=restore,
+        demo=demo,
     )
     result = app.run()
     code = int(result) if isinstance(result, int) else app.exit_code()
-    if bootstrap is not None:
+    if bootstrap is not None or demo is not None:
         app.print_outcome(code)
     return code

@@ -8,6 +8,7 @@ After the install, `keep` hands the lab to a process of its own (skynet_lab/serv
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +17,13 @@ from skynet_lab.core import Lab, LabBusy, LabError
 from skynet_lab.demo import LAB_DIR, parse_nodes, start_lab
 from skynet_lab.faults import FaultError
 from skynet_tui import launcher, spec
+from skynet_tui.plan.timing import SCALE_ENV
 from skynet_tui.spec import Cluster
 from skynet_tui.workspace import Workspace
 
 __all__ = [
     "CLUSTER_NAME",
+    "DEMO_TIMING_SCALE",
     "FAULT_HELP",
     "FaultError",
     "Kept",
@@ -30,6 +33,8 @@ __all__ = [
     "inject_faults",
     "keep",
     "kept",
+    "default_root",
+    "demo_env",
     "lab_root",
     "lose_etcd",
     "parse_nodes",
@@ -39,6 +44,8 @@ __all__ = [
 
 CLUSTER_NAME = "lab"
 FAULT_HELP = faults.usage()
+# The lab's machines answer in seconds, not minutes: every demo polls and retries the plan's steps faster.
+DEMO_TIMING_SCALE = "0.2"
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,20 @@ class Kept:
 def lab_root(root: str | Path) -> Path:
     """The lab's folder under a demo's folder."""
     return Path(root).resolve() / LAB_DIR
+
+
+def default_root() -> Path:
+    """The demo's folder when none is given: one stable place in the user's data directory, so a demo that
+    was stopped resumes when run again (`$XDG_DATA_HOME/skynet/demo`, else `~/.local/share/skynet/demo`)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "skynet" / "demo"
+
+
+def demo_env(lab: Lab) -> dict[str, str]:
+    """The environment of every demo's install and console: the lab's tools first on PATH, the demo timing."""
+    env = lab.env()
+    env.setdefault(SCALE_ENV, DEMO_TIMING_SCALE)
+    return env
 
 
 def prepare_demo(

@@ -329,39 +329,12 @@ def test_10_what_a_crash_left_is_removed_by_the_next_run(tmp_path: Path) -> None
     assert not list(ws.root.rglob("*.tmp")) and not list(ws.secrets_dir.glob(".render.*"))
 
 
-def test_10_a_demo_in_a_temporary_folder_leaves_nothing_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from skynet_lab.core import LabError
-    from skynet_tui.__main__ import main
-    from skynet_tui.commands import demo
-
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-
-    def broken(root: Path, nodes: str, **_: object) -> None:
-        (Path(root) / "simulated-lab").mkdir()  # it got as far as creating its state folder
-        raise LabError("no free 127.0.X.0/24 subnet")
-
-    monkeypatch.setattr(demo, "prepare_demo", broken)
-    assert main(["demo", "--headless"]) == 1
-    assert list(temp.iterdir()) == []
-
-    def interrupted(root: Path, nodes: str, **_: object) -> None:
-        (Path(root) / "lab").mkdir()
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(demo, "prepare_demo", interrupted)
-    assert main(["demo", "--headless"]) == 130
-    assert list(temp.iterdir()) == []
-
-
-def test_10_a_finished_demo_removes_its_temporary_folder(
+def test_10_a_demo_without_workspace_uses_one_stable_folder_and_creates_no_temporary_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The demo's own steps are the lab tests'; here only what it leaves in the temporary folder, after an
-    install that finished (removed) and one that failed (kept, with the command that resumes it)."""
+    """The demo's own steps are the lab tests'; here only where it keeps its state: one folder in the user's
+    data directory, printed at start and kept after a failed or a finished install (the same command resumes),
+    never a temporary folder; --fresh removes it first."""
     from skynet_tui import headless
     from skynet_tui.__main__ import main
     from skynet_tui.commands import demo
@@ -369,7 +342,10 @@ def test_10_a_finished_demo_removes_its_temporary_folder(
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    stable = tmp_path / "data" / "skynet" / "demo"
     cluster = spec.parse(example())
+    roots: list[Path] = []
 
     class Lab:
         subnet, control_planes, workers = "127.0.99.0/24", 3, 2
@@ -381,6 +357,8 @@ def test_10_a_finished_demo_removes_its_temporary_folder(
             pass
 
     def prepare(root: Path, nodes: str, **_: object) -> tuple[Lab, spec.Cluster, Workspace]:
+        roots.append(Path(root))
+        (Path(root) / "simulated-lab").mkdir(parents=True, exist_ok=True)
         ws = Workspace.at(Path(root) / "homelab")
         ws.ensure()
         return Lab(), cluster, ws
@@ -390,6 +368,20 @@ def test_10_a_finished_demo_removes_its_temporary_folder(
         monkeypatch.setattr(headless, "run_install", lambda *args, code=code, **kwargs: code)
         assert main(["demo", "--headless"]) == code
     out = capsys.readouterr().out
-    kept = [p for p in temp.iterdir()]
-    assert len(kept) == 1 and f"run with --workspace {kept[0]} to resume" in out  # the failed one, to resume
-    assert "its temporary folder" in out and "is removed" in out
+    assert roots == [stable, stable] and list(temp.iterdir()) == []
+    assert f"Demo folder {stable} (new)" in out
+    assert f"Demo folder {stable} (resuming the demo stopped there; --fresh starts over)" in out
+    assert "the same command resumes it" in out
+    marker = stable / "homelab" / "marker"
+    marker.write_text("from the run before")
+    assert main(["demo", "--headless", "--fresh"]) == 0
+    assert not marker.exists() and f"Demo folder {stable} (new)" in capsys.readouterr().out
+
+    def broken(root: Path, nodes: str, **_: object) -> None:
+        raise LabError("no free 127.0.X.0/24 subnet")
+
+    from skynet_lab.core import LabError
+
+    monkeypatch.setattr(demo, "prepare_demo", broken)
+    assert main(["demo", "--headless"]) == 1
+    assert list(temp.iterdir()) == []

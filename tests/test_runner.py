@@ -357,7 +357,7 @@ def test_rerun_resumes_and_postconditions_skip(ws: Workspace, tmp_path: Path) ->
     assert not ok and sorted(calls) == ["b", "probe"]
     assert Plan("t", steps).finished_in_journal(ws) == {
         "a": "finished in an earlier run",
-        "d": "already done: d is there",
+        "d": "nothing to do: d is there",
     }
 
     flag.touch()
@@ -365,7 +365,7 @@ def test_rerun_resumes_and_postconditions_skip(ws: Workspace, tmp_path: Path) ->
     ok, rec = run_plan(ws, steps)
     assert ok and calls == ["b", "c"]
     skipped = {e.step_id: e.reason for e in rec.of(events.StepSkipped)}
-    assert skipped == {"a": "finished in an earlier run", "d": "already done: d is there"}
+    assert skipped == {"a": "finished in an earlier run", "d": "nothing to do: d is there"}
     assert starts(ws, "a") == 1 and starts(ws, "b") == 2 and starts(ws, "d") == 0
 
 

@@ -124,14 +124,14 @@ def canned_hardware() -> dict[str, Hardware]:
 def test_welcome(snap_compare, tmp_path, monkeypatch):
     """The welcome: SKYNET, the tagline, New cluster / Open a workspace ("its console once installed, else
     its install resumed; or edit it") / Lab demo, then the day-two entries Console and Upgrades; the footer
-    lists n, o, l, c, u."""
+    lists n, o, l, c, u (F1, the keys panel, is left out: it does not fit 80 columns)."""
     monkeypatch.chdir(tmp_path)
     assert snap_compare(SkynetApp(), terminal_size=SIZE, run_before=to_step(0))
 
 
 def test_cluster_step_with_an_invalid_name(snap_compare, tmp_path, monkeypatch):
     """Step 1 of a new cluster: the name 'Home_Lab' is refused under the field (DNS label), the status line
-    says what to fix and Next is dimmed in the footer and on the button."""
+    says what to fix; Next stays lit (pressing it shows every error of the step and focuses the first)."""
     monkeypatch.chdir(tmp_path)
 
     async def type_name(pilot: Pilot) -> None:

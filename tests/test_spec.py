@@ -280,8 +280,8 @@ def test_unknown_keys_of_any_shape_are_named_where_they_are(example_data: dict) 
     example_data["spec"]["nodes"][3]["installDisk"] = {"str": 1, "function-after[x]": 2}
     assert sorted(str(i) for i in spec.check(example_data)) == [
         "'apiVers[ion': unknown key; did you mean 'apiVersion'?",
-        "spec.nodes[3].installDisk.'function-after[x]': unknown key; valid keys: serial, wwid",
-        "spec.nodes[3].installDisk.str: unknown key; valid keys: serial, wwid",
+        "spec.nodes[3].installDisk.'function-after[x]' (worker-1): unknown key; valid keys: serial, wwid",
+        "spec.nodes[3].installDisk.str (worker-1): unknown key; valid keys: serial, wwid",
     ]
 
 

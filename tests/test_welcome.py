@@ -190,15 +190,21 @@ def test_cli_needs_a_terminal(monkeypatch, capsys):
 
 
 @pytest.mark.asyncio
-async def test_palette_lists_the_main_actions_and_the_steps(tmp_path, example_data):
+async def test_palette_lists_the_steps_on_a_wizard_step_and_the_main_actions_on_the_welcome(
+    tmp_path, example_data
+):
     path = tmp_path / "cluster.yaml"
     path.write_text(yaml.safe_dump(example_data))
     app = SkynetApp(config=path, workspace=tmp_path / "ws")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        welcome = [command.title for command in app.get_system_commands(app.screen_stack[1])]
+        for title in ("New cluster", "Open a workspace", "Lab demo", "Console", "Upgrades"):
+            assert title in welcome
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for title in ("New cluster", "Open a workspace", "Lab demo", "Save answers", "Scan for nodes"):
+        for title in ("Save answers", "Scan for nodes"):
             assert title in titles
+        assert not {"New cluster", "Open a workspace", "Lab demo"} & set(titles)
         assert "Go to step: Review" in titles
         goto_review = next(c for c in app.get_system_commands(app.screen) if c.title == "Go to step: Review")
         goto_review.callback()
@@ -210,16 +216,21 @@ async def test_palette_lists_the_main_actions_and_the_steps(tmp_path, example_da
 @pytest.mark.lab
 @pytest.mark.asyncio
 async def test_the_lab_demo_opens_the_simulated_answers_and_stops_the_lab_on_exit(tmp_path, monkeypatch):
+    from skynet_tui.demo import DEMO_TIMING_SCALE
+
     monkeypatch.setattr("skynet_tui.app.tempfile.mkdtemp", lambda prefix="": str(tmp_path))
     app = SkynetApp()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("l")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.screen.STEP == "review"
+        assert app.screen.STEP == "cluster"  # the whole arc, from the first step
         wizard = app.wizard
         assert wizard.simulated and "SIMULATED" in wizard.heading()
         assert wizard.env is not None and wizard.env.get("SKYNET_LAB_DIR")
+        assert wizard.env.get("SKYNET_TIMING_SCALE") == DEMO_TIMING_SCALE  # the same timing as skynet demo
+        titles = {command.title for command in app.get_system_commands(app.screen_stack[1])}
+        assert not {"Lab demo", "New cluster", "Open a workspace"} & titles  # no second lab
         lab = app.lab
         assert lab is not None
     assert app.lab is None

@@ -1,9 +1,11 @@
-"""`skynet demo [--headless] [--workspace DIR] [--nodes C+W] [--keep]`: the whole install against a SIMULATED lab,
-then its console; `--stop` ends a kept lab, `--fault F` injects day-two faults into a running one.
+"""`skynet demo [--headless] [--workspace DIR] [--fresh] [--nodes C+W] [--keep]`: the whole arc against a SIMULATED
+lab; `--stop` ends a kept lab, `--fault F` injects day-two faults into a running one.
 
 The lab is started by the demo's wiring (skynet_tui/demo.py); this command tells the install that its machines
-are simulated and shows it headless or in the terminal UI, where "Install complete" continues into the console
-of the lab's cluster. The lab stops when the command ends, unless `--keep` hands it to a process of its own.
+are simulated. In the terminal UI the demo walks the wizard from its first step (every answer filled in for the
+lab) to the review, the install and the lab cluster's console; `--headless` installs straight away. The demo's
+folder is stable (the user's data directory unless --workspace), so a stopped demo resumes when run again;
+`--fresh` starts over. The lab stops when the command ends, unless `--keep` hands it to a process of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import argparse
 import shlex
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from skynet_tui.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -24,6 +25,8 @@ from skynet_tui.demo import (
     Kept,
     LabBusy,
     LabError,
+    default_root,
+    demo_env,
     inject_faults,
     keep,
     kept,
@@ -32,10 +35,8 @@ from skynet_tui.demo import (
     prepare_demo,
     stop_kept,
 )
-from skynet_tui.plan.timing import SCALE_ENV
 
 BANNER = "SIMULATED LAB: no real machine is touched; every node, tool and API here is a simulation."
-DEMO_TIMING_SCALE = "0.2"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,8 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "scenario", "install") == "replace-node" and (control_planes < 2 or workers < 1):
         print(f"skynet demo: {REPLACE_NEEDS}, not {args.nodes}", file=sys.stderr)
         return EXIT_USAGE
-    temporary = not args.workspace
-    root = Path(args.workspace) if args.workspace else Path(tempfile.mkdtemp(prefix="skynet-demo-"))
+    root = Path(args.workspace) if args.workspace else default_root()
     running = kept(root)
     if running is not None:
         print(
@@ -59,30 +59,29 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    if getattr(args, "fresh", False) and root.exists():
+        shutil.rmtree(root)
+    resumed = (root / "simulated-lab").is_dir()
     if not args.headless:  # headless prints the same banner when the install starts
         print(BANNER, flush=True)
+    print(
+        f"Demo folder {root} ({'resuming the demo stopped there; --fresh starts over' if resumed else 'new'})",
+        flush=True,
+    )
     scenario = getattr(args, "scenario", "install")
     try:
         lab, cluster, ws = prepare_demo(
             root, args.nodes, versions=UPGRADE_FROM if scenario == "upgrade" else None
         )
     except LabError as exc:
-        if temporary:
-            shutil.rmtree(root, ignore_errors=True)
         print(f"skynet demo: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, LabBusy) else EXIT_FAILED
-    except BaseException:
-        if temporary:
-            shutil.rmtree(root, ignore_errors=True)
-        raise
     print(
         f"SIMULATED LAB {lab.subnet}: {lab.control_planes} control plane(s), {lab.workers} worker(s); "
         f"workspace {ws.root}",
         flush=True,
     )
-    env = lab.env()
-    # The lab's machines answer in seconds, not minutes: poll and retry the plan's steps faster.
-    env.setdefault(SCALE_ENV, DEMO_TIMING_SCALE)
+    env = demo_env(lab)
     handed: Kept | None = None
     try:
         # One front end is loaded, not both: `--headless` never imports Textual, the terminal UI no rich printer.
@@ -99,11 +98,11 @@ def run(args: argparse.Namespace) -> int:
             if code == 0 and scenario == "backup-restore":
                 code = backup_restore_scenario(ws, env, lambda: lose_etcd(lab))
         else:
-            from skynet_tui.app import BootstrapArgs, run_app
+            from skynet_tui.app import DemoArgs, run_app
 
-            # run_app keeps the install's outcome on the terminal once the screen is gone; after "Install
-            # complete" the app shows the lab cluster's console until it is quit.
-            code = run_app(bootstrap=BootstrapArgs(cluster, ws, env, simulated=True))
+            # The wizard from its first step, the review, the install, then the lab cluster's console until it
+            # is quit; run_app keeps the install's outcome on the terminal once the screen is gone.
+            code = run_app(demo=DemoArgs(cluster, ws, env))
         if args.keep and code == 0:
             handed = keep(lab)
     finally:
@@ -112,13 +111,10 @@ def run(args: argparse.Namespace) -> int:
     if handed is not None:
         _print_kept(handed, root)
         return EXIT_OK
-    if code == 0 and temporary:
-        # A finished demo in a temporary folder is not resumed: nothing of it is left behind.
-        shutil.rmtree(root, ignore_errors=True)
-        print(f"SIMULATED LAB stopped; its temporary folder {root} is removed (--workspace DIR keeps one).")
-        return EXIT_OK
-    resume = "" if code == 0 else f"; run with --workspace {root} to resume"
-    print(f"SIMULATED LAB stopped. Workspace kept in {ws.root}{resume}.", flush=True)
+    print(
+        f"SIMULATED LAB stopped. Workspace kept in {ws.root}: the same command resumes it, --fresh starts over.",
+        flush=True,
+    )
     return int(code or 0)
 
 

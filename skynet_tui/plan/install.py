@@ -175,7 +175,7 @@ def install_plan(
         Step(
             "talosconfig", "Point talosconfig at the control planes (never the VIP)", endpoints, deps=("generate",),
             postcondition=lambda ctx: tc.exists() and probes.talosconfig_endpoints(tc) == cp_ips,
-            postcondition_text="endpoints already set", timeout=60,
+            postcondition_text="talosconfig already lists the control planes", timeout=60,
             commands=lambda: [talos.config_endpoint(tc, cp_ips)],
         ),
         Step(

@@ -190,7 +190,8 @@ class Runner:
             except Cancelled:
                 return Outcome.CANCELLED  # cancelled before it started: nothing to record
             if holds:
-                reason = f"already done: {step.postcondition_text or 'postcondition holds'}"
+                # It holds before the step ran (a fresh install too: generate wrote the file): nothing to do.
+                reason = f"nothing to do: {step.postcondition_text or 'its outcome already holds'}"
                 self._journal().end(step.id, Outcome.SKIPPED, duration=0.0, reason=reason)
                 self._emit(events.StepSkipped(step.id, reason))
                 return Outcome.SKIPPED

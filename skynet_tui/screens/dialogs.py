@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-_DIALOG_CSS = """
+DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{ width: 72; max-width: 96%; height: auto; max-height: 90%;
     border: round $primary; background: $surface; padding: 1 2; }}
@@ -25,7 +25,7 @@ class UnsavedDialog(ModalScreen[str | None]):
     """Asks what to do with answers not saved yet: save them to cluster.yaml, discard them, or stay."""
 
     BINDINGS: ClassVar = [Binding("escape", "stay", "Stay", id="unsaved.stay")]
-    DEFAULT_CSS = _DIALOG_CSS.format(name="UnsavedDialog")
+    DEFAULT_CSS = DIALOG_CSS.format(name="UnsavedDialog")
 
     def __init__(self, title: str = "Quit Skynet?", *, can_save: bool = True):
         super().__init__()
@@ -62,30 +62,34 @@ class UnsavedDialog(ModalScreen[str | None]):
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question about something that cannot be undone; No has the focus."""
+    """A yes/no question about something that cannot be undone; No has the focus, y and n answer it."""
 
-    BINDINGS: ClassVar = [Binding("escape", "no", "No", id="confirm.no")]
-    DEFAULT_CSS = _DIALOG_CSS.format(name="ConfirmDialog")
+    BINDINGS: ClassVar = [
+        Binding("n,escape", "no", "No", id="confirm.no"),
+        Binding("y", "yes", "Yes", id="confirm.yes"),
+    ]
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
 
-    def __init__(self, title: str, text: str, *, confirm: str = "Yes"):
+    def __init__(self, title: str, text: str, *, confirm: str = "Yes", deny: str = "No"):
         super().__init__()
         self.title_text = title
         self.text = text
         self.confirm = confirm
+        self.deny = deny
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.text, markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.confirm, id="confirm-yes", variant="error", compact=True)
-                yield Button("No", id="confirm-no", compact=True)
+                yield Button(f"{self.confirm} (y)", id="confirm-yes", variant="error", compact=True)
+                yield Button(f"{self.deny} (n)", id="confirm-no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()
 
     @on(Button.Pressed, "#confirm-yes")
-    def _yes(self) -> None:
+    def action_yes(self) -> None:
         self.dismiss(True)
 
     @on(Button.Pressed, "#confirm-no")
@@ -99,7 +103,7 @@ class WipeDialog(ModalScreen[bool]):
 
     BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel", id="wipe.cancel")]
     DEFAULT_CSS = (
-        _DIALOG_CSS.format(name="WipeDialog")
+        DIALOG_CSS.format(name="WipeDialog")
         + """
     WipeDialog .wipe-reasons { color: $text-warning; margin-bottom: 1; }
     WipeDialog Input { margin-top: 1; }
@@ -156,7 +160,7 @@ class ErrorDialog(ModalScreen[None]):
 
     BINDINGS: ClassVar = [Binding("escape", "close", "Close", id="error.close")]
     DEFAULT_CSS = (
-        _DIALOG_CSS.format(name="ErrorDialog")
+        DIALOG_CSS.format(name="ErrorDialog")
         + """
     ErrorDialog VerticalScroll { height: auto; max-height: 16; }
     """

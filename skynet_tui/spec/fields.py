@@ -124,6 +124,8 @@ def is_dns_name(value: str, max_len: int = 253) -> bool:
 
 
 def check_dns_name(value: str) -> str:
+    """A domain name, lowercased: DNS names are case-insensitive, so `Example.COM` is `example.com`."""
+    value = value.lower()
     if not is_dns_name(value, MAX_DOMAIN) or "." not in value:
         raise ValueError(
             f"{show(value)} is not a domain name (e.g. example.com; at most {MAX_DOMAIN} characters)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -28,9 +28,32 @@ class Issue:
 
     path: str
     message: str
+    subject: str = field(default="", compare=False)  # the node's hostname, for an issue of one node
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        where = f"{self.path} ({self.subject})" if self.subject else self.path
+        return f"{where}: {self.message}"
+
+
+_NODE_PATH = re.compile(r"^spec\.nodes\[(\d+)\]")
+
+
+def name_nodes(issues: list[Issue], data: Any) -> list[Issue]:
+    """Each issue of a node names it by hostname: `spec.nodes[2].ip (worker-1): …`."""
+    section = data.get("spec") if isinstance(data, dict) else None
+    nodes = section.get("nodes") if isinstance(section, dict) else None
+    nodes = nodes if isinstance(nodes, list) else []
+    out = []
+    for issue in issues:
+        match = _NODE_PATH.match(issue.path)
+        index = int(match[1]) if match else -1
+        node = nodes[index] if 0 <= index < len(nodes) else None
+        hostname = node.get("hostname") if isinstance(node, dict) else None
+        if isinstance(hostname, str) and hostname and not issue.subject:
+            plain = _PLAIN_KEY.fullmatch(hostname)  # a hostile hostname is shown quoted and cut
+            issue = Issue(issue.path, issue.message, hostname if plain else show(hostname))
+        out.append(issue)
+    return out
 
 
 class SpecError(ValueError):

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from skynet_tui.spec.issues import Issue, SpecError, pydantic_issues
+from skynet_tui.spec.issues import Issue, SpecError, name_nodes, pydantic_issues
 from skynet_tui.spec.loader import parse_yaml, read_answers
 from skynet_tui.spec.model import Cluster
 from skynet_tui.spec.rules import cross_field_issues
@@ -32,10 +32,10 @@ def parse(data: Any) -> Cluster:
     try:
         cluster = Cluster.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(pydantic_issues(exc)) from None
+        raise SpecError(name_nodes(pydantic_issues(exc), data)) from None
     issues = cross_field_issues(cluster)
     if issues:
-        raise SpecError(issues)
+        raise SpecError(name_nodes(issues, data))
     return cluster
 
 

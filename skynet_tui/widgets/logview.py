@@ -136,6 +136,7 @@ class LogView(LineScrollView, can_focus=True):
         self,
         *,
         placeholder: str = "No output yet.",
+        wrap: bool = False,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -144,6 +145,44 @@ class LogView(LineScrollView, can_focus=True):
         self.placeholder = placeholder
         self._buffer = LineBuffer(0)
         self.following = True
+        self._wrap = wrap
+        # With wrapping, the screen rows: (index of the line, first cell of its text shown on the row).
+        self._rows: list[tuple[int, int]] = []
+        self._rows_key: tuple[int, int, int, int] | None = None
+
+    @property
+    def wrap(self) -> bool:
+        """Long lines continue on the next rows (else they are cut, and scroll sideways)."""
+        return self._wrap
+
+    @wrap.setter
+    def wrap(self, value: bool) -> None:
+        self._wrap = value
+        self._rows_key = None
+        self._resize()
+        self.scroll_to(x=0, animate=False, immediate=True)
+        if self.following:
+            self.scroll_end(animate=False, x_axis=False)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self._wrap:
+            self._resize()
+
+    def _gutter(self) -> int:
+        return self._buffer.tag_width + 2 if self._buffer.tag_width else 0
+
+    def _wrapped(self) -> list[tuple[int, int]]:
+        """The screen rows of the buffer at the current width (recounted when the buffer or width changes)."""
+        buffer = self._buffer
+        room = max(1, self.scrollable_content_region.width - self._gutter())
+        key = (id(buffer), buffer.total, len(buffer.lines), room)
+        if key != self._rows_key:
+            rows: list[tuple[int, int]] = []
+            for index, entry in enumerate(buffer.lines):
+                rows.extend((index, start) for start in range(0, max(entry.width, 1), room))
+            self._rows, self._rows_key = rows, key
+        return self._rows
 
     @property
     def buffer(self) -> LineBuffer:
@@ -183,8 +222,10 @@ class LogView(LineScrollView, can_focus=True):
 
     def _resize(self) -> None:
         buffer = self._buffer
-        gutter = buffer.tag_width + 2 if buffer.tag_width else 0
-        self.virtual_size = Size(gutter + buffer.max_width, len(buffer.lines))
+        if self._wrap:
+            self.virtual_size = Size(self.scrollable_content_region.width, len(self._wrapped()))
+            return
+        self.virtual_size = Size(self._gutter() + buffer.max_width, len(buffer.lines))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -192,6 +233,14 @@ class LogView(LineScrollView, can_focus=True):
         base = self.rich_style
         lines = self._buffer.lines
         index = scroll_y + y
+        start, room = 0, 0
+        if self._wrap:
+            rows = self._wrapped()
+            room = max(1, width - self._gutter())
+            if index < len(rows):
+                index, start = rows[index]
+            else:  # past the end: a blank row (the placeholder when there is no line at all)
+                index = max(index, len(lines))
         if index >= len(lines):
             if index == 0:
                 text = " " + self.placeholder
@@ -206,10 +255,15 @@ class LogView(LineScrollView, can_focus=True):
         if tag_width:
             tag = (entry.tag or "").ljust(tag_width) + "  "
             tag_style = base + self._style("tag")
-            if entry.tag:
+            if entry.tag and not start:
                 tag_style += Style(color=tag_colour(entry.tag))
-            segments.append(Segment(tag, tag_style))
+            segments.append(Segment(tag if not start else " " * len(tag), tag_style))
             length += tag_width + 2
         style = base if entry.kind == "out" else base + self._style(entry.kind)
+        if self._wrap:
+            part = Strip([Segment(entry.text, style)], entry.width).crop(start, start + room)
+            return Strip([*segments, *part], length - entry.width + part.cell_length).crop_extend(
+                0, width, base
+            )
         segments.append(Segment(entry.text, style))
         return Strip(segments, length).crop_extend(scroll_x, scroll_x + width, base)

@@ -13,6 +13,47 @@ from skynet_tui.redact import Redactor
 
 LS_REMOTE_TIMEOUT = 20.0
 
+# What git printed above its last "fatal:" line, and what to do about it.
+_CAUSES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("host key verification failed", "remote host identification has changed"),
+        "the server's SSH host key is unknown or differs from ~/.ssh/known_hosts: check the host "
+        "(ssh-keyscan), then add or update its key in known_hosts",
+    ),
+    (
+        ("permission denied", "authentication failed", "could not read username", "could not read password"),
+        "the server refused the credentials: check that the deploy key (or the token) is the one the "
+        "repository knows and has read access",
+    ),
+    (
+        ("repository not found", "does not appear to be a git repository", "not found"),
+        "no such repository, or these credentials cannot see it: check the URL",
+    ),
+    (
+        ("could not resolve hostname", "could not resolve host", "name or service not known"),
+        "the server's name does not resolve: check the URL and this machine's DNS",
+    ),
+    (
+        ("connection refused", "connection timed out", "network is unreachable", "no route to host"),
+        "the server cannot be reached: check the URL's host and port and the network path",
+    ),
+)
+
+
+def explain_failure(lines: list[str]) -> str:
+    """git's reason for a failed ls-remote: the cause it printed above its generic last line ("fatal: Could
+    not read from remote repository."), with what to do when the cause is a known one."""
+    lines = [line.strip() for line in lines if line.strip()]
+    if not lines:
+        return ""
+    text = "\n".join(lines).lower()
+    for markers, advice in _CAUSES:
+        hit = next((line for line in lines if any(m in line.lower() for m in markers)), None)
+        if hit is not None and any(m in text for m in markers):
+            return f"{hit.removeprefix('fatal: ').removeprefix('ERROR: ')}: {advice}"
+    errors = [line for line in lines if line.lower().startswith(("fatal:", "error:"))]
+    return errors[0] if errors else lines[-1]
+
 
 @dataclass(frozen=True)
 class Access:
@@ -63,9 +104,8 @@ def check_access(
     if result.timed_out:
         return Access(False, f"no answer from {url} within {timeout:.0f} s")
     if not result.ok:
-        lines = [line.strip() for _, line in result.lines if line.strip()]
-        first_error = next((line for line in lines if line.lower().startswith(("fatal:", "error:"))), None)
-        return Access(False, first_error or (lines[-1] if lines else f"git exited {result.returncode}"))
+        reason = explain_failure([line for _, line in result.lines])
+        return Access(False, reason or f"git exited {result.returncode}")
     for line in result.stdout.splitlines():
         sha, _, ref = line.partition("\t")
         if ref.strip() == f"refs/heads/{branch}":

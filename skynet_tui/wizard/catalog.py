@@ -43,6 +43,7 @@ class FieldSpec:
     help: str = ""
     placeholder: str = ""
     choices: tuple[tuple[str, str], ...] = ()  # (label, value)
+    default: str | None = None  # a choice the model falls back to: the select offers no blank then
 
     @property
     def widget_id(self) -> str:
@@ -66,16 +67,18 @@ _CHOICE_LABELS = {
 
 
 def _placeholder(example: Any) -> str:
+    """The model's example as a hint that cannot pass for a value: `e.g. homelab`."""
     if example is None or isinstance(example, bool):
         return ""
-    return ", ".join(map(str, example)) if isinstance(example, list) else str(example)
+    return "e.g. " + (", ".join(map(str, example)) if isinstance(example, list) else str(example))
 
 
 def _field(path: str, step: StepId, label: str, *, model_path: str = "", placeholder: str = "") -> FieldSpec:
     """The input of an answers field: its kind, choices, help and placeholder read from the model (at
     `model_path` when the wizard's path is not an answers path)."""
     source = model_path or path
-    annotation = spec.field_at(source).annotation
+    info = spec.field_at(source)
+    annotation = info.annotation
     values = spec.choices(source)
     kind: FieldKind = "text"
     if values:
@@ -92,6 +95,7 @@ def _field(path: str, step: StepId, label: str, *, model_path: str = "", placeho
         help=spec.help_line(source),
         placeholder=placeholder or _placeholder(spec.example(source)),
         choices=tuple((_CHOICE_LABELS.get(value, value), value) for value in values),
+        default=str(info.default) if values and info.default in values else None,
     )
 
 
@@ -108,7 +112,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         WORKSPACE,
         "cluster",
         "Workspace folder",
-        placeholder="./<cluster name>",
+        placeholder="default: ./<cluster name>",
         help="Where cluster.yaml, talos/, gitops/ and secrets/ are written",
     ),
     _field("spec.talos.version", "cluster", "Talos version"),
@@ -149,7 +153,7 @@ NODE_FIELDS: tuple[FieldSpec, ...] = (
         "node.link",
         "nodes",
         "Link",
-        placeholder="eth0  or  aa:bb:cc:dd:ee:ff",
+        placeholder="e.g. eth0  or  aa:bb:cc:dd:ee:ff",
         help="The network link by name, or pinned by its MAC address",
     ),
     _field(
@@ -157,7 +161,7 @@ NODE_FIELDS: tuple[FieldSpec, ...] = (
         "nodes",
         "Install disk",
         model_path="spec.nodes.installDisk",
-        placeholder="/dev/sda  or  serial:…  or  wwid:…",
+        placeholder="e.g. /dev/sda  or  serial:…  or  wwid:…",
     ),
 )
 # The node dialog's row for each key of a node (spec's issue keys): one Link row edits interface or mac.

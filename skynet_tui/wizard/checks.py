@@ -15,10 +15,42 @@ from typing import Any
 from pydantic import ValidationError
 
 from skynet_tui import spec, versions
-from skynet_tui.wizard.catalog import FIELD_BY_PATH, FIELDS, StepId
+from skynet_tui.wizard.catalog import FIELD_BY_PATH, FIELDS, NODE_FIELDS, StepId
 from skynet_tui.wizard.state import Answers, get_value, set_value
 
 _INDEX = re.compile(r"\[(\d+)\]")
+_NODE_REF = re.compile(r"spec\.nodes\[\d+\] \(([^)]*)\)")
+_PATH_REF = re.compile(r"\b(?:spec\.)?([a-zA-Z]+(?:\.[a-zA-Z0-9]+)+)(?:\[(\d+)\])?")
+NODE_LABELS = {f.path.removeprefix("node."): f.label for f in NODE_FIELDS} | {
+    "interface": "Link",
+    "mac": "Link",
+}
+
+# ---------------------------------------------------------------- the operator's words
+
+
+def operator_text(message: str) -> str:
+    """spec's message with its internal references in the wizard's words: `spec.nodes[0] (cp-1)` → `node
+    cp-1`, `spec.loadBalancer.addresses[1]` → `MetalLB pool entry 2`, `network.subnet` → `Node subnet`."""
+    message = _NODE_REF.sub(r"node \1", message)
+
+    def label(match: re.Match[str]) -> str:
+        for candidate in (f"spec.{match[1]}", match[1]):
+            if candidate in FIELD_BY_PATH:
+                text = FIELD_BY_PATH[candidate].label
+                return f"{text} entry {int(match[2]) + 1}" if match[2] else text
+        return match[0]
+
+    return _PATH_REF.sub(label, message)
+
+
+def node_name(data: dict[str, Any], index: int) -> str:
+    """A node as the operator knows it: `node cp-1`, else `node 3` while it has no hostname."""
+    nodes = get_value(data, "spec.nodes") or []
+    node = nodes[index] if 0 <= index < len(nodes) and isinstance(nodes[index], dict) else {}
+    hostname = node.get("hostname")
+    return f"node {hostname}" if isinstance(hostname, str) and hostname else f"node {index + 1}"
+
 
 # ---------------------------------------------------------------- where an issue points
 
@@ -146,13 +178,17 @@ def _file(result: StepCheck, issue: spec.Issue, step: StepId, *, blocking: bool)
     where = locate(issue.path)
     if where.step != step and step != "review":
         return
+    text = operator_text(issue.message)
     if where.node is not None and blocking:
-        name = where.node_field or "node"
-        result.node_errors.setdefault(where.node, []).append(f"{name}: {issue.message}")
+        name = NODE_LABELS.get(where.node_field or "", "node")
+        result.node_errors.setdefault(where.node, []).append(f"{name}: {text}")
         return
     target = result.errors if blocking else result.notes
-    message = issue.message if where.node is None else f"{issue.path}: {issue.message}"
-    target.setdefault(where.field, []).append(message)
+    if where.node is not None:
+        who = f"node {issue.subject}" if issue.subject else f"node {where.node + 1}"
+        field_label = NODE_LABELS.get(where.node_field or "")
+        text = f"{who}{' ' + field_label if field_label else ''}: {text}"
+    target.setdefault(where.field, []).append(text)
 
 
 def _with_node(data: dict[str, Any], index: int, node: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -174,7 +210,7 @@ def check_node(data: dict[str, Any], index: int, node: dict[str, Any]) -> dict[s
     for issue in field_issues:
         where = locate(issue.path)
         if where.node == index:
-            out.setdefault(where.node_field or "node", []).append(issue.message)
+            out.setdefault(where.node_field or "node", []).append(operator_text(issue.message))
     return out
 
 
@@ -188,10 +224,15 @@ def node_cross_issues(data: dict[str, Any], index: int, node: dict[str, Any]) ->
         if still:
             return {}
     out: dict[str, list[str]] = {}
+    mention = f"spec.nodes[{index}] ("
     for issue in cross:
         where = locate(issue.path)
         if where.node == index:
-            out.setdefault(where.node_field or "node", []).append(issue.message)
+            out.setdefault(where.node_field or "node", []).append(operator_text(issue.message))
+        elif where.node is None and mention in issue.message:
+            # The gateway, the endpoint/VIP or the MetalLB pool on this node's IP: said under its IP.
+            label = FIELD_BY_PATH[where.field].label if where.field in FIELD_BY_PATH else where.field
+            out.setdefault("ip", []).append(f"{label}: {operator_text(issue.message)}")
     return out
 
 

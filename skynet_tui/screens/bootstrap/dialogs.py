@@ -6,51 +6,25 @@ import os
 import shlex
 from pathlib import Path
 
-from textual import on
-from textual.app import App, ComposeResult, SuspendNotSupported
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.app import App, SuspendNotSupported
 
 from skynet_tui import launcher
+from skynet_tui.screens.dialogs import DIALOG_CSS, ConfirmDialog
 
 
-class ConfirmAbort(ModalScreen[bool]):
-    """Asks before an install is aborted."""
+class ConfirmAbort(ConfirmDialog):
+    """Asks before an install is aborted (the app's one dialog style: y aborts, n or Esc keeps it running)."""
 
-    BINDINGS = [Binding("y", "answer(True)", "Abort"), Binding("n,escape", "answer(False)", "Keep running")]
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmAbort")
 
-    DEFAULT_CSS = """
-    ConfirmAbort { align: center middle; }
-    ConfirmAbort > Vertical {
-        width: 60; height: auto; padding: 1 2; border: thick $error; background: $surface;
-        & > Label { text-style: bold; margin-bottom: 1; }
-        & > Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-        & Button { margin-left: 2; }
-    }
-    """
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label("Abort the install?")
-            yield Static(
-                "Running commands are stopped (their whole process groups). Finished steps stay in the "
-                "journal: Retry resumes from there."
-            )
-            with Horizontal():
-                yield Button("Abort install (y)", variant="error", id="yes")
-                yield Button("Keep running (n)", variant="primary", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+    def __init__(self) -> None:
+        super().__init__(
+            "Abort the install?",
+            "Running commands are stopped (their whole process groups). Finished steps stay in the "
+            "journal: Retry resumes from there.",
+            confirm="Abort install",
+            deny="Keep running",
+        )
 
 
 def page_file(app: App, path: Path) -> bool:

@@ -41,6 +41,7 @@ class BootstrapScreen(Screen[bool]):
         Binding("r", "retry", "Retry", id="bootstrap.retry"),
         Binding("l", "open_log", "Log file", id="bootstrap.log"),
         Binding("f", "follow", "Follow", id="bootstrap.follow"),
+        Binding("w", "wrap", "Wrap", id="bootstrap.wrap"),
         Binding("enter", "continue", "Continue", id="bootstrap.continue"),
         Binding("escape", "close", "Close", id="bootstrap.close"),
     ]
@@ -155,11 +156,23 @@ class BootstrapScreen(Screen[bool]):
             with Vertical(id="right"):
                 with VerticalScroll(id="summary"):
                     yield Static(id="summary-text", markup=False)
-                yield LogView(placeholder="Preparing the install plan…", id="log")
+                yield LogView(placeholder="Preparing the install plan…", wrap=True, id="log")
         yield Footer()
 
     def title_text(self) -> str:
-        return f"Skynet · installing cluster {getattr(self.cluster, 'name', '')}"
+        """What the screen is doing now: installing, then what the install ended with."""
+        name = getattr(self.cluster, "name", "")
+        ended = {
+            Phase.SUCCEEDED: f"cluster {name} installed",
+            Phase.FAILED: f"the install of cluster {name} stopped on a failure",
+            Phase.CANCELLED: f"the install of cluster {name} was cancelled",
+        }
+        return f"Skynet · {ended.get(self.phase, f'installing cluster {name}')}"
+
+    def action_wrap(self) -> None:
+        """Long log lines wrap (the default), or stay on one row and scroll sideways (Tab to the log, ←/→)."""
+        self.log_view.wrap = not self.log_view.wrap
+        self.notify("Log lines wrap" if self.log_view.wrap else "Log lines scroll sideways (←/→ in the log)")
 
     def on_mount(self) -> None:
         self.set_class(self.run_state.simulated, "-simulated")
@@ -279,6 +292,8 @@ class BootstrapScreen(Screen[bool]):
         self._set_state(progress.reduce(self.run_state, event, self.clock()))
         if isinstance(event, PlanStarted):
             self.set_class(self.run_state.simulated, "-simulated")
+            self.log_view.placeholder = "No output from this step yet."
+            self.query_one("#title", Label).update(self.title_text())
             if self.shown is None and event.steps:
                 self._show(event.steps[0].id)
         elif isinstance(event, StepStarted):
@@ -302,6 +317,7 @@ class BootstrapScreen(Screen[bool]):
         panel.set_class(self.phase is Phase.FAILED, "-failed")
         panel.set_class(self.phase is Phase.CANCELLED, "-cancelled")
         panel.border_title = self.summary_titles[self.phase]
+        self.query_one("#title", Label).update(self.title_text())
         self.query_one("#summary-text", Static).update(self.summary(self.run_state))
         self.set_class(True, "-finished")
         self.post_message(self.Finished(event.ok, event.cancelled, event.summary, event.support_bundle))

@@ -20,8 +20,9 @@ from skynet_tui.wizard.flow import Wizard
 
 
 class StepScreen(Screen[None]):
-    """A wizard step: its fields with spec's errors shown as typed; Next stays disabled while any field is
-    invalid. Subclasses set STEP and HEADING and may compose a custom body."""
+    """A wizard step: its fields with spec's errors shown as typed; Next on a step with errors shows every
+    error of the step at once and focuses the first. Subclasses set STEP and HEADING and may compose a custom
+    body."""
 
     STEP: ClassVar[StepId] = "cluster"
     HEADING: ClassVar[str] = ""
@@ -133,7 +134,6 @@ class StepScreen(Screen[None]):
             path = row.spec_field.path
             row.show(self.result.errors.get(path, []), self.result.notes.get(path, []))
         self.show_status()
-        self.query_one("#next", Button).disabled = not self.result.ok
         self.wizard.set_mark(self.STEP, self.result.ok)
         self.query_one(StepBar).refresh_marks(self.STEP, self.wizard.marks())
         self.set_text(self.query_one(TitleBar), self.wizard.heading())
@@ -148,14 +148,14 @@ class StepScreen(Screen[None]):
 
     def problem_labels(self) -> list[str]:
         labels = [FIELD_BY_PATH[p].label if p in FIELD_BY_PATH else p for p in self.result.errors]
-        labels += [f"node {i + 1}" for i in sorted(self.result.node_errors)]
+        labels += [checks.node_name(self.wizard.answers.data, i) for i in sorted(self.result.node_errors)]
         return labels
 
     def show_status(self) -> None:
         status = self.query_one("#step-status", Static)
         if self.result.ok:
             notes = sum(len(v) for v in self.result.notes.values())
-            extra = f" · {notes} clash{'es' if notes != 1 else ''} to fix before writing" if notes else ""
+            extra = f" · {notes} problem{'s' if notes != 1 else ''} to fix before writing" if notes else ""
             self.set_text(status, f"✓ fields valid{extra}")
         else:
             self.set_text(status, "✗ to fix: " + ", ".join(self.problem_labels()))
@@ -163,8 +163,6 @@ class StepScreen(Screen[None]):
     # ------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "next":
-            return True if self.result.ok else None
         if action == "review":
             return self.STEP != "review"
         return True
@@ -172,6 +170,19 @@ class StepScreen(Screen[None]):
     def action_next(self) -> None:
         if self.result.ok:
             self.wizard.next(self.STEP)
+        else:
+            self.show_all_errors()
+
+    def show_all_errors(self) -> None:
+        """Every error of the step under its field, even of fields not typed in yet; the first one focused."""
+        first: FieldRow | None = None
+        for row in self.query(FieldRow):
+            row.reveal()
+            if first is None and row.spec_field.path in self.result.errors:
+                first = row
+        if first is not None:
+            first.control.focus(scroll_visible=False)
+            first.scroll_visible(animate=False)
 
     def action_back(self) -> None:
         self.wizard.back(self.STEP)

@@ -42,7 +42,7 @@ class ClusterStep(StepScreen):
     def _workspace_placeholder(self) -> None:
         row = self.query_one("#row-" + catalog.widget_id(catalog.WORKSPACE), FieldRow)
         name = self.wizard.answers.name
-        row.set_placeholder(f"./{name}" if name else "./<cluster name>")
+        row.set_placeholder(f"default: ./{name}" if name else "default: ./<cluster name>")
 
     def check(self) -> StepCheck:
         result = super().check()

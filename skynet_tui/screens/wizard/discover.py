@@ -81,10 +81,13 @@ class DiscoveryScreen(Screen[None]):
         self._added: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield TitleBar("Scan for machines in Talos maintenance mode (TCP port 50000)")
+        lab = "SIMULATED LAB · " if self.wizard.simulated else ""
+        yield TitleBar(f"{lab}Scan for machines in Talos maintenance mode (TCP port 50000)")
         with Horizontal(id="scan-row"):
             yield Label("Range")
-            yield Input(self._default_range(), placeholder="192.168.10.0/24", id="scan-cidr", compact=True)
+            yield Input(
+                self._default_range(), placeholder="e.g. 192.168.10.0/24", id="scan-cidr", compact=True
+            )
             yield Button("Scan", id="scan-start", variant="primary", compact=True)
         yield ProgressBar(id="scan-progress", show_eta=False)
         yield Static(
@@ -111,6 +114,9 @@ class DiscoveryScreen(Screen[None]):
         self.query_one("#scan-cidr", Input).focus()
         for ip in self.wizard.hardware:
             self._add_found(ip)
+        # The demo shows the scan at work: the lab's range is filled in, so it starts at once.
+        if self.wizard.simulated and not self.wizard.hardware and self._default_range():
+            self.action_scan()
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -126,6 +132,10 @@ class DiscoveryScreen(Screen[None]):
             return
         self._stop.set()
         self._stop = threading.Event()
+        # A new scan lists what answers now: the machines of the scan before are not counted again.
+        self.found = []
+        self.query_one("#found", DataTable).clear()
+        self._show_disks()
         bar = self.query_one("#scan-progress", ProgressBar)
         bar.update(total=len(targets), progress=0)
         bar.add_class("-running")

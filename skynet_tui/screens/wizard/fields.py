@@ -66,13 +66,15 @@ class FieldRow(Vertical):
             if field.kind == "bool":
                 yield Toggle(self._help, bool(self._value), id=field.widget_id, compact=True)
             elif field.kind == "choice":
-                value = self._value if self._value in {v for _, v in field.choices} else Select.NULL
+                # A choice the model defaults has no blank: a blank would drop the answer silently.
+                blank = Select.NULL if field.default is None else field.default
+                value = self._value if self._value in {v for _, v in field.choices} else blank
                 yield Select(
                     list(field.choices),
                     value=value,
                     id=field.widget_id,
                     compact=True,
-                    allow_blank=True,
+                    allow_blank=field.default is None,
                     prompt="choose…",
                 )
             else:
@@ -118,12 +120,18 @@ class FieldRow(Vertical):
             return
         self._shown = (errors, notes)
         error_line = self.query_one(".field-error", Static)
-        error_line.update("\n".join(f"✗ {e}" for e in errors))
+        label = self.spec_field.label
+        error_line.update("\n".join(f"✗ {label} {e}" if e == "is required" else f"✗ {e}" for e in errors))
         error_line.set_class(not errors, "-empty")
         note_line = self.query_one(".field-note", Static)
         note_line.update("\n".join(f"! {n} (fix before writing)" for n in notes))
         note_line.set_class(not notes, "-empty")
         self.control.set_class(bool(errors), "-invalid")
+
+    def reveal(self) -> None:
+        """Show every message now, 'is required' too (Next was pressed on a step with errors)."""
+        self.touched = True
+        self.show(*self._raw)
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
@@ -181,6 +189,6 @@ class TitleBar(Static):
     """One line: what is being edited, where it will be written, and SIMULATED when the lab is behind it."""
 
     DEFAULT_CSS = """
-    TitleBar { height: 1; padding: 0 1; background: $primary; color: $text; text-style: bold; }
+    TitleBar { height: auto; padding: 0 1; background: $primary; color: $text; text-style: bold; }
     TitleBar:nocolor { text-style: bold reverse; }
     """

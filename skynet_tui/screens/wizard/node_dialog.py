@@ -75,6 +75,8 @@ class NodeDialog(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         title = "New node" if self.index is None else f"Node {self.index + 1}"
+        if self.wizard.simulated:
+            title = f"SIMULATED LAB · {title}"
         with Vertical(id="node-dialog"):
             yield Static(title, id="node-title", markup=False)
             with VerticalScroll(id="node-body"):

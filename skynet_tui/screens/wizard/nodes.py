@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Static
 
+from skynet_tui.screens.dialogs import ConfirmDialog
 from skynet_tui.screens.wizard.base import StepScreen
 from skynet_tui.screens.wizard.discover import DiscoveryScreen
 from skynet_tui.screens.wizard.node_dialog import NodeDialog
@@ -31,8 +32,8 @@ class NodesStep(StepScreen):
     BINDINGS: ClassVar = [
         *StepScreen.BINDINGS,
         Binding("a", "add", "Add", id="nodes.add"),
-        Binding("e", "edit", "Edit", id="nodes.edit", show=False),
-        Binding("d,delete", "delete", "Delete", id="nodes.delete"),
+        Binding("e", "edit", "Edit", id="nodes.edit"),
+        Binding("d,delete", "delete", "Del", id="nodes.delete"),
         Binding("s", "scan", "Scan", id="nodes.scan"),
     ]
 
@@ -76,8 +77,9 @@ class NodesStep(StepScreen):
     def revalidate(self) -> None:
         super().revalidate()
         self._fill_table()
+        data = self.wizard.answers.data
         problems = [
-            f"✗ node {index + 1}: {message}"
+            f"✗ {checks.node_name(data, index)}: {message}"
             for index, messages in sorted(self.result.node_errors.items())
             for message in messages
         ]
@@ -92,8 +94,16 @@ class NodesStep(StepScreen):
             result.errors["spec.nodes"] = ["add at least one node (a control plane)"]
         return result
 
+    def show_all_errors(self) -> None:
+        """The problems are listed under the table; the first node with one is highlighted."""
+        table = self.query_one("#nodes-table", DataTable)
+        table.focus()
+        if self.result.node_errors:
+            table.move_cursor(row=min(self.result.node_errors))
+
     def problem_labels(self) -> list[str]:
-        labels = [f"node {i + 1}" for i in sorted(self.result.node_errors)]
+        data = self.wizard.answers.data
+        labels = [checks.node_name(data, i) for i in sorted(self.result.node_errors)]
         return labels or ["nodes"]
 
     def _fill_table(self) -> None:
@@ -140,12 +150,28 @@ class NodesStep(StepScreen):
             self.edit(index)
 
     def action_delete(self) -> None:
+        """Ask first: a node's answers (its disk choice, pinned certificate) are not typed again easily."""
         index = self._selected()
         if index is None:
             return
-        removed = self.nodes.pop(index)
-        self.revalidate()
-        self.notify(f"Removed {removed.get('hostname') or 'node'}", markup=False)
+        node = self.nodes[index]
+        name = checks.node_name(self.wizard.answers.data, index)
+
+        def done(confirmed: bool | None) -> None:
+            if not confirmed or index >= len(self.nodes) or self.nodes[index] is not node:
+                return
+            self.nodes.pop(index)
+            self.revalidate()
+            self.notify(f"Removed {name}", markup=False)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete {name}?",
+                f"{node.get('ip') or 'Its IP'} leaves the answers; the machine itself is not touched.",
+                confirm="Delete",
+            ),
+            done,
+        )
 
     def action_scan(self) -> None:
         self.app.push_screen(DiscoveryScreen(self.wizard))

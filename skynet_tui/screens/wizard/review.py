@@ -129,6 +129,7 @@ class ReviewStep(StepScreen):
     def show_status(self) -> None:
         if self.writing:
             return
+        self.query_one("#next", Button).disabled = not self.result.ok
         status = self.query_one("#step-status", Static)
         if self.result.ok:
             status.update("✓ ready to write the workspace")
@@ -151,8 +152,9 @@ class ReviewStep(StepScreen):
             where = checks.locate(issue.path)
             label = FIELD_BY_PATH[where.field].label if where.field in FIELD_BY_PATH else issue.path
             if where.node is not None:
-                label = f"node {where.node + 1} {where.node_field or ''}".strip()
-            text = Text(f"✗ {titles[where.step]} › {label}: {issue.message}")
+                node = checks.node_name(self.wizard.answers.data, where.node)
+                label = f"{node} {checks.NODE_LABELS.get(where.node_field or '', '')}".strip()
+            text = Text(f"✗ {titles[where.step]} › {label}: {checks.operator_text(issue.message)}")
             problems.add_option(Option(text, id=str(index)))
         heading.update(
             f"Problems to fix before writing ({len(self.issues)})" if self.issues else "No problems"
