@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +76,6 @@ class SkynetApp(App[int]):
         lab: Any
         cluster: Any
         ws: Any
-        root: Path
 
     @dataclass
     class DemoFailed(Message):
@@ -122,7 +119,6 @@ class SkynetApp(App[int]):
         self.console_factory = console_factory
         self.wizard: Wizard | None = None
         self.lab: Any = None  # the lab of a demo started from the welcome screen; stopped on exit
-        self.lab_root: Path | None = None  # its temporary folder, removed on exit
         self.install_ok: bool | None = None
         self.install_cancelled = False  # the operator stopped a running install (quit): exit 1, never "up"
         self.install_summary = ""  # the runner's text of the last install that succeeded
@@ -424,23 +420,29 @@ class SkynetApp(App[int]):
     @work(thread=True, exclusive=True, group="lab", exit_on_error=False, description="Starting the lab")
     def prepare_demo(self) -> None:
         # the lab (with aiohttp, ~0.5 s) loads only for the demo
-        from skynet_tui.demo import prepare_demo
+        from skynet_tui.demo import default_root, prepare_demo
 
-        root = Path(tempfile.mkdtemp(prefix="skynet-demo-"))
+        # `skynet demo`'s folder: a demo stopped here resumes there (and the other way round), nothing piles up.
+        root = default_root()
         try:
             lab, cluster, ws = prepare_demo(root)
         except Exception as exc:  # the lab is optional: say why it did not start
-            shutil.rmtree(root, ignore_errors=True)
             self.post_message(self.DemoFailed(str(exc)))
             return
-        self.post_message(self.DemoReady(lab, cluster, ws, root))
+        self.post_message(self.DemoReady(lab, cluster, ws))
 
     @on(DemoReady)
     def _demo_ready(self, message: DemoReady) -> None:
         from skynet_tui.demo import demo_env
 
-        self.lab, self.lab_root = message.lab, message.root
+        self.lab = message.lab
         self.start_demo(message.cluster, message.ws, demo_env(message.lab))
+        self.notify(
+            f"Demo folder {message.ws.root.parent}: a demo stopped here resumes with l or `skynet demo`; "
+            "`skynet demo --fresh` starts over.",
+            timeout=10,
+            markup=False,
+        )
 
     def start_demo(self, cluster: Cluster, ws: Workspace, env: dict[str, str]) -> None:
         """The wizard from its first step on the lab's answers: every field filled in and valid."""
@@ -516,9 +518,6 @@ class SkynetApp(App[int]):
         if self.lab is not None:
             self.lab.stop()
             self.lab = None
-        if self.lab_root is not None:  # the welcome screen's demo: a temporary folder nobody resumes
-            shutil.rmtree(self.lab_root, ignore_errors=True)
-            self.lab_root = None
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

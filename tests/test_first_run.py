@@ -321,6 +321,24 @@ async def test_10_long_titles_and_log_lines_wrap_instead_of_being_cut(tmp_path, 
         assert view.max_scroll_x > 0  # one row, scrolled sideways
 
 
+def test_10_the_failure_panel_names_the_bundle_and_logs_in_the_workspace_with_its_folder_on_a_line_of_its_own(
+    tmp_path,
+):
+    from skynet_tui.progress import Phase, RunProgress
+    from skynet_tui.screens.bootstrap.texts import summary_text
+
+    ws = Workspace.at(tmp_path / ("a-rather-long-folder-name-" * 3) / "homelab")
+    bundle = ws.root / "support-bundle-20261203-091500.tar.gz"
+    state = RunProgress(
+        phase=Phase.FAILED,
+        result=events.PlanFinished(ok=False, summary="apply-config failed", support_bundle=str(bundle)),
+    )
+    lines = summary_text(state, ws).splitlines()
+    assert "Support bundle (redacted): support-bundle-20261203-091500.tar.gz" in lines
+    assert str(ws.root) in lines  # the whole folder, alone on its line: it wraps, it is never split mid-text
+    assert all(len(line) <= 76 for line in lines if line != str(ws.root))
+
+
 def test_11_the_install_title_says_how_it_ended_and_a_step_that_holds_before_it_runs_has_nothing_to_do(
     example_data, tmp_path
 ):

@@ -218,7 +218,7 @@ async def test_palette_lists_the_steps_on_a_wizard_step_and_the_main_actions_on_
 async def test_the_lab_demo_opens_the_simulated_answers_and_stops_the_lab_on_exit(tmp_path, monkeypatch):
     from skynet_tui.demo import DEMO_TIMING_SCALE
 
-    monkeypatch.setattr("skynet_tui.app.tempfile.mkdtemp", lambda prefix="": str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # the same stable folder as `skynet demo`
     app = SkynetApp()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("l")
@@ -234,6 +234,7 @@ async def test_the_lab_demo_opens_the_simulated_answers_and_stops_the_lab_on_exi
         lab = app.lab
         assert lab is not None
     assert app.lab is None
+    assert (tmp_path / "skynet" / "demo" / "simulated-lab").is_dir()  # kept: the next demo resumes it
     with pytest.raises(OSError):
         import socket
 

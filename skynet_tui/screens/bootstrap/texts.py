@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from skynet_tui.progress import ACTIVE, Phase, RunProgress, StepState
@@ -59,8 +60,11 @@ def summary_text(state: RunProgress, ws: Any) -> str:
     parts += [
         f"{step.info.title} ({step.info.target}): {step.note}" for step in state.having(StepState.FAILED)
     ]
-    if state.result and state.result.support_bundle:
-        parts.append(f"Support bundle: {state.result.support_bundle}")
-    parts.append(f"Logs: {ws.logs_dir}")
+    # Names relative to the workspace, and the folder on a line of its own: a long path never breaks mid-line.
+    bundle = state.result.support_bundle if state.result else None
+    if bundle:
+        parts.append(f"Support bundle (redacted): {Path(bundle).name}")
+    parts.append(f"Logs: {ws.logs_dir.name}/ · both in the workspace folder:")
+    parts.append(str(ws.root))
     parts.append("r: retry (finished steps are skipped) · Esc: close")
     return "\n".join(parts)
