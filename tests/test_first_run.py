@@ -339,6 +339,39 @@ def test_10_the_failure_panel_names_the_bundle_and_logs_in_the_workspace_with_it
     assert all(len(line) <= 76 for line in lines if line != str(ws.root))
 
 
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_10_a_file_chosen_in_the_review_tree_shows_its_whole_path(tmp_path, example_data, monkeypatch):
+    from textual.widgets import Tree
+
+    monkeypatch.chdir(tmp_path)
+    Path("cluster.yaml").write_text(yaml.safe_dump(example_data, sort_keys=False))
+    app = SkynetApp(config=Path("cluster.yaml"), workspace=Path("homelab"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        goto = next(c for c in app.get_system_commands(app.screen) if c.title == "Go to step: Review")
+        goto.callback()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        tree = app.screen.query_one("#file-tree", Tree)
+        deepest = max(app.screen.files, key=len)
+        nodes, stack = [], [tree.root]
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            stack.extend(node.children)
+        target = next(node for node in nodes if node.data == deepest)
+        for parent in (p for p in nodes if target in p.children):  # secrets/ starts folded
+            parent.expand()
+        await pilot.pause()
+        tree.move_cursor(target)
+        await pilot.pause()
+        assert len(deepest) > tree.size.width  # the tree cuts it …
+        assert app.screen.query_one("#file-view-scroll").border_title == deepest  # … the view names it whole
+
+
 def test_11_the_install_title_says_how_it_ended_and_a_step_that_holds_before_it_runs_has_nothing_to_do(
     example_data, tmp_path
 ):

@@ -52,7 +52,7 @@ class ReviewStep(StepScreen):
     ReviewStep #review-problems { height: auto; max-height: 8; }
     ReviewStep #review-warnings { color: $text-warning; height: auto; }
     ReviewStep #file-tree { width: 34; height: 1fr; }
-    ReviewStep #file-view-scroll { width: 1fr; height: 1fr; }
+    ReviewStep #file-view-scroll { width: 1fr; height: 1fr; border-top: solid $panel-lighten-2; }
     ReviewStep #file-view { width: auto; }
     """
 
@@ -231,7 +231,9 @@ class ReviewStep(StepScreen):
         view = self.query_one("#file-view", Static)
         if file is None:
             return
-        self.query_one("#file-view-scroll").scroll_home(animate=False)
+        scroll = self.query_one("#file-view-scroll")
+        scroll.scroll_home(animate=False)
+        scroll.border_title = path  # the whole name, which the narrow tree may cut
         if file.content is None:
             view.update(
                 Text(f"{path}\n\n{file.note}: never shown, never committed (git-ignored, mode 0600).")
