@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from skynet_lab import state
+from skynet_lab import state, talos_authz
 from skynet_lab.cli import Invocation
 from skynet_tui import api
 
@@ -152,10 +152,13 @@ class Ctx:
         first_error = ""
         for endpoint in endpoints:
             try:
-                self.check_secure(endpoint, config)
+                node = self.check_secure(endpoint, config)
             except Failure as exc:
                 first_error = first_error or exc.message
                 continue
+            roles, _ = talos_authz.authenticate(self.root, (node.get("config") or {}).get("ca"), config.ctx)
+            if not talos_authz.authorized(self.inv, roles):
+                raise Failure(prefix + talos_authz.NOT_AUTHORIZED)
             return endpoint, nodes, config
         raise Failure(prefix + first_error)
 
@@ -175,7 +178,9 @@ class Ctx:
         return node
 
     def check_secure(self, ip: str, config: TalosConfig) -> dict[str, Any]:
-        """The node answers mTLS with a certificate the talosconfig's CA trusts."""
+        """The node answers mTLS with a certificate the talosconfig's CA trusts, and accepts the client
+        certificate (signed by its OS CA, valid now); which methods the certificate's roles may call is
+        secure_route's check."""
         node = self.reachable(ip)
         if not node["configured"]:
             raise Failure(UNKNOWN_AUTHORITY)
@@ -183,6 +188,9 @@ class Ctx:
         client_ca = config.ctx.get("ca")
         if node_ca and client_ca and _pem(node_ca) != _pem(client_ca):
             raise Failure(UNKNOWN_AUTHORITY)
+        _, error = talos_authz.authenticate(self.root, node_ca, config.ctx)
+        if error:
+            raise Failure(error)
         return node
 
 

@@ -2,7 +2,8 @@
 
 Keys are real where the standard library can make them (Ed25519 PKCS#8 and EC P-256 SEC1 private keys
 from random bytes); certificates are PEM-shaped random DER, NOT parseable X.509 - lab configs never reach a
-real machine. The service-account key is EC P-256 (talosctl 1.13 emits RSA-4096, too slow without a
+real machine - except the OS CA and the admin client certificate, real X.509 (talos_pki) because the lab's
+nodes verify client certificates and enforce their roles (talos_authz). The service-account key is EC P-256 (talosctl 1.13 emits RSA-4096, too slow without a
 crypto library). The config shapes follow Talos' config-stability test data for each contract.
 """
 
@@ -79,6 +80,13 @@ def _ca(organization: str, key: str) -> dict[str, str]:
     return {"crt": _b64(fake_certificate(organization).encode()), "key": _b64(key.encode())}
 
 
+def _os_ca() -> dict[str, str]:
+    from skynet_lab import talos_pki  # cryptography: only when a bundle is made
+
+    crt, key = talos_pki.new_os_ca()
+    return {"crt": _b64(crt.encode()), "key": _b64(key.encode())}
+
+
 def new_bundle() -> dict[str, Any]:
     """The structure of `talosctl gen secrets` output with fresh random values."""
     return {
@@ -93,7 +101,7 @@ def new_bundle() -> dict[str, Any]:
             "k8s": _ca("kubernetes", ec_key()),
             "k8saggregator": _ca("", ec_key()),
             "k8sserviceaccount": {"key": _b64(ec_key().encode())},
-            "os": _ca("talos", ed25519_key()),
+            "os": _os_ca(),
         },
     }
 
@@ -375,14 +383,18 @@ def machine_config(inp: Inputs, controlplane: bool) -> list[Document]:
 
 def talosconfig(inp: Inputs) -> Document:
     """An admin talosconfig for the cluster (no endpoints: gen config never sets them)."""
+    from skynet_lab import talos_pki
+
+    os_ca = inp.certs("os")
+    crt, key = talos_pki.client_certificate(_decode(os_ca["crt"]), _decode(os_ca["key"]), ["os:admin"])
     return {
         "context": inp.name,
         "contexts": {
             inp.name: {
                 "endpoints": [],
-                "ca": inp.certs("os")["crt"],
-                "crt": _b64(fake_certificate("os:admin").encode()),
-                "key": _b64(ed25519_key().encode()),
+                "ca": os_ca["crt"],
+                "crt": _b64(crt.encode()),
+                "key": _b64(key.encode()),
             }
         },
     }

@@ -125,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     _upgrade_parser(sub)
     _node_parser(sub)
     _backup_parsers(sub)
+    _access_parser(sub)
     sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
     return parser
 
@@ -211,6 +212,24 @@ def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     restore.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
     restore.add_argument("--force", action="store_true", help="restore although etcd still has quorum")
     restore.add_argument("--yes", action="store_true", help="do not ask for the cluster's name first")
+
+
+def _access_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    access = sub.add_parser(
+        "access",
+        help="per-operator Talos access: grant a talosconfig with a role, list, revoke",
+        description="grant NAME --role os:operator|os:reader|os:etcd:backup: a talosconfig for one operator, its "
+        "client certificate signed by the cluster's OS CA (secrets/access/NAME.talosconfig, 0600), recorded in "
+        "access.yaml (committed, no key). revoke NAME removes the record: Talos has no revocation list, the "
+        "certificate stays valid until it expires (short --ttl is the control). Exit 0 done, 2 bad input.",
+    )
+    access.add_argument("action", choices=("grant", "list", "revoke"), help="what to do")
+    access.add_argument("name", nargs="?", help="the operator (a DNS label: alice, ci-backup)")
+    access.add_argument("--role", metavar="ROLE", help="grant: os:operator, os:reader or os:etcd:backup")
+    access.add_argument(
+        "--ttl", default="8760h", metavar="DURATION", help="grant: lifetime, e.g. 24h, 90d (default 8760h)"
+    )
+    access.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -11,15 +12,17 @@ from typing import Any
 import pytest
 import yaml
 
-from skynet_lab import state
+from skynet_lab import state, talos_pki
 from skynet_lab.core import DEFAULT_LATENCY, Lab
 from tests.tools import GIT_WHY, require
 
 # Every operation and transition of the lab takes (almost) no time in tests.
 FAST_LATENCY = {name: 0.0 for name in DEFAULT_LATENCY}
 
-# A stand-in CA (base64 of a PEM-shaped block): the lab compares talosconfig and machine config CAs as text.
-TEST_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmxhYi10ZXN0LWNhCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"
+# The tests' OS CA (base64 PEM, as machine configs and talosconfigs carry it): the lab's nodes verify client
+# certificates against it, so write_talosconfig issues real ones it signed.
+_TEST_CA_CRT, _TEST_CA_KEY = talos_pki.new_os_ca()
+TEST_CA = base64.b64encode(_TEST_CA_CRT.encode()).decode()
 
 
 def make_lab(tmp_path: Path, cps: int = 3, workers: int = 2, **kw: Any) -> Lab:
@@ -102,10 +105,22 @@ def machine_config(
 
 
 def write_talosconfig(
-    path: Path, endpoints: list[str], *, ca: str = TEST_CA, nodes: list[str] | None = None
+    path: Path,
+    endpoints: list[str],
+    *,
+    ca: str = TEST_CA,
+    nodes: list[str] | None = None,
+    roles: tuple[str, ...] = ("os:admin",),
 ) -> Path:
-    """A talosconfig whose CA matches `machine_config`'s (context "lab")."""
-    context: dict[str, Any] = {"endpoints": endpoints, "ca": ca, "crt": "Y3J0", "key": "a2V5"}
+    """A talosconfig whose CA matches `machine_config`'s (context "lab"), its client certificate signed by the
+    tests' OS CA with `roles`."""
+    crt, key = talos_pki.client_certificate(_TEST_CA_CRT, _TEST_CA_KEY, list(roles))
+    context: dict[str, Any] = {
+        "endpoints": endpoints,
+        "ca": ca,
+        "crt": base64.b64encode(crt.encode()).decode(),
+        "key": base64.b64encode(key.encode()).decode(),
+    }
     if nodes:
         context["nodes"] = nodes
     path.write_text(yaml.safe_dump({"context": "lab", "contexts": {"lab": context}}, sort_keys=False))

@@ -79,6 +79,12 @@ def _print(snap: Snapshot) -> None:
         console.print(
             Text(f"{'▲' if warn else '●'} {'Backup':<12}{snap.backup}", style="yellow" if warn else "")
         )
+    if snap.access:
+        warn = snap.access_level == "warn"
+        console.print(
+            Text(f"{'▲' if warn else '●'} {'Access':<12}{snap.access}", style="yellow" if warn else ""),
+            soft_wrap=True,
+        )
     if snap.problems:
         console.print(Text(f"\n{len(snap.problems)} problem(s):", style="bold"))
         for problem in snap.problems:

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from skynet_tui.access import grants
 from skynet_tui.backup import catalog
 from skynet_tui.status import health
 from skynet_tui.status.model import (
@@ -159,6 +160,7 @@ class Fold:
     ):
         self.publish = publish
         self.backups = catalog.Watcher(workspace) if workspace is not None else None
+        self.access = grants.Watcher(workspace) if workspace is not None else None
         self.cluster = cluster
         self.clock = clock
         self.wall = wall
@@ -286,6 +288,9 @@ class Fold:
         if self.backups is not None:
             text, level = catalog.summary(self.backups.newest(), snap.taken_at)
             snap = dataclasses.replace(snap, backup=text, backup_level=level)
+        if self.access is not None:
+            text, level = self.access.summary(snap.taken_at)
+            snap = dataclasses.replace(snap, access=text, access_level=level)
         layers, problems = health.assess(snap)
         return dataclasses.replace(snap, layers=layers, problems=problems)
 

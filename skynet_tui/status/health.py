@@ -399,5 +399,7 @@ def assess(snap: Snapshot) -> tuple[tuple[LayerHealth, ...], tuple[Problem, ...]
     problems = [p for _, found in parts for p in found]
     if snap.backup_level == "warn":  # a workspace without a recent etcd backup: a restore would lose more
         problems.append(Problem("etcd", "warn", snap.backup))
+    if snap.access_level == "warn":  # a grant expired or expiring: its holder loses (or lost) Talos access
+        problems.append(Problem("talos", "warn", f"Talos access: {snap.access}"))
     problems.sort(key=lambda p: -SEVERITY[p.level])  # stable: layer order kept within a level
     return layers, tuple(problems)

@@ -354,6 +354,8 @@ class Snapshot:
     capacity: str = ""  # "3 pods wait for capacity: add a node", or ""
     backup: str = ""  # a workspace's newest etcd backup and its age ("" when the console reads no workspace)
     backup_level: str = ""  # "ok", or "warn" with none or one past backup/catalog.WARN_AGE
+    access: str = ""  # who holds which Talos role until when (a workspace's access.yaml; "" without grants)
+    access_level: str = ""  # "ok", or "warn" when a grant has expired or expires within 30 days
 
     @property
     def stale(self) -> bool:

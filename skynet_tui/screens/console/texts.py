@@ -43,10 +43,15 @@ def word(value: str) -> Text:
 
 
 def overview(
-    layers: tuple[LayerHealth, ...], capacity: str, backup: str = "", backup_level: str = ""
+    layers: tuple[LayerHealth, ...],
+    capacity: str,
+    backup: str = "",
+    backup_level: str = "",
+    access: tuple[str, str] = ("", ""),
 ) -> Text:
-    """One line per layer: mark, title, level, text; then the capacity line when pods wait for it, and a
-    workspace's newest etcd backup (yellow when there is none or it is old)."""
+    """One line per layer: mark, title, level, text; then the capacity line when pods wait for it, a
+    workspace's newest etcd backup (yellow when there is none or it is old), and who holds Talos access
+    (`access`: text and level; yellow when a grant expired or expires within 30 days)."""
     out = Text()
     for index, layer in enumerate(layers):
         if index:
@@ -66,6 +71,12 @@ def overview(
         out.append("▲ " if warn else "● ", style="yellow" if warn else "green")
         out.append(f"{'Backup':<12}", style="bold")
         out.append(backup, style="yellow" if warn else "")
+    if access[0]:
+        warn = access[1] == "warn"
+        out.append("\n")
+        out.append("▲ " if warn else "● ", style="yellow" if warn else "green")
+        out.append(f"{'Access':<12}", style="bold")
+        out.append(access[0], style="yellow" if warn else "")
     return out
 
 

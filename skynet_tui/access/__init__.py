@@ -1,0 +1,1 @@
+"""Per-operator Talos access: role-based client certificates issued from the workspace's secrets bundle."""
