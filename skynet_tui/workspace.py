@@ -171,6 +171,11 @@ class Workspace:
     def node_config(self, hostname: str) -> Path:
         return self.node_configs_dir / f"{hostname}.yaml"
 
+    def secrets_unshared(self) -> bool:
+        """True when secrets/ holds the cluster's secrets bundle and no encrypted copy of it is shared
+        (secrets.age/, spec.secrets.encryption): this folder is then the only copy of the cluster's keys."""
+        return self.secrets_bundle.is_file() and not (self.root / SEALED / "manifest.json").is_file()
+
     @property
     def logs_dir(self) -> Path:
         return self.root / "logs"

@@ -328,3 +328,41 @@ def test_the_age_command_line_decrypts_a_committed_file(
             ["age", "--decrypt", "-i", str(key.identity), str(sealed)], capture_output=True, check=True
         ).stdout
         assert out == ws.secrets_bundle.read_bytes()
+
+
+def test_the_console_warns_while_the_workspace_is_the_only_copy_of_the_keys(tmp_path: Path) -> None:
+    from skynet_tui.screens.console import texts
+    from skynet_tui.status.fold import UNSHARED
+
+    ws = Workspace.at(tmp_path / "ws")
+    ws.ensure()
+    assert not ws.secrets_unshared()  # no secrets yet: nothing to lose
+    ws.write_secret("secrets.yaml", "cluster: {secret: x}\n")
+    assert ws.secrets_unshared()
+    line = texts.overview((), "", unshared=UNSHARED).plain
+    assert "Secrets" in line and "this laptop is the only copy of the cluster's keys" in line
+    ws.write("secrets.age/manifest.json", "{}\n")
+    assert not ws.secrets_unshared()
+
+
+def test_the_wizard_takes_public_keys_one_per_line_or_comma_separated(tmp_path: Path) -> None:
+    from skynet_tui.wizard import catalog, state
+
+    first, second = age_key(tmp_path, "first"), ssh_key(tmp_path)
+    field = catalog.FIELD_BY_PATH[catalog.RECIPIENTS]
+    assert field.step == "gitops"
+    data: dict = {"spec": {}}
+    state.set_text(data, field, f"{first.public}\n{second.public}\n")
+    assert state.get_value(data, catalog.RECIPIENTS) == [first.public, second.public]
+    assert state.text_of(data, field) == f"{first.public}, {second.public}"
+    state.set_text(data, field, "")
+    assert "secrets" not in data["spec"]
+
+
+def test_the_wizard_hint_is_the_operators_own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from skynet_tui.wizard.access import own_public_key
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert own_public_key() is None
+    key = ssh_key(tmp_path / ".ssh")
+    assert own_public_key() == key.public

@@ -46,9 +46,11 @@ def test_install_shared_open_from_a_clone_with_the_second_identity_then_status(
         assert "share-secrets" in out.getvalue() or "secrets.age" in out.getvalue()
         remote = lab.repo_path
         pushed = git("ls-tree", "-r", "--name-only", "main", cwd=remote).split()
-        assert {"secrets.age/kubeconfig.age", "secrets.age/talosconfig.age", "secrets.age/secrets.yaml.age"} <= set(
-            pushed
-        )
+        assert {
+            "secrets.age/kubeconfig.age",
+            "secrets.age/talosconfig.age",
+            "secrets.age/secrets.yaml.age",
+        } <= set(pushed)
 
         for key, value in lab.env().items():
             monkeypatch.setenv(key, value)
@@ -65,6 +67,8 @@ def test_install_shared_open_from_a_clone_with_the_second_identity_then_status(
         copied = status(clone, capsys)
         assert copied[0] == original[0]
         layers = {layer["layer"]: (layer["level"], layer["checked"]) for layer in copied[1]["layers"]}
-        assert layers == {layer["layer"]: (layer["level"], layer["checked"]) for layer in original[1]["layers"]}
+        assert layers == {
+            layer["layer"]: (layer["level"], layer["checked"]) for layer in original[1]["layers"]
+        }
         assert all(checked for _, checked in layers.values()), layers  # Talos and etcd too: the talosconfig
         assert copied[1]["api"]["reachable"] is True

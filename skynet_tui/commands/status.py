@@ -79,6 +79,8 @@ def _print(snap: Snapshot) -> None:
         console.print(
             Text(f"{'▲' if warn else '●'} {'Backup':<12}{snap.backup}", style="yellow" if warn else "")
         )
+    if snap.unshared:
+        console.print(Text(f"▲ {'Secrets':<12}{snap.unshared}", style="yellow"))
     if snap.problems:
         console.print(Text(f"\n{len(snap.problems)} problem(s):", style="bold"))
         for problem in snap.problems:

@@ -354,6 +354,7 @@ class Snapshot:
     capacity: str = ""  # "3 pods wait for capacity: add a node", or ""
     backup: str = ""  # a workspace's newest etcd backup and its age ("" when the console reads no workspace)
     backup_level: str = ""  # "ok", or "warn" with none or one past backup/catalog.WARN_AGE
+    unshared: str = ""  # a workspace whose secrets exist only there (no secrets.age/), said as a warning
 
     @property
     def stale(self) -> bool:

@@ -292,7 +292,10 @@ class ConsoleScreen(Screen[None]):
         if snap.cluster and not self.cluster_title:
             self._put("#title", self._title_text())
         self._put("#updated", f"updated {texts.clock_time(snap.taken_at)}" if snap.synced else "listing…")
-        self._put("#overview", texts.overview(snap.layers, snap.capacity, snap.backup, snap.backup_level))
+        self._put(
+            "#overview",
+            texts.overview(snap.layers, snap.capacity, snap.backup, snap.backup_level, snap.unshared),
+        )
         self._banner()
         self._tab_titles(snap)
         self._sync_table(self.active_pane)

@@ -43,10 +43,15 @@ def word(value: str) -> Text:
 
 
 def overview(
-    layers: tuple[LayerHealth, ...], capacity: str, backup: str = "", backup_level: str = ""
+    layers: tuple[LayerHealth, ...],
+    capacity: str,
+    backup: str = "",
+    backup_level: str = "",
+    unshared: str = "",
 ) -> Text:
     """One line per layer: mark, title, level, text; then the capacity line when pods wait for it, and a
-    workspace's newest etcd backup (yellow when there is none or it is old)."""
+    workspace's newest etcd backup (yellow when there is none or it is old), and a warning when the workspace
+    is the only copy of the cluster's keys."""
     out = Text()
     for index, layer in enumerate(layers):
         if index:
@@ -66,6 +71,11 @@ def overview(
         out.append("▲ " if warn else "● ", style="yellow" if warn else "green")
         out.append(f"{'Backup':<12}", style="bold")
         out.append(backup, style="yellow" if warn else "")
+    if unshared:
+        out.append("\n")
+        out.append("▲ ", style="yellow")
+        out.append(f"{'Secrets':<12}", style="bold")
+        out.append(unshared, style="yellow")
     return out
 
 
