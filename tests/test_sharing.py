@@ -20,6 +20,7 @@ from skynet_tui.__main__ import main
 from skynet_tui.workspace import Workspace
 from tests.sharing_helpers import Key, age_key, git, git_bytes, git_objects, ssh_key
 from tests.talos_helpers import fakes_on_path, small, write_answers
+from tests.tools import require
 
 pytestmark = pytest.mark.usefixtures("git")
 
@@ -313,10 +314,12 @@ def test_no_plaintext_secret_in_any_file_or_git_object_with_encryption_on(
             assert value.encode() not in text, f"a secret value is in {where}"
 
 
-@pytest.mark.skipif(shutil.which("age") is None, reason="the age command line is not installed")
 def test_the_age_command_line_decrypts_a_committed_file(
     tmp_path: Path, example_data: dict, fakes: Path, home: Path
 ) -> None:
+    age = require(
+        "age", "secrets.age/ must be standard age files, which the age command line decrypts by hand"
+    )
     first, second = age_key(tmp_path / "keys", "first"), ssh_key(tmp_path / "keys")
     code, ws = generate(tmp_path, shared(example_data, bare(tmp_path), first.public, second.public))
     assert code == 0
@@ -325,7 +328,7 @@ def test_the_age_command_line_decrypts_a_committed_file(
     sealed.write_bytes(committed)
     for key in (first, second):
         out = subprocess.run(
-            ["age", "--decrypt", "-i", str(key.identity), str(sealed)], capture_output=True, check=True
+            [age, "--decrypt", "-i", str(key.identity), str(sealed)], capture_output=True, check=True
         ).stdout
         assert out == ws.secrets_bundle.read_bytes()
 
@@ -366,3 +369,56 @@ def test_the_wizard_hint_is_the_operators_own_key(tmp_path: Path, monkeypatch: p
     assert own_public_key() is None
     key = ssh_key(tmp_path / ".ssh")
     assert own_public_key() == key.public
+
+
+@pytest.mark.parametrize("hostile", ["path", "link"])
+def test_a_hostile_clone_writes_nothing_outside_secrets(
+    tmp_path: Path,
+    example_data: dict,
+    fakes: Path,
+    home: Path,
+    capsys: pytest.CaptureFixture[str],
+    hostile: str,
+) -> None:
+    key = age_key(tmp_path / "keys", "mine")
+    code, ws = generate(tmp_path, shared(example_data, bare(tmp_path), key.public))
+    assert code == 0
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(ws.root), str(clone))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    if hostile == "path":  # a manifest naming a file outside secrets/
+        manifest = clone / "secrets.age" / "manifest.json"
+        data = json.loads(manifest.read_text())
+        data["files"]["../../elsewhere/x"] = data["files"].pop("talosconfig")
+        manifest.write_text(json.dumps(data))
+    else:  # secrets/ planted as a link to another folder
+        (clone / "secrets").symlink_to(elsewhere)
+    assert main(["open", str(clone), "--identity", str(key.identity)]) == 2
+    assert "nothing was written" in capsys.readouterr().err
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_share_after_a_secret_changed_encrypts_that_file_commits_and_pushes(
+    tmp_path: Path, example_data: dict, fakes: Path, home: Path
+) -> None:
+    from skynet_tui import sharing, spec
+
+    key = age_key(tmp_path / "keys", "mine")
+    remote = bare(tmp_path)
+    data = shared(example_data, remote, key.public)
+    code, ws = generate(tmp_path, data, "--push")
+    assert code == 0
+    cluster = spec.parse(data)
+    assert sharing.share(ws, cluster, push=True) == []  # nothing changed: no commit, no push
+    ws.write_secret(
+        "kubeconfig",
+        "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {token: t0ken-value-1234}}]\n",
+    )
+    assert sharing.share(ws, cluster, push=True) == [
+        "secrets.age/kubeconfig.age",
+        "secrets.age/manifest.json",
+    ]
+    sealed = git_bytes("show", "main:secrets.age/kubeconfig.age", cwd=remote)
+    assert decrypt(sealed, identities(key)) == ws.kubeconfig.read_bytes()
+    assert b"t0ken-value-1234" not in git_objects(remote)
