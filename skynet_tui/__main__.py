@@ -126,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     _node_parser(sub)
     _backup_parsers(sub)
     _access_parser(sub)
+    _sharing_parsers(sub)
     sub.add_parser("schema", help="print the JSON schema of cluster.yaml (for editors)")
     return parser
 
@@ -232,6 +233,35 @@ def _access_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     access.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
 
 
+def _sharing_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    opener = sub.add_parser(
+        "open",
+        help="take a workspace over from its repository: clone it, decrypt secrets.age/ into secrets/",
+        description="Clone the workspace's repository (or use a local clone), decrypt secrets.age/ into "
+        "secrets/ (0600) with an age identity or an ssh private key and check every file against the manifest. "
+        "Exit 0 ready, 1 the clone failed, 2 no matching identity or bad input (nothing written into secrets/).",
+    )
+    opener.add_argument("source", metavar="URL|PATH", help="the repository to clone, or a local clone")
+    opener.add_argument(
+        "--identity", metavar="FILE", help="age identity file or ssh private key (default ~/.ssh/id_ed25519)"
+    )
+    opener.add_argument(
+        "--workspace", metavar="DIR", help="where the clone goes (default ./<repository name>)"
+    )
+    shared = sub.add_parser(
+        "secrets",
+        help="who can decrypt the workspace's secrets.age/: add or remove an age or ssh public key",
+        description="Change spec.secrets.encryption.age.recipients in cluster.yaml, encrypt every file of "
+        "secrets.age/ again, commit, and push when the workspace has a remote. Exit 0 done, 2 bad input.",
+    )
+    shared.add_argument("action", choices=("add-recipient", "remove-recipient"), help="what to do")
+    shared.add_argument(
+        "key", metavar="KEY", help="an age1… key, an ssh-ed25519/ssh-rsa key line, or a .pub file"
+    )
+    shared.add_argument("--workspace", metavar="DIR", help="the cluster's workspace (default: this folder)")
+    shared.add_argument("--no-push", action="store_true", help="commit only; do not push")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -267,6 +297,7 @@ def _report(exc: Exception, *, debug: bool) -> int:
     # Here, not at the top: `skynet --help` loads no pydantic (spec) nor the rest (bench/cli_startup.py).
     from skynet_tui.launcher import ToolNotFound
     from skynet_tui.redact import Redactor
+    from skynet_tui.sharing import EncryptionError
     from skynet_tui.spec import SpecError
     from skynet_tui.workspace import WorkspaceLocked, WorkspaceUnusable
 
@@ -288,7 +319,7 @@ def _report(exc: Exception, *, debug: bool) -> int:
         if len(exc.issues) > MAX_ISSUES_SHOWN:
             print(f"  … and {len(exc.issues) - MAX_ISSUES_SHOWN} more", file=sys.stderr)
         return EXIT_USAGE
-    if isinstance(exc, WorkspaceLocked | WorkspaceUnusable):
+    if isinstance(exc, WorkspaceLocked | WorkspaceUnusable | EncryptionError):
         print(f"skynet: {redact(str(exc))}; nothing was written", file=sys.stderr)
         return EXIT_USAGE
     if debug:

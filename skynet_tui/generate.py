@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skynet_tui import gitops, launcher, spec, versions
+from skynet_tui import gitops, launcher, sharing, spec, versions
 from skynet_tui.events import LineStream
 from skynet_tui.redact import Redactor
 from skynet_tui.spec import Cluster
@@ -304,6 +304,7 @@ def generate(
     files = {"cluster.yaml": spec.dump(cluster), **patches.build(cluster).files()}
     tree = gitops.checked_tree(cluster)
     _check_paths(ws, cluster, files, tree, patches_only)
+    sharing.check_opened(ws)  # a clone whose secrets are still encrypted would get a new PKI
     committed = [*COMMITTED, cluster.spec.gitops.path]
     result = GenerateResult()
     with ws.lock():
@@ -314,6 +315,7 @@ def generate(
         if not patches_only:
             _render_configs(ws, cluster, run_env, on_line, result)
         ws.secure_secrets()
+        result.changed += sharing.seal(ws, cluster.recipients)  # secrets.age/: what changed, or removed
         result.committed = ws.commit(commit_message(cluster), committed, on_command=announcer(on_line))
         if push:
             _info(on_line, f"pushing to {cluster.spec.gitops.repo_url}")

@@ -59,9 +59,21 @@ class WorkspaceUnusable(WorkspaceError):
     """The folder cannot be a workspace as it is (a link on a write's way, someone else's files or repository)."""
 
 
-# What Skynet keeps at the top of a workspace; committed are cluster.yaml, .gitignore, talos/ and gitops.path.
-LAYOUT = ("cluster.yaml", ".gitignore", "talos", "secrets", "logs", "journal.jsonl", ".skynet.lock", ".git")
-COMMITTED = (".gitignore", "cluster.yaml", "talos")
+SEALED = "secrets.age"  # secrets/ encrypted with age (spec.secrets.encryption), committed: skynet_tui/sharing
+# What Skynet keeps at the top of a workspace; committed are cluster.yaml, .gitignore, talos/, secrets.age/ (when
+# the secrets are shared) and gitops.path.
+LAYOUT = (
+    "cluster.yaml",
+    ".gitignore",
+    "talos",
+    "secrets",
+    SEALED,
+    "logs",
+    "journal.jsonl",
+    ".skynet.lock",
+    ".git",
+)
+COMMITTED = (".gitignore", "cluster.yaml", "talos", SEALED)
 STAGING_PREFIX = ".render"  # generate's staging folder under secrets/ (a crash's copy goes on the next run)
 
 
@@ -158,6 +170,11 @@ class Workspace:
 
     def node_config(self, hostname: str) -> Path:
         return self.node_configs_dir / f"{hostname}.yaml"
+
+    def secrets_unshared(self) -> bool:
+        """True when secrets/ holds the cluster's secrets bundle and no encrypted copy of it is shared
+        (secrets.age/, spec.secrets.encryption): this folder is then the only copy of the cluster's keys."""
+        return self.secrets_bundle.is_file() and not (self.root / SEALED / "manifest.json").is_file()
 
     @property
     def logs_dir(self) -> Path:

@@ -113,12 +113,12 @@ def test_console_summary_warns_about_expired_and_expiring_grants() -> None:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
+def ws(tmp_path: Path, example_data: dict) -> Workspace:
     """A generated workspace: cluster.yaml, the Talos bundle, an admin talosconfig with endpoints, a git repo."""
     require("git", GIT_WHY)
     ws = Workspace.at(tmp_path / "ws")
     ws.ensure()
-    ws.write("cluster.yaml", "apiVersion: skynet.dev/v1alpha1\n")
+    ws.write("cluster.yaml", yaml.safe_dump(example_data))
     shutil.copy(BUNDLE, ws.secrets_bundle)
     admin = {"context": "prod", "contexts": {"prod": {"endpoints": ["10.0.0.11"], "nodes": ["10.0.0.11"],
                                                       "ca": "Y2E=", "crt": "Y3J0", "key": "a2V5"}}}  # fmt: skip
@@ -205,12 +205,36 @@ def test_grant_list_revoke(ws: Workspace, capsys) -> None:
     assert "skynet access: revoke alice" in _git(ws, "log", "-1", "--format=%s")
 
 
-def test_a_workspace_without_a_bundle_or_install(tmp_path: Path, capsys) -> None:
+def test_a_workspace_without_a_bundle_or_install(tmp_path: Path, capsys, example_data: dict) -> None:
     assert main(["access", "list", "--workspace", str(tmp_path)]) == 2
     assert "holds no cluster.yaml" in capsys.readouterr().err
     ws = Workspace.at(tmp_path / "ws")
     ws.ensure()
     ws.write("cluster.yaml", "x: 1\n")
     assert main(["access", "grant", "alice", "--role", "os:reader", "--workspace", str(ws.root)]) == 2
+    assert "the answers are invalid; nothing was written" in capsys.readouterr().err
+    ws.write("cluster.yaml", yaml.safe_dump(example_data))
+    assert main(["access", "grant", "alice", "--role", "os:reader", "--workspace", str(ws.root)]) == 2
     assert "install has not finished" in capsys.readouterr().err
     assert not (ws.root / grants.FILE).exists() and not (ws.secrets_dir / "access").exists()
+
+
+def test_a_workspace_that_shares_its_secrets_commits_the_grant_encrypted(
+    ws: Workspace, example_data: dict
+) -> None:
+    from pyrage import decrypt, x25519
+
+    from tests.sharing_helpers import age_key
+
+    key = age_key(ws.root.parent / "keys", "ops")
+    example_data["spec"]["secrets"] = {"encryption": {"age": {"recipients": [key.public]}}}
+    ws.write("cluster.yaml", yaml.safe_dump(example_data))
+    ws.commit("share", ["cluster.yaml"])
+    assert main(["access", "grant", "alice", "--role", "os:reader", "--workspace", str(ws.root)]) == 0
+    sealed = "secrets.age/access/alice.talosconfig.age"
+    assert sealed in _git(ws, "ls-files").split()
+    identity = x25519.Identity.from_str(key.identity.read_text().splitlines()[-1])
+    plain = decrypt((ws.root / sealed).read_bytes(), [identity])
+    assert plain == (ws.secrets_dir / "access" / "alice.talosconfig").read_bytes()
+    assert main(["access", "revoke", "alice", "--workspace", str(ws.root)]) == 0
+    assert sealed not in _git(ws, "ls-files").split()  # the revoked talosconfig leaves secrets.age/ too

@@ -220,8 +220,10 @@ def test_domain_step_with_dns01(snap_compare, example_app):
 
 
 @pytest.mark.slow
-def test_gitops_step(snap_compare, example_app):
-    """Step 5: repository, branch, path, the optional deploy key / token variable, and Test access (ctrl+t)."""
+def test_gitops_step(snap_compare, example_app, tmp_path, monkeypatch):
+    """Step 5: repository, branch, path, the optional deploy key / token variable, who the secrets are shared
+    with (a HOME without an ssh key: the generic hint), and Test access (ctrl+t)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
     assert snap_compare(example_app, terminal_size=SIZE, run_before=to_step(4))
 
 

@@ -16,7 +16,7 @@ import yaml
 from skynet_tui.access import grants
 from skynet_tui.access.grants import AccessError, Grant
 from skynet_tui.commands import EXIT_OK, EXIT_USAGE
-from skynet_tui.workspace import Workspace, WorkspaceLocked
+from skynet_tui.workspace import SEALED, Workspace, WorkspaceLocked
 
 NO_CRL = (
     "Talos has no certificate revocation list: the certificate stays valid until its not-after ({when}). "
@@ -70,6 +70,7 @@ def grant(ws: Workspace, name: str, role: str, ttl: dt.timedelta) -> int:
     from skynet_tui.access import issue  # cryptography: only when a certificate is made
 
     with ws.lock():
+        recipients = _recipients(ws)
         recorded = grants.load(ws.root)
         held = next((g for g in recorded if g.name == name), None)
         if held is not None:
@@ -85,7 +86,7 @@ def grant(ws: Workspace, name: str, role: str, ttl: dt.timedelta) -> int:
         path = grants.talosconfig_path(ws, name)
         ws.write_secret(path.relative_to(ws.secrets_dir), issued.talosconfig)
         ws.write(grants.FILE, grants.dump([*recorded, issued.grant]))
-        _commit(ws, f"skynet access: grant {name} {role} until {issued.grant.not_after:%Y-%m-%d}")
+        _commit(ws, f"skynet access: grant {name} {role} until {issued.grant.not_after:%Y-%m-%d}", recipients)
     g = issued.grant
     print(f"granted {name} {role} until {g.not_after:%Y-%m-%d %H:%M} UTC (certificate serial {g.serial})")
     print(f"talosconfig: {path}")
@@ -95,21 +96,36 @@ def grant(ws: Workspace, name: str, role: str, ttl: dt.timedelta) -> int:
 
 def revoke(ws: Workspace, name: str) -> int:
     with ws.lock():
+        recipients = _recipients(ws)
         recorded = grants.load(ws.root)
         held = next((g for g in recorded if g.name == name), None)
         if held is None:
             raise AccessError(f"NAME {name!r}: no such grant in {grants.FILE} (`skynet access list`)")
         ws.write(grants.FILE, grants.dump([g for g in recorded if g.name != name]))
         grants.talosconfig_path(ws, name).unlink(missing_ok=True)
-        _commit(ws, f"skynet access: revoke {name} ({held.role}, serial {held.serial})")
+        _commit(ws, f"skynet access: revoke {name} ({held.role}, serial {held.serial})", recipients)
     print(f"revoked {name} ({held.role}): removed from {grants.FILE} and the local talosconfig deleted.")
     print(NO_CRL.format(when=f"{held.not_after:%Y-%m-%d %H:%M} UTC"))
     return EXIT_OK
 
 
-def _commit(ws: Workspace, message: str) -> None:
-    if (ws.root / ".git").exists():
-        ws.commit(message, [grants.FILE])
+def _recipients(ws: Workspace) -> list[str]:
+    """Who the workspace's secrets are encrypted to (read before anything is written: bad answers exit 2)."""
+    from skynet_tui import spec
+
+    return spec.load(ws.cluster_yaml).recipients
+
+
+def _commit(ws: Workspace, message: str, recipients: list[str]) -> None:
+    """Commit access.yaml; a workspace that shares its secrets also gets the issued talosconfig (secrets/access/)
+    encrypted into secrets.age/ in the same commit. Called with the workspace lock held."""
+    if not (ws.root / ".git").exists():
+        return
+    if recipients or ws.path(SEALED).exists():
+        from skynet_tui.sharing.store import seal
+
+        seal(ws, recipients)
+    ws.commit(message, [grants.FILE, SEALED])
 
 
 def show(ws: Workspace) -> int:

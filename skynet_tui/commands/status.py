@@ -85,6 +85,8 @@ def _print(snap: Snapshot) -> None:
             Text(f"{'▲' if warn else '●'} {'Access':<12}{snap.access}", style="yellow" if warn else ""),
             soft_wrap=True,
         )
+    if snap.unshared:
+        console.print(Text(f"▲ {'Secrets':<12}{snap.unshared}", style="yellow"))
     if snap.problems:
         console.print(Text(f"\n{len(snap.problems)} problem(s):", style="bold"))
         for problem in snap.problems:

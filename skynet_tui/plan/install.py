@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from skynet_tui import gitops, spec
+from skynet_tui import gitops, sharing, spec
 from skynet_tui.generate import commit_message, render_commands
 from skynet_tui.generate import generate as run_generate
 from skynet_tui.plan import platform, preflight, probes
@@ -32,6 +32,23 @@ if TYPE_CHECKING:
 def fingerprint(cluster: Cluster) -> str:
     """Identifies the answers a run was planned from (the canonical cluster.yaml text)."""
     return hashlib.sha256(spec.dump(cluster).encode("utf-8")).hexdigest()[:16]
+
+
+def share_step(cluster: Cluster, ws: Workspace) -> Step:
+    """secrets.age/ after the install wrote the kubeconfig and Argo CD's secrets: encrypted, committed, pushed."""
+
+    def action(ctx: Context) -> None:
+        changed = call(sharing.share, ws, cluster, push=True, env=ctx.env, on_line=on_line(ctx),
+                       on_command=ctx.command)  # fmt: skip
+        ctx.line(f"{sharing.SEALED}/: {len(changed)} file(s) encrypted again" if changed else "up to date")
+
+    return Step(
+        "share-secrets", f"Encrypt secrets/ into {sharing.SEALED}/ for its recipients, commit and push", action,
+        deps=("argocd", "push"), timeout=300,
+        commands=lambda: [f"# secrets/ files that changed, age-encrypted into {sharing.SEALED}/ (in Python)",
+                          ["git", "add", "-A", "--", sharing.SEALED], ["git", "commit", "-q", "-m", "…"],
+                          *gitops.push_commands(ws, cluster)],
+    )  # fmt: skip
 
 
 def install_plan(
@@ -203,6 +220,8 @@ def install_plan(
         ),
     ]  # fmt: skip
     steps += platform.steps(cluster, ws, t)
+    if cluster.recipients:
+        steps.append(share_step(cluster, ws))
 
     dns01, creds = cluster.spec.ingress.acme.dns01, cluster.spec.gitops.credentials
     s3 = cluster.spec.backup.s3 if cluster.spec.backup else None

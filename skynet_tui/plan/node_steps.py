@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from skynet_tui import spec
+from skynet_tui import sharing, spec
 from skynet_tui.generate import generate
 from skynet_tui.nodes import answers, drain, quorum
 from skynet_tui.plan.probes import NET_ERRORS, TLS_ERRORS, machine_stage
@@ -260,6 +260,7 @@ def rewrite(ctx: Context, edit: Callable[[Cluster], Cluster], message: str, *, p
     ctx.ws.secure_secrets()
     ctx.refresh_secrets()
     ctx.check(ctx.run(talos.config_endpoint(ctx.ws.talosconfig, [n.ip for n in cluster.control_planes])))
+    call(sharing.share, ctx.ws, cluster, push=push, env=ctx.env, on_line=on_line(ctx), on_command=ctx.command)
     return cluster
 
 

@@ -29,6 +29,7 @@ from skynet_tui.spec.fields import (
 )
 from skynet_tui.spec.platform import Components, GitOps, Ingress
 from skynet_tui.spec.registries import Registries
+from skynet_tui.spec.secrets import Secrets
 
 API_VERSION: Final = "skynet.dev/v1alpha1"
 KIND: Final = "Cluster"
@@ -366,6 +367,11 @@ class ClusterSpecBody(Section):
         description="Scheduled backups in the cluster to an S3-compatible bucket; absent: none (skynet backup "
         "still takes one on demand).",
     )
+    secrets: Secrets | None = Field(
+        None,
+        description="The secrets shared through the repository, encrypted (secrets.age/); absent: secrets/ "
+        "exists only on the machine that made it.",
+    )
 
 
 class Cluster(Section):
@@ -392,3 +398,9 @@ class Cluster(Section):
     @property
     def workers(self) -> list[Node]:
         return [n for n in self.spec.nodes if n.role == "worker"]
+
+    @property
+    def recipients(self) -> list[str]:
+        """The age recipients secrets/ is encrypted to; empty when it is not shared."""
+        encryption = self.spec.secrets.encryption if self.spec.secrets else None
+        return list(encryption.age.recipients) if encryption else []

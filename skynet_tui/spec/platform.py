@@ -27,7 +27,7 @@ _TOKEN = re.compile(
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "[::1]"})
 # Top-level names of the workspace's own files and folders: gitops.path may not be one of them.
 WORKSPACE_NAMES: Final = frozenset(
-    {"talos", "secrets", "logs", "cluster.yaml", "cluster.draft.yaml", "journal.jsonl", ".skynet.lock", ".git",
+    {"talos", "secrets", "secrets.age", "logs", "cluster.yaml", "cluster.draft.yaml", "journal.jsonl", ".skynet.lock", ".git",
      ".gitignore"}
 )  # fmt: skip
 _DNS01_TOKENS = "; ".join(f"{p.name}: {p.token}" for p in DNS01_PROVIDERS.values())

@@ -32,6 +32,9 @@ from skynet_tui.status.model import (
     WarningEvent,
 )
 from skynet_tui.status.project import PodEntry
+from skynet_tui.workspace import Workspace
+
+UNSHARED = "this laptop is the only copy of the cluster's keys: share them encrypted with skynet secrets add-recipient KEY"
 
 INTERVAL = 0.25  # at most ~4 snapshots a second
 REFRESH = 15.0  # publish at least this often: certificate expiry and restart windows move with time
@@ -161,6 +164,7 @@ class Fold:
         self.publish = publish
         self.backups = catalog.Watcher(workspace) if workspace is not None else None
         self.access = grants.Watcher(workspace) if workspace is not None else None
+        self.workspace = Workspace.at(workspace) if workspace is not None else None
         self.cluster = cluster
         self.clock = clock
         self.wall = wall
@@ -291,6 +295,8 @@ class Fold:
         if self.access is not None:
             text, level = self.access.summary(snap.taken_at)
             snap = dataclasses.replace(snap, access=text, access_level=level)
+        if self.workspace is not None and self.workspace.secrets_unshared():
+            snap = dataclasses.replace(snap, unshared=UNSHARED)
         layers, problems = health.assess(snap)
         return dataclasses.replace(snap, layers=layers, problems=problems)
 

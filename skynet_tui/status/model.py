@@ -356,6 +356,7 @@ class Snapshot:
     backup_level: str = ""  # "ok", or "warn" with none or one past backup/catalog.WARN_AGE
     access: str = ""  # who holds which Talos role until when (a workspace's access.yaml; "" without grants)
     access_level: str = ""  # "ok", or "warn" when a grant has expired or expires within 30 days
+    unshared: str = ""  # a workspace whose secrets exist only there (no secrets.age/), said as a warning
 
     @property
     def stale(self) -> bool:

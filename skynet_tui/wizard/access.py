@@ -111,3 +111,15 @@ def check_access(
         if ref.strip() == f"refs/heads/{branch}":
             return Access(True, f"reachable; branch {branch} is at {sha[:7]}")
     return Access(True, f"reachable; branch {branch} does not exist yet (the first push creates it)")
+
+
+def own_public_key(limit: int = 16 * 1024) -> str | None:
+    """The first line of the operator's ~/.ssh/id_ed25519.pub (HOME honoured), when there is one."""
+    path = Path("~/.ssh/id_ed25519.pub").expanduser()
+    try:
+        if not path.is_file() or path.stat().st_size > limit:
+            return None
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return lines[0].strip() if lines and lines[0].startswith("ssh-ed25519 ") else None

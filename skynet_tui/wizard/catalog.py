@@ -9,7 +9,7 @@ from typing import Any, Literal, get_origin
 from skynet_tui import spec
 
 StepId = Literal["cluster", "nodes", "network", "domain", "gitops", "components", "review"]
-FieldKind = Literal["text", "list", "bool", "choice"]
+FieldKind = Literal["text", "list", "keys", "bool", "choice"]  # keys: a list of lines with spaces
 
 WORKSPACE = "workspace"  # the one field that is not part of cluster.yaml
 
@@ -106,6 +106,8 @@ def _components() -> tuple[tuple[str, str], ...]:
     )
 
 
+RECIPIENTS = "spec.secrets.encryption.age.recipients"
+
 FIELDS: tuple[FieldSpec, ...] = (
     _field("metadata.name", "cluster", "Cluster name"),
     FieldSpec(
@@ -139,6 +141,14 @@ FIELDS: tuple[FieldSpec, ...] = (
     _field("spec.gitops.path", "gitops", "Path"),
     _field("spec.gitops.credentials.sshKeyFile", "gitops", "Deploy key file"),
     _field("spec.gitops.credentials.tokenEnv", "gitops", "Token variable"),
+    FieldSpec(
+        RECIPIENTS,
+        "gitops",
+        "Share with",
+        kind="keys",
+        placeholder="e.g. age1…, ssh-ed25519 AAAA… (public keys, comma-separated)",
+        help="Who can open the secrets from a clone (secrets.age/); empty: this machine only",
+    ),
     *(_field(f"spec.components.{key}", "components", label) for key, label in _components()),
 )
 FIELD_BY_PATH: dict[str, FieldSpec] = {f.path: f for f in FIELDS}

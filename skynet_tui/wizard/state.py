@@ -21,7 +21,8 @@ from skynet_tui.wizard.catalog import FieldSpec
 from skynet_tui.workspace import Workspace
 
 # Optional sub-objects that disappear from the answers once all their fields are empty.
-_PRUNABLE = ("spec.ingress.acme.dns01", "spec.gitops.credentials")
+_PRUNABLE = ("spec.ingress.acme.dns01", "spec.gitops.credentials", "spec.secrets.encryption.age",
+             "spec.secrets.encryption", "spec.secrets")  # fmt: skip
 
 
 # ---------------------------------------------------------------- reading and writing the answers dict
@@ -67,12 +68,17 @@ def split_list(text: str) -> list[str]:
     return [item for item in re.split(r"[,\s]+", text.strip()) if item]
 
 
+def split_keys(text: str) -> list[str]:
+    """Public keys, one per line or comma-separated: an ssh key line holds spaces."""
+    return [" ".join(item.split()) for item in re.split(r"[,\n]+", text) if item.strip()]
+
+
 def text_of(data: dict[str, Any], spec_field: FieldSpec) -> str:
     """The text an input shows for a field."""
     value = get_value(data, spec_field.path)
     if value is None:
         return ""
-    if spec_field.kind == "list":
+    if spec_field.kind in ("list", "keys"):
         return ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
     return str(value)
 
@@ -82,6 +88,8 @@ def set_text(data: dict[str, Any], spec_field: FieldSpec, text: str) -> None:
     text = text.strip()
     if spec_field.kind == "list":
         set_value(data, spec_field.path, split_list(text) or None)
+    elif spec_field.kind == "keys":
+        set_value(data, spec_field.path, split_keys(text) or None)
     else:
         set_value(data, spec_field.path, text or None)
     if spec_field.path == "spec.ingress.acme.challenge" and text != "dns01":

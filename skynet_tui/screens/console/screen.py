@@ -294,7 +294,8 @@ class ConsoleScreen(Screen[None]):
         self._put("#updated", f"updated {texts.clock_time(snap.taken_at)}" if snap.synced else "listing…")
         access = (snap.access, snap.access_level)
         self._put(
-            "#overview", texts.overview(snap.layers, snap.capacity, snap.backup, snap.backup_level, access)
+            "#overview",
+            texts.overview(snap.layers, snap.capacity, snap.backup, snap.backup_level, access, snap.unshared),
         )
         self._banner()
         self._tab_titles(snap)

@@ -48,10 +48,12 @@ def overview(
     backup: str = "",
     backup_level: str = "",
     access: tuple[str, str] = ("", ""),
+    unshared: str = "",
 ) -> Text:
     """One line per layer: mark, title, level, text; then the capacity line when pods wait for it, a
-    workspace's newest etcd backup (yellow when there is none or it is old), and who holds Talos access
-    (`access`: text and level; yellow when a grant expired or expires within 30 days)."""
+    workspace's newest etcd backup (yellow when there is none or it is old), who holds Talos access
+    (`access`: text and level; yellow when a grant expired or expires within 30 days), and a warning when the
+    workspace is the only copy of the cluster's keys."""
     out = Text()
     for index, layer in enumerate(layers):
         if index:
@@ -77,6 +79,11 @@ def overview(
         out.append("▲ " if warn else "● ", style="yellow" if warn else "green")
         out.append(f"{'Access':<12}", style="bold")
         out.append(access[0], style="yellow" if warn else "")
+    if unshared:
+        out.append("\n")
+        out.append("▲ ", style="yellow")
+        out.append(f"{'Secrets':<12}", style="bold")
+        out.append(unshared, style="yellow")
     return out
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.markup import escape
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -24,6 +24,20 @@ class Toggle(Checkbox):
     def watch_value(self) -> None:
         self.BUTTON_INNER = "X" if self.value else " "  # the mark Checkbox draws
         super().watch_value()
+
+
+class KeysInput(Input):
+    """An input for public keys: a paste of several lines (one key per line) becomes comma-separated keys."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        keys = ", ".join(line.strip() for line in event.text.splitlines() if line.strip())
+        if keys:
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(keys)
+            else:
+                self.replace(keys, *selection)
+        event.stop()
 
 
 class FieldRow(Vertical):
@@ -55,7 +69,7 @@ class FieldRow(Vertical):
         self.spec_field = spec_field
         self._value = value
         self._help = spec_field.help if help is None else help
-        self.touched = bool(value) if spec_field.kind in ("text", "list") else True
+        self.touched = bool(value) if spec_field.kind in ("text", "list", "keys") else True
         self._shown: tuple[list[str], list[str]] | None = None
         self._raw: tuple[list[str], list[str]] = ([], [])
 
@@ -78,7 +92,8 @@ class FieldRow(Vertical):
                     prompt="choose…",
                 )
             else:
-                yield Input(
+                kind = KeysInput if field.kind == "keys" else Input
+                yield kind(
                     str(self._value or ""), placeholder=field.placeholder, id=field.widget_id, compact=True
                 )
         yield Static("", classes="field-error -empty", markup=False)

@@ -13,13 +13,16 @@ from textual.message import Message
 from textual.widgets import Button, Static
 
 from skynet_tui.screens.wizard.base import StepScreen
+from skynet_tui.screens.wizard.fields import FieldRow
 from skynet_tui.wizard import state
-from skynet_tui.wizard.access import Access, check_access
+from skynet_tui.wizard.access import Access, check_access, own_public_key
+from skynet_tui.wizard.catalog import FIELD_BY_PATH, RECIPIENTS
 
 
 class GitOpsStep(StepScreen):
-    """Shows the Git remote Argo CD follows, the branch and the folder inside it, and the optional
-    credentials (a deploy key file or the name of a token variable); "Test access" runs git ls-remote."""
+    """Shows the Git remote Argo CD follows, the branch and the folder inside it, the optional credentials (a
+    deploy key file or the name of a token variable), and who the workspace's secrets are shared with (public
+    keys; the operator's own ~/.ssh/id_ed25519.pub as the hint); "Test access" runs git ls-remote."""
 
     STEP = "gitops"
     HEADING = "The repository Argo CD follows. Skynet commits the workspace and pushes it there."
@@ -44,6 +47,13 @@ class GitOpsStep(StepScreen):
         with Horizontal(id="access-row"):
             yield Button("Test access", id="test-access", compact=True)
             yield Static("", id="access-result", markup=False)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        own = own_public_key()  # the operator's own key, suggested as a hint: never filled in unasked
+        if own:
+            row = self.query_one(f"#row-{FIELD_BY_PATH[RECIPIENTS].widget_id}", FieldRow)
+            row.set_placeholder(f"e.g. {own[:40]}… (your ~/.ssh/id_ed25519.pub)")
 
     def action_test_access(self) -> None:
         data = self.wizard.answers.data
