@@ -344,6 +344,14 @@ def test_the_console_warns_while_the_workspace_is_the_only_copy_of_the_keys(tmp_
     assert ws.secrets_unshared()
     line = texts.overview((), "", unshared=UNSHARED).plain
     assert "Secrets" in line and "this laptop is the only copy of the cluster's keys" in line
+    from datetime import UTC, datetime
+
+    from skynet_tui.status.model import Snapshot
+    from skynet_tui.status.report import to_dict
+
+    now = datetime.now(UTC)
+    assert to_dict(Snapshot(now, 0.0, "lab", unshared=UNSHARED))["secrets"] == UNSHARED  # --json says it too
+    assert to_dict(Snapshot(now, 0.0, "lab"))["secrets"] is None
     ws.write("secrets.age/manifest.json", "{}\n")
     assert not ws.secrets_unshared()
 

@@ -66,6 +66,7 @@ def test_once_exits_0_on_a_healthy_cluster_and_1_when_a_layer_is_not(lab, capsys
         "capacity",
         "backup",
         "access",
+        "secrets",
         "problems",
     }
     assert report["backup"] is None  # a kubeconfig, not a workspace: no backups/ to read

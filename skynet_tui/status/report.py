@@ -14,7 +14,7 @@ def _time(moment: datetime | None) -> str | None:
 
 def to_dict(snap: Snapshot) -> dict[str, Any]:
     """cluster, taken_at, healthy, api{reachable, error, last_ok_at}, layers[], capacity, backup{text, level}|null,
-    access{text, level}|null, problems[]."""
+    access{text, level}|null, secrets (the only-copy warning)|null, problems[]."""
     last_ok = None
     if snap.api.last_ok is not None:
         last_ok = _time(snap.taken_at - timedelta(seconds=max(0.0, snap.clock - snap.api.last_ok)))
@@ -37,6 +37,7 @@ def to_dict(snap: Snapshot) -> dict[str, Any]:
         "capacity": snap.capacity,
         "backup": {"text": snap.backup, "level": snap.backup_level} if snap.backup else None,
         "access": {"text": snap.access, "level": snap.access_level} if snap.access else None,
+        "secrets": snap.unshared or None,
         "problems": [
             {
                 "layer": p.layer,
