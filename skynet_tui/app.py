@@ -19,7 +19,14 @@ from skynet_tui import spec
 from skynet_tui.progress import Phase
 from skynet_tui.redact import Redactor
 from skynet_tui.screens.dialogs import ConfirmDialog, ErrorDialog, UnsavedDialog
-from skynet_tui.screens.welcome import OpenChoice, OpenWorkspaceDialog, WelcomeScreen
+from skynet_tui.screens.welcome import (
+    CONSOLE,
+    RESTORE,
+    UPGRADE,
+    OpenChoice,
+    OpenWorkspaceDialog,
+    WelcomeScreen,
+)
 from skynet_tui.screens.wizard.discover import DiscoveryScreen
 from skynet_tui.screens.wizard.steps import STEP_SCREENS
 from skynet_tui.status.source import Source, SourceError, of_workspace
@@ -294,7 +301,19 @@ class SkynetApp(App[int]):
             if choice is not None:
                 self.open_upgrade(choice.path)
 
-        self.push_screen(OpenWorkspaceDialog(for_upgrade=True), done)
+        self.push_screen(OpenWorkspaceDialog(day_two=UPGRADE), done)
+
+    def action_restore(self) -> None:
+        """The Restore entry: pick a workspace with Talos credentials and open its restore screen."""
+        if self.console_source is not None and self.console_source.workspace is not None:
+            self.open_restore(self.console_source.workspace)
+            return
+
+        def done(choice: OpenChoice | None) -> None:
+            if choice is not None:
+                self.open_restore(choice.path)
+
+        self.push_screen(OpenWorkspaceDialog(day_two=RESTORE), done)
 
     def action_toggle_help(self) -> None:
         """F1: the keys of the current screen, and what each does (again: hide them)."""
@@ -330,7 +349,7 @@ class SkynetApp(App[int]):
             except SourceError as exc:
                 self.notify(str(exc), severity="error", markup=False, timeout=10)
 
-        self.push_screen(OpenWorkspaceDialog(for_console=True), done)
+        self.push_screen(OpenWorkspaceDialog(day_two=CONSOLE), done)
 
     def on_bootstrap_screen_finished(self, message: Any) -> None:
         self.install_ok = bool(getattr(message, "ok", False))
@@ -546,6 +565,11 @@ class SkynetApp(App[int]):
             )
             yield SystemCommand(
                 "Upgrades", "Day two: Talos, Kubernetes or the platform's charts, gated", self.action_upgrade
+            )
+            yield SystemCommand(
+                "Restore",
+                "Disaster recovery: etcd from a backup, when the cluster is lost",
+                self.action_restore,
             )
         commands = getattr(screen, "palette_commands", None)
         if commands is not None:

@@ -123,8 +123,8 @@ def canned_hardware() -> dict[str, Hardware]:
 
 def test_welcome(snap_compare, tmp_path, monkeypatch):
     """The welcome: SKYNET, the tagline, New cluster / Open a workspace ("its console once installed, else
-    its install resumed; or edit it") / Lab demo, then the day-two entries Console and Upgrades; the footer
-    lists n, o, l, c, u (F1, the keys panel, is left out: it does not fit 80 columns)."""
+    its install resumed; or edit it") / Lab demo, then the day-two entries Console, Upgrades and Restore; the
+    footer lists n, o, l, c, u (r and F1, the keys panel, are left out: they do not fit 80 columns)."""
     monkeypatch.chdir(tmp_path)
     assert snap_compare(SkynetApp(), terminal_size=SIZE, run_before=to_step(0))
 

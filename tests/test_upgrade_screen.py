@@ -203,3 +203,36 @@ async def test_the_console_and_the_welcome_lead_to_the_upgrade_screen(
         await pilot.pause()
         await pilot.click("#open-console")
         await wait_for(pilot, lambda: isinstance(app.screen, UpgradeScreen), what="the upgrade screen")
+
+
+@pytest.mark.asyncio
+async def test_the_welcome_leads_to_the_restore_screen_of_a_workspace_with_talos_credentials(
+    tmp_path, example_data, monkeypatch
+) -> None:
+    from skynet_tui.screens.restore import RestoreScreen
+
+    folder = workspace_folder(tmp_path, example_data)
+    bare = tmp_path / "drafted"
+    bare.mkdir()
+    (bare / "cluster.yaml").write_text((folder / "cluster.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    app = SkynetApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "Restore" in {c.title for c in app.get_system_commands(app.screen)}  # the palette too
+        await pilot.press("r")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, OpenWorkspaceDialog), what="the workspace dialog"
+        )
+        assert "Restore a cluster" in str(app.screen.query_one("#open-title", Static).render())
+        app.screen.query_one("#open-path", Input).value = str(bare)
+        await pilot.pause()
+        assert app.screen.query_one(
+            "#open-console", Button
+        ).disabled  # no talosconfig: nothing to restore with
+        assert "no talosconfig" in str(app.screen.query_one("#open-info", Static).render())
+        app.screen.query_one("#open-path", Input).value = str(folder)
+        await pilot.pause()
+        await pilot.click("#open-console")
+        await wait_for(pilot, lambda: isinstance(app.screen, RestoreScreen), what="the restore screen")
+        assert app.screen.ws.root == folder.resolve()  # type: ignore[attr-defined]

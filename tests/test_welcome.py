@@ -47,6 +47,7 @@ async def test_welcome_offers_every_entry_upgrades_included():
             "lab",
             "console",
             "upgrade",
+            "restore",
         }
         assert app.focused is menu
         await pilot.press("enter")  # the first entry: New cluster

@@ -74,7 +74,7 @@ def _short(path: Path) -> str:
 class WelcomeScreen(Screen[None]):
     """Shows what Skynet does and where to start: a new cluster, an existing workspace (its console when its
     cluster is up, else its install resumed; or its answers to edit) or the simulated lab demo, plus the day-two
-    entries: the console of a workspace's cluster, and guided upgrades of it."""
+    entries: the console of a workspace's cluster, guided upgrades of it, and its restore from a backup."""
 
     BINDINGS: ClassVar = [
         Binding("n", "app.new_cluster", "New cluster", id="welcome.new"),
@@ -82,6 +82,7 @@ class WelcomeScreen(Screen[None]):
         Binding("l", "app.lab_demo", "Lab demo", id="welcome.lab"),
         Binding("c", "app.console", "Console", id="welcome.console"),
         Binding("u", "app.upgrade", "Upgrades", id="welcome.upgrade"),
+        Binding("r", "app.restore", "Restore", id="welcome.restore"),
     ]
 
     DEFAULT_CSS = """
@@ -101,6 +102,11 @@ class WelcomeScreen(Screen[None]):
         None,
         ("console", "Console", "day two: every layer of a running cluster: nodes, apps, pods, logs"),
         ("upgrade", "Upgrades", "day two: Talos, Kubernetes and platform charts, node by node"),
+        (
+            "restore",
+            "Restore",
+            "disaster recovery: etcd back from a backup when the cluster is lost",
+        ),
     )
 
     def compose(self) -> ComposeResult:
@@ -147,6 +153,7 @@ class WelcomeScreen(Screen[None]):
             "lab": "lab_demo",
             "console": "console",
             "upgrade": "upgrade",
+            "restore": "restore",
         }.get(event.option.id or "")
         if action:
             await self.app.run_action(action)
@@ -158,6 +165,28 @@ class OpenChoice:
     resume: (
         bool  # True: open it (its console if the cluster is up, else resume the install); False: edit answers
     )
+
+
+@dataclass(frozen=True)
+class DayTwo:
+    """What a day-two entry asks of the workspace it opens: its heading, button, and the file it needs."""
+
+    heading: str
+    button: str
+    needs: str  # relative to the workspace
+    lacks: str  # said when the file is missing
+
+
+CONSOLE = DayTwo(
+    "Open a console", "Open console", "secrets/kubeconfig", "no kubeconfig yet (secrets/kubeconfig)"
+)
+UPGRADE = DayTwo("Upgrade a cluster", "Open upgrades", "secrets/kubeconfig", CONSOLE.lacks)
+RESTORE = DayTwo(
+    "Restore a cluster from an etcd backup",
+    "Open restore",
+    "secrets/talosconfig",
+    "no talosconfig (secrets/talosconfig): a restore talks to the control planes through Talos",
+)
 
 
 class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
@@ -177,10 +206,9 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
     OpenWorkspaceDialog .dialog-buttons Button { margin-left: 2; }
     """
 
-    def __init__(self, base: Path | None = None, *, for_console: bool = False, for_upgrade: bool = False):
+    def __init__(self, base: Path | None = None, *, day_two: DayTwo | None = None):
         super().__init__()
-        self.for_console = for_console or for_upgrade  # both need an installed cluster (its kubeconfig)
-        self.for_upgrade = for_upgrade
+        self.day_two = day_two
         self.base = base or Path.cwd()
         try:
             self.found = find_workspaces(self.base)
@@ -190,8 +218,7 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            heading = "Upgrade a cluster" if self.for_upgrade else "Open a console"
-            yield Static(heading if self.for_console else "Open a workspace", id="open-title")
+            yield Static(self.day_two.heading if self.day_two else "Open a workspace", id="open-title")
             yield Input(
                 placeholder="folder with a cluster.yaml, e.g. ./homelab", id="open-path", compact=True
             )
@@ -202,9 +229,9 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
             yield OptionList(*options, id="open-list")
             yield Static("", id="open-info", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                if self.for_console:
+                if self.day_two:
                     yield Button(
-                        "Open upgrades" if self.for_upgrade else "Open console",
+                        self.day_two.button,
                         id="open-console",
                         variant="primary",
                         compact=True,
@@ -231,18 +258,23 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
         info_line = self.query_one("#open-info", Static)
         if self.info is None:
             info_line.update("No cluster.yaml there." if text else "")
-        elif self.for_console and not self._has_kubeconfig():
-            info_line.update(f"{self.info.name}: {self.info.status}; no kubeconfig yet (secrets/kubeconfig)")
+        elif self.day_two and not self._ready():
+            info_line.update(f"{self.info.name}: {self.info.status}; {self.day_two.lacks}")
         else:
             info_line.update(f"{self.info.name}: {self.info.status}")
-        if self.for_console:
-            self.query_one("#open-console", Button).disabled = not self._has_kubeconfig()
+        if self.day_two:
+            self.query_one("#open-console", Button).disabled = not self._ready()
             return
         self.query_one("#open-edit", Button).disabled = self.info is None
         self.query_one("#open-resume", Button).disabled = not (self.info and self.info.valid)
 
-    def _has_kubeconfig(self) -> bool:
-        return self.info is not None and (self.info.path / "secrets" / "kubeconfig").is_file()
+    def _ready(self) -> bool:
+        """A day-two entry's workspace holds the file that entry needs."""
+        return (
+            self.info is not None
+            and self.day_two is not None
+            and (self.info.path / self.day_two.needs).is_file()
+        )
 
     @on(OptionList.OptionSelected, "#open-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -251,15 +283,15 @@ class OpenWorkspaceDialog(ModalScreen[OpenChoice | None]):
 
     @on(Input.Submitted, "#open-path")
     def _submitted(self) -> None:
-        if self.for_console:
-            if self._has_kubeconfig() and self.info is not None:
+        if self.day_two:
+            if self._ready() and self.info is not None:
                 self.dismiss(OpenChoice(self.info.path, resume=True))
         elif self.info is not None:
             self.dismiss(OpenChoice(self.info.path, resume=False))
 
     @on(Button.Pressed, "#open-console")
     def _open_console(self) -> None:
-        if self.info is not None and self._has_kubeconfig():
+        if self.info is not None and self._ready():
             self.dismiss(OpenChoice(self.info.path, resume=True))
 
     @on(Button.Pressed, "#open-edit")
