@@ -406,6 +406,32 @@ def test_11_the_install_title_says_how_it_ended_and_a_step_that_holds_before_it_
     assert [e.reason for e in seen if isinstance(e, events.StepSkipped)] == ["nothing to do: it holds"]
 
 
+@pytest.mark.asyncio
+async def test_11_a_streaming_log_draws_its_scrollbar_in_whole_cells_never_block_glyphs():
+    from textual.app import App
+
+    from skynet_tui.widgets.logview import LineBuffer, LogView, make_entry
+
+    eighths = set("▁▂▃▄▅▆▇█▏▎▍▌▋▊▉")
+
+    class Log(App[None]):
+        def compose(self):
+            yield LogView()
+
+    app = Log()
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(LogView)
+        buffer = LineBuffer(1000)
+        screens = []
+        for n in range(1, 60):  # lines arrive one by one, the view following the end
+            buffer.extend([make_entry(f"line {n} " + "x" * 80, tag="cp-1")])
+            view.show(buffer)
+            await pilot.pause()
+            screens.append(app.export_screenshot())
+        assert view.vertical_scrollbar.display and view.horizontal_scrollbar.display
+        assert not eighths & set("".join(screens))
+
+
 def test_12_test_access_shows_the_cause_git_printed_above_its_last_line():
     last = [
         "fatal: Could not read from remote repository.",

@@ -6,12 +6,13 @@ import re
 import zlib
 from collections import deque
 from collections.abc import Iterable
-from typing import Literal, NamedTuple, get_args
+from typing import ClassVar, Literal, NamedTuple, get_args
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
+from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 
 from skynet_tui.widgets.lines import LineScrollView
@@ -99,6 +100,14 @@ class LineBuffer:
         return len(entries), evicted
 
 
+class WholeCellScrollBar(ScrollBarRender):
+    """A scrollbar whose thumb covers whole cells: Textual's eighth-cell glyphs (▁▂▃…) at the thumb's ends
+    change on every appended line of a streaming log, and flicker there like stray block characters."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
 class LogView(LineScrollView, can_focus=True):
     """Shows one `LineBuffer`; renders only the visible lines, so a full buffer costs nothing to display."""
 
@@ -164,6 +173,11 @@ class LogView(LineScrollView, can_focus=True):
         if self.following:
             self.scroll_end(animate=False, x_axis=False)
         self.refresh()
+
+    def on_mount(self) -> None:
+        # Per instance, as Textual documents it (its type says ClassVar).
+        self.vertical_scrollbar.renderer = WholeCellScrollBar  # type: ignore[misc]
+        self.horizontal_scrollbar.renderer = WholeCellScrollBar  # type: ignore[misc]
 
     def on_resize(self) -> None:
         if self._wrap:
