@@ -28,18 +28,26 @@ def load_table(path: Path = TABLE) -> cli.Table:
 TALOSCTL = load_table()
 
 
-def _local_handlers() -> dict[tuple[str, ...], Callable[[Invocation], int]]:
-    # Each talosctl call is a process of its own: node commands (most calls) never load the config generator.
+# The offline commands and their talos_gen functions, by name: each talosctl call is a process of its own, and
+# node commands (most calls) never load the config generator.
+LOCAL_COMMANDS = {
+    ("gen", "secrets"): "gen_secrets",
+    ("gen", "config"): "gen_config",
+    ("machineconfig", "patch"): "machineconfig_patch",
+    ("validate",): "validate",
+    ("config", "endpoint"): "config_cmd",
+    ("config", "node"): "config_cmd",
+}
+
+
+def _local_handler(command: tuple[str, ...]) -> Callable[[Invocation], int] | None:
+    name = LOCAL_COMMANDS.get(command)
+    if name is None:
+        return None
     from skynet_lab import talos_gen
 
-    return {
-        ("gen", "secrets"): talos_gen.gen_secrets,
-        ("gen", "config"): talos_gen.gen_config,
-        ("machineconfig", "patch"): talos_gen.machineconfig_patch,
-        ("validate",): talos_gen.validate,
-        ("config", "endpoint"): talos_gen.config_cmd,
-        ("config", "node"): talos_gen.config_cmd,
-    }
+    handler: Callable[[Invocation], int] = getattr(talos_gen, name)
+    return handler
 
 
 def version_client(inv: Invocation) -> int:
@@ -72,7 +80,7 @@ def dispatch(inv: Invocation) -> int:
     """Run one parsed invocation: offline commands here, everything node-facing in talos_node."""
     if inv.command == ("version",) and inv.get("client"):
         return version_client(inv)
-    handler = _local_handlers().get(inv.command)
+    handler = _local_handler(inv.command)
     if handler is None:
         handler = _node_handler()
         if handler is None:
