@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from pathlib import Path
 
 import yaml
 
 from skynet_tui.access import grants
 from skynet_tui.access.grants import AccessError, Grant
 from skynet_tui.commands import EXIT_OK, EXIT_USAGE
+from skynet_tui.commands.target import UsageError, workspace_arg
 from skynet_tui.workspace import SEALED, Workspace, WorkspaceLocked
 
 NO_CRL = (
@@ -26,26 +26,16 @@ NO_CRL = (
 
 def run(args: argparse.Namespace) -> int:
     try:
-        ws = _workspace(args)
+        ws = workspace_arg(args)
         if args.action == "list":
             return show(ws)
         name = grants.check_name(args.name or "")
         if args.action == "grant":
             return grant(ws, name, grants.check_role(args.role or ""), grants.parse_ttl(args.ttl))
         return revoke(ws, name)
-    except (AccessError, WorkspaceLocked) as exc:
+    except (AccessError, UsageError, WorkspaceLocked) as exc:
         print(f"skynet access: {exc}; nothing was written", file=sys.stderr)
         return EXIT_USAGE
-
-
-def _workspace(args: argparse.Namespace) -> Workspace:
-    folder = Path(args.workspace) if getattr(args, "workspace", None) else Path.cwd()
-    ws = Workspace.at(folder)
-    if not ws.cluster_yaml.is_file():
-        raise AccessError(
-            f"{ws.root} holds no cluster.yaml: pass --workspace DIR (the workspace of the cluster)"
-        )
-    return ws
 
 
 def _admin_context(ws: Workspace) -> tuple[str, list[str], list[str]]:

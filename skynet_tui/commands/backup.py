@@ -16,7 +16,7 @@ from rich.text import Text
 from skynet_tui import spec
 from skynet_tui.backup import catalog
 from skynet_tui.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from skynet_tui.commands.upgrade import UsageError, workspace_of
+from skynet_tui.commands.target import UsageError, workspace_of
 from skynet_tui.events import StepLine
 from skynet_tui.headless import run_plan
 from skynet_tui.plan.backup import WRITTEN, backup_plan

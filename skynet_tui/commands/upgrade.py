@@ -13,13 +13,13 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.text import Text
 
 from skynet_tui import spec
 from skynet_tui.commands import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from skynet_tui.commands.target import UsageError, workspace_of
 from skynet_tui.events import StepLine
 from skynet_tui.headless import Printer, run_plan
 from skynet_tui.plan import Plan, upgrade
@@ -27,24 +27,6 @@ from skynet_tui.plan.upgrade_steps import MILESTONE, UpgradeTiming
 from skynet_tui.workspace import Workspace, WorkspaceLocked
 
 WHAT = {"talos": "Talos", "kubernetes": "Kubernetes"}
-
-
-class UsageError(ValueError):
-    """Bad input: exit 2 with the message."""
-
-
-def workspace_of(args: argparse.Namespace) -> Workspace:
-    """--workspace DIR, else the current folder when it holds a workspace; UsageError when neither works."""
-    folder = Path(args.workspace) if getattr(args, "workspace", None) else Path.cwd()
-    ws = Workspace.at(folder)
-    if not ws.cluster_yaml.is_file():
-        raise UsageError(
-            f"{ws.root} holds no cluster.yaml: pass --workspace DIR (the workspace of the cluster)"
-        )
-    for path, what in ((ws.kubeconfig, "kubeconfig"), (ws.talosconfig, "talosconfig")):
-        if not path.is_file():
-            raise UsageError(f"{path} does not exist: the workspace's install has not finished (no {what})")
-    return ws
 
 
 def run(args: argparse.Namespace) -> int:
