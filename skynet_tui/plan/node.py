@@ -29,10 +29,8 @@ from skynet_tui.plan.node_steps import (
     record_step,
     reset_step,
 )
-from skynet_tui.plan.steps import Plan, Step, StepError
-from skynet_tui.plan.upgrade_steps import GateRules, fingerprint, gates_step, snapshot_step
-from skynet_tui.talos import commands as talos
-from skynet_tui.talos.parse import client_version
+from skynet_tui.plan.steps import Plan, Step
+from skynet_tui.plan.upgrade_steps import GateRules, day_two_talosctl, fingerprint, gates_step, snapshot_step
 
 if TYPE_CHECKING:
     from skynet_tui.runner import Context
@@ -42,13 +40,7 @@ if TYPE_CHECKING:
 
 def _preflight(step_id: str) -> Step:
     def action(ctx: Context) -> None:
-        for path, what in ((ctx.ws.talosconfig, "talosconfig"), (ctx.ws.kubeconfig, "kubeconfig")):
-            if not path.is_file():
-                raise StepError(f"the workspace has no {what} ({path}): was this cluster installed from it?")
-        result = ctx.run(talos.version_client(), show_stdout=False)
-        have = client_version(result.stdout) if result.ok else None
-        if have is None:
-            raise StepError(f"talosctl version --client failed: {result.tail(2) or 'no output'}")
+        have = day_two_talosctl(ctx)
         ctx.line(f"talosctl {have}")
 
     return Step(step_id, "Check talosctl and the workspace's credentials", action, timeout=60)

@@ -20,6 +20,7 @@ from skynet_tui.plan.upgrade_steps import (
     Confirm,
     GateRules,
     UpgradeTiming,
+    day_two_talosctl,
     fingerprint,
     gates_step,
     is_ready,
@@ -31,7 +32,6 @@ from skynet_tui.plan.upgrade_steps import (
     wait_ready,
 )
 from skynet_tui.talos import commands as talos
-from skynet_tui.talos.parse import client_version
 from skynet_tui.upgrade.paths import talosctl_for_kubernetes
 
 if TYPE_CHECKING:
@@ -76,13 +76,7 @@ class KubeletProgress:
 
 def _preflight(target: str, talos_running: Sequence[str]) -> Step:
     def action(ctx: Context) -> None:
-        for path, what in ((ctx.ws.talosconfig, "talosconfig"), (ctx.ws.kubeconfig, "kubeconfig")):
-            if not path.is_file():
-                raise StepError(f"the workspace has no {what} ({path}): was this cluster installed from it?")
-        result = ctx.run(talos.version_client(), show_stdout=False)
-        have = client_version(result.stdout) if result.ok else None
-        if have is None:
-            raise StepError(f"talosctl version --client failed: {result.tail(2) or 'no output'}")
+        have = day_two_talosctl(ctx)
         why = talosctl_for_kubernetes(have, target, talos_running)
         if why:
             raise StepError(why)

@@ -61,6 +61,19 @@ def fingerprint(*parts: str) -> str:
 # ---------------------------------------------------------------- reading through the step
 
 
+def day_two_talosctl(ctx: Context) -> str:
+    """A day-two plan's first check: the workspace holds its cluster's talosconfig and kubeconfig, and talosctl
+    runs; its client version."""
+    for path, what in ((ctx.ws.talosconfig, "talosconfig"), (ctx.ws.kubeconfig, "kubeconfig")):
+        if not path.is_file():
+            raise StepError(f"the workspace has no {what} ({path}): was this cluster installed from it?")
+    result = ctx.run(talos.version_client(), show_stdout=False)
+    have = parse.client_version(result.stdout) if result.ok else None
+    if have is None:
+        raise StepError(f"talosctl version --client failed: {result.tail(2) or 'no output'}")
+    return have
+
+
 def talosctl_runner(ctx: Context) -> Callable[..., launcher.Result]:
     """launcher.run's shape for the status core's Talos reader, run through the step (cancel, logs, slots)."""
 

@@ -18,6 +18,7 @@ from skynet_tui.plan.steps import Plan, Step, StepError
 from skynet_tui.plan.upgrade_steps import (
     GateRules,
     UpgradeTiming,
+    day_two_talosctl,
     fingerprint,
     gates_step,
     milestone,
@@ -28,7 +29,6 @@ from skynet_tui.plan.upgrade_steps import (
 )
 from skynet_tui.talos import commands as talos
 from skynet_tui.talos.images import installer_image
-from skynet_tui.talos.parse import client_version
 
 if TYPE_CHECKING:
     from skynet_tui.runner import Context
@@ -47,13 +47,7 @@ def batches(cluster: Cluster, parallel: int = 1) -> list[list[Node]]:
 
 def _preflight(running: Sequence[str]) -> Step:
     def action(ctx: Context) -> None:
-        for path, what in ((ctx.ws.talosconfig, "talosconfig"), (ctx.ws.kubeconfig, "kubeconfig")):
-            if not path.is_file():
-                raise StepError(f"the workspace has no {what} ({path}): was this cluster installed from it?")
-        result = ctx.run(talos.version_client(), show_stdout=False)
-        have = client_version(result.stdout) if result.ok else None
-        if have is None:
-            raise StepError(f"talosctl version --client failed: {result.tail(2) or 'no output'}")
+        have = day_two_talosctl(ctx)
         ctx.line(f"talosctl {have}")
         minors = sorted({v.rsplit(".", 1)[0] for v in running if v})
         if minors and have.rsplit(".", 1)[0] not in minors:
