@@ -299,28 +299,7 @@ class Lab:
         if not free:
             raise LabError(f"no free DHCP lease left in {self.subnet} for another machine")
         ip, index = free[0], max((int(n["index"]) for n in stored), default=-1) + 1
-        state.write_node(
-            self.root,
-            {
-                "ip": ip,
-                "lease": ip,
-                "fingerprint": talos_tls.issue(self.root, ip, [ip]),
-                "boot": {"schematic": api.VANILLA_SCHEMATIC, "extensions": []},
-                "index": index,
-                "planned_role": SPARE,
-                "role": SPARE,
-                "planned_hostname": "",
-                "maintenance_hostname": hardware.maintenance_hostname(ip),
-                "node_id": hardware.node_id(ip),
-                "created_at": time.time(),
-                "hardware": hardware.machine_hardware(index, ip),
-                "applied_at": None,
-                "config": None,
-                "etcd_bootstrapped": False,
-                "versions": {"talos": self.talos_version, "kubernetes": None},
-                "fault_used": {},
-            },
-        )
+        state.write_node(self.root, self._fresh_machine(ip, ip, index, SPARE, "", time.time()))
         with self._lock:
             if self._started:
                 self._sync_listeners()
@@ -414,6 +393,31 @@ class Lab:
                 return
         raise LabError("no free 127.0.X.0/24 for a lab: every candidate subnet is in use")
 
+    def _fresh_machine(
+        self, ip: str, lease: str, index: int, role: str, hostname: str, created_at: float
+    ) -> dict[str, Any]:
+        """A machine just booted from the ISO: in maintenance mode at `lease`, with its own certificate and
+        hardware; `role` and `hostname` are what the lab plans for it (SPARE and "" for one racked later)."""
+        return {
+            "ip": ip,
+            "lease": lease,
+            "fingerprint": talos_tls.issue(self.root, ip, [lease, ip]),
+            "boot": {"schematic": api.VANILLA_SCHEMATIC, "extensions": []},
+            "index": index,
+            "planned_role": role,
+            "role": role,
+            "planned_hostname": hostname,
+            "maintenance_hostname": hardware.maintenance_hostname(ip),
+            "node_id": hardware.node_id(ip),
+            "created_at": created_at,
+            "hardware": hardware.machine_hardware(index, ip),
+            "applied_at": None,
+            "config": None,
+            "etcd_bootstrapped": False,
+            "versions": {"talos": self.talos_version, "kubernetes": None},
+            "fault_used": {},
+        }
+
     def _reopen(self) -> None:
         lab = state.load_lab(self.root)
         third = int(lab["prefix"].split(".")[2])
@@ -432,28 +436,7 @@ class Lab:
         planned += [(ip, "worker", f"worker-{i + 1}") for i, ip in enumerate(self.worker_ips)]
         for index, (ip, role, hostname) in enumerate(planned):
             lease = self.address(LEASE_BASE + index) if index < self.leases else ip
-            state.write_node(
-                self.root,
-                {
-                    "ip": ip,
-                    "lease": lease,
-                    "fingerprint": talos_tls.issue(self.root, ip, [lease, ip]),
-                    "boot": {"schematic": api.VANILLA_SCHEMATIC, "extensions": []},
-                    "index": index,
-                    "planned_role": role,
-                    "role": role,
-                    "planned_hostname": hostname,
-                    "maintenance_hostname": hardware.maintenance_hostname(ip),
-                    "node_id": hardware.node_id(ip),
-                    "created_at": now,
-                    "hardware": hardware.machine_hardware(index, ip),
-                    "applied_at": None,
-                    "config": None,
-                    "etcd_bootstrapped": False,
-                    "versions": {"talos": self.talos_version, "kubernetes": None},
-                    "fault_used": {},
-                },
-            )
+            state.write_node(self.root, self._fresh_machine(ip, lease, index, role, hostname, now))
         state.write_lab(
             self.root,
             {
